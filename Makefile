@@ -1,0 +1,66 @@
+# microseg: one command to build the demo, one to run every check.
+#   make demo   - venv + demo data (DEMO_PERSONS) + dbt build into data/microseg.duckdb
+#   make test   - venv + sqlfluff lint + dbt build on a small generated dataset + pytest
+#   make bench  - generate BENCH_PERSONS persons, dbt build, print time / memory / slowest models
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SEED ?= 42
+DEMO_PERSONS ?= 20000
+DEMO_DIR ?= data
+CI_PERSONS ?= 3000
+CI_DIR ?= data/ci
+BENCH_PERSONS ?= 1000000
+
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: help setup demo data build test lint dbt-test pytest bench lock clean
+
+help:
+	@sed -n '1,6p' Makefile
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/activate requirements.txt pyproject.toml
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+data: setup
+	$(BIN)/python -m microseg.generate --persons $(DEMO_PERSONS) --seed $(SEED) --out $(DEMO_DIR)
+
+build: setup
+	MICROSEG_RAW_PATH=$(DEMO_DIR)/raw MICROSEG_DUCKDB_PATH=$(DEMO_DIR)/microseg.duckdb $(BIN)/dbt build
+
+demo: data build
+
+lint: setup
+	$(BIN)/sqlfluff lint models macros tests analyses
+
+# dbt build on a small dataset in its own DuckDB file, then the reviewer summary.
+dbt-test: setup
+	CI_PERSONS=$(CI_PERSONS) CI_DIR=$(CI_DIR) SEED=$(SEED) BIN=$(BIN) bash scripts/dbt_test.sh
+
+pytest: setup
+	$(BIN)/python -m pytest
+
+test: lint dbt-test pytest
+
+bench: setup
+	$(BIN)/python -m microseg.bench --persons $(BENCH_PERSONS) --seed $(SEED)
+
+# Re-pin requirements.txt from requirements.in in a throwaway venv.
+lock:
+	rm -rf /tmp/microseg-lock && $(PYTHON) -m venv /tmp/microseg-lock
+	/tmp/microseg-lock/bin/pip install --quiet -r requirements.in
+	{ echo "# Generated from requirements.in by 'make lock' (pip freeze in a clean venv). Do not edit by hand."; \
+	  /tmp/microseg-lock/bin/pip freeze; } > requirements.txt
+
+clean:
+	rm -rf target logs data
