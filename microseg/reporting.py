@@ -1,0 +1,149 @@
+"""Markdown summary of a dbt invocation for a pull-request review.
+
+Reads ``run_results.json`` and ``manifest.json`` from dbt's target directory and
+writes a short report: pass / warn / fail / error / skip counts per resource
+type, then every failing or warning test with the model it tests and its
+failing-row count.
+
+    python -m microseg.reporting --target-dir target --out target/dbt_results_summary.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+# dbt reports models and seeds as "success" and tests as "pass"; both are a pass here.
+_STATUS_BUCKET = {
+    "success": "pass",
+    "pass": "pass",
+    "warn": "warn",
+    "fail": "fail",
+    "error": "error",
+    "runtime error": "error",
+    "skipped": "skip",
+    "no-op": "skip",
+}
+BUCKETS = ("pass", "warn", "fail", "error", "skip")
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """One node of a dbt run, reduced to what the summary shows."""
+
+    unique_id: str
+    resource_type: str
+    name: str
+    status: str
+    tested_model: str | None
+    failures: int | None
+    message: str
+    execution_time: float
+
+
+def _tested_model(node: dict, nodes: dict) -> str | None:
+    """Name of the model, seed or source a test is attached to, if any."""
+    attached = node.get("attached_node")
+    if attached and attached in nodes:
+        return nodes[attached]["name"]
+    if node.get("resource_type") == "unit_test":
+        return node.get("model")
+    for parent in node.get("depends_on", {}).get("nodes", []):
+        if parent.split(".")[0] in {"model", "seed", "snapshot", "source"}:
+            return parent.split(".")[-1]
+    return None
+
+
+def load_results(target_dir: Path) -> list[NodeResult]:
+    """Join run_results.json with manifest.json into NodeResults.
+
+    Raises FileNotFoundError with a readable message when dbt has not run.
+    """
+    run_results_path = target_dir / "run_results.json"
+    manifest_path = target_dir / "manifest.json"
+    if not run_results_path.exists():
+        raise FileNotFoundError(f"{run_results_path} not found: run dbt first")
+    run_results = json.loads(run_results_path.read_text())
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {}), **manifest.get("sources", {})}
+
+    results = []
+    for result in run_results.get("results", []):
+        unique_id = result["unique_id"]
+        node = nodes.get(unique_id, {})
+        resource_type = node.get("resource_type") or unique_id.split(".")[0]
+        results.append(
+            NodeResult(
+                unique_id=unique_id,
+                resource_type=resource_type,
+                name=node.get("name") or unique_id.split(".")[-1],
+                status=_STATUS_BUCKET.get(str(result.get("status")), str(result.get("status"))),
+                tested_model=_tested_model(node, nodes) if resource_type in {"test", "unit_test"} else None,
+                failures=result.get("failures"),
+                message=(result.get("message") or "").strip(),
+                execution_time=float(result.get("execution_time") or 0.0),
+            )
+        )
+    return results
+
+
+def count_by_type(results: list[NodeResult]) -> dict[str, Counter]:
+    """Status counts per resource type, plus a 'total' row."""
+    table: dict[str, Counter] = {}
+    for result in results:
+        table.setdefault(result.resource_type, Counter())[result.status] += 1
+    table["total"] = sum(table.values(), Counter())
+    return table
+
+
+def render_markdown(results: list[NodeResult], title: str = "dbt build results") -> str:
+    """The reviewer summary as Markdown."""
+    counts = count_by_type(results)
+    total = counts["total"]
+    headline = " · ".join(f"{total[bucket]} {bucket}" for bucket in BUCKETS)
+    verdict = "FAILED" if total["fail"] or total["error"] else ("passed with warnings" if total["warn"] else "passed")
+    lines = [f"## {title}: {verdict}", "", f"{len(results)} nodes: {headline}", ""]
+    lines += ["| resource | " + " | ".join(BUCKETS) + " |", "|---|" + "---:|" * len(BUCKETS)]
+    for resource_type in sorted(k for k in counts if k != "total") + ["total"]:
+        row = counts[resource_type]
+        lines.append(f"| {resource_type} | " + " | ".join(str(row[b]) for b in BUCKETS) + " |")
+
+    flagged = [r for r in results if r.status in {"fail", "warn", "error"}]
+    lines.append("")
+    if not flagged:
+        lines.append("No failing, erroring or warning nodes.")
+    else:
+        order = {"error": 0, "fail": 1, "warn": 2}
+        lines += ["| status | node | model | failing rows | message |", "|---|---|---|---:|---|"]
+        for r in sorted(flagged, key=lambda r: (order[r.status], r.tested_model or "", r.name)):
+            message = r.message.replace("|", "\\|").replace("\n", " ")[:160]
+            failures = "" if r.failures is None else str(r.failures)
+            lines.append(f"| {r.status} | {r.name} | {r.tested_model or ''} | {failures} | {message} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target-dir", type=Path, default=Path("target"))
+    parser.add_argument("--out", type=Path, default=None, help="also write the Markdown here")
+    args = parser.parse_args(argv)
+    try:
+        results = load_results(args.target_dir)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    markdown = render_markdown(results)
+    print(markdown)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(markdown)
+        print(f"(written to {args.out})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
