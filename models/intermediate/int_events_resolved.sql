@@ -1,0 +1,41 @@
+{#- Events with their customer: the logged-in CRM id first, else the customer the
+    anonymous id logged in as (so pre-login browsing counts for that customer).
+    Unresolvable events keep customer_key null. -#}
+with
+
+events as (
+    select * from {{ ref('stg_tracking__events') }}
+),
+
+identifiers as (
+    select * from {{ ref('int_customer_identifiers') }}
+),
+
+final as (
+    select
+        events.event_id,
+        coalesce(by_crm_id.customer_key, by_anonymous_id.customer_key) as customer_key,
+        events.event_type,
+        events.event_at,
+        events.received_at,
+        events.anonymous_id,
+        events.user_crm_id,
+        events.session_id,
+        events.platform,
+        events.device,
+        events.category,
+        events.campaign_id,
+        events.order_id,
+        events.is_late_arriving
+    from events
+    left join identifiers as by_crm_id
+        on
+            by_crm_id.identifier_type = 'crm_id'
+            and events.user_crm_id = by_crm_id.identifier_value
+    left join identifiers as by_anonymous_id
+        on
+            by_anonymous_id.identifier_type = 'anonymous_id'
+            and events.anonymous_id = by_anonymous_id.identifier_value
+)
+
+select * from final
