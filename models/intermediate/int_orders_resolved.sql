@@ -14,6 +14,19 @@ identifiers as (
     select * from {{ ref('int_customer_identifiers') }}
 ),
 
+-- Each line is rounded to cents in EUR before summing, so order totals add up exactly
+-- (net = sales - returns) instead of drifting by a cent through float sums.
+lines_in_cents as (
+    select
+        order_id,
+        quantity,
+        is_return,
+        is_amount_outlier,
+        cast(line_amount_eur as decimal(18, 2)) as line_amount_eur,
+        cast(discount_amount_eur as decimal(18, 2)) as discount_amount_eur
+    from order_lines
+),
+
 line_totals as (
     select
         order_id,
@@ -25,7 +38,7 @@ line_totals as (
         coalesce(-sum(line_amount_eur) filter (where is_return), 0) as returns_amount_eur,
         coalesce(sum(line_amount_eur), 0) as net_revenue_eur,
         bool_or(is_amount_outlier) as has_outlier_line
-    from order_lines
+    from lines_in_cents
     group by order_id
 ),
 
