@@ -1,0 +1,55 @@
+{#- Row accounting of a staging model against its raw source:
+
+        raw rows = staged rows + exact duplicates + rejected rows
+
+    The exact-duplicate count is computed here, independently of the staging
+    SQL, straight from the raw relation: count(*) minus the number of distinct
+    whole rows (`select distinct *`, nulls compare equal). The test therefore
+    fails when staging loses rows, invents rows, or mis-counts duplicates. It
+    returns one row with the four numbers and the difference when they do not
+    add up, nothing otherwise.
+
+    Arguments: source_relation (the raw source), rejected_model (the twin
+    *_rejected model). -#}
+{% test row_reconciliation(model, source_relation, rejected_model) %}
+
+with raw_rows as (
+    select count(*) as raw_rows
+    from {{ source_relation }}
+),
+
+distinct_raw_rows as (
+    select count(*) as distinct_raw_rows
+    from (select distinct * from {{ source_relation }}) as distinct_rows
+),
+
+staged_rows as (
+    select count(*) as staged_rows
+    from {{ model }}
+),
+
+rejected_rows as (
+    select count(*) as rejected_rows
+    from {{ rejected_model }}
+),
+
+accounting as (
+    select
+        raw_rows.raw_rows,
+        staged_rows.staged_rows,
+        raw_rows.raw_rows - distinct_raw_rows.distinct_raw_rows as exact_duplicate_rows,
+        rejected_rows.rejected_rows,
+        raw_rows.raw_rows
+        - staged_rows.staged_rows
+        - (raw_rows.raw_rows - distinct_raw_rows.distinct_raw_rows)
+        - rejected_rows.rejected_rows as unaccounted_rows
+    from raw_rows
+    cross join distinct_raw_rows
+    cross join staged_rows
+    cross join rejected_rows
+)
+
+select *
+from accounting
+where unaccounted_rows <> 0
+{% endtest %}

@@ -1,0 +1,32 @@
+with
+
+customers as (
+    select * from {{ ref('base_crm__customers') }}
+    where reject_reason is null
+),
+
+final as (
+    select
+        crm_customer_id,
+        source_system,
+        {{ hash_pii('email') }} as email_hash,
+        {{ hash_pii('phone') }} as phone_hash,
+        {{ hash_pii('first_name_clean') }} as first_name_hash,
+        {{ hash_pii('last_name_clean') }} as last_name_hash,
+        first_name_clean,
+        last_name_clean,
+        nullif(split_part(email, '@', 2), '') as email_domain,
+        birth_date,
+        year(birth_date) as birth_year,
+        gender,
+        city,
+        region,
+        postcode,
+        signup_at,
+        is_marketing_consent,
+        consent_updated_at,
+        updated_at
+    from customers
+)
+
+select * from final

@@ -1,0 +1,18 @@
+with
+
+rejected as (
+    select * from {{ ref('base_crm__customers') }}
+    where reject_reason is not null
+),
+
+final as (
+    select
+        {%- for column in raw_columns('crm_customers') %}
+            raw_{{ column }} as {{ column }},
+        {%- endfor %}
+        reject_reason,
+        {{ row_hash(raw_columns('crm_customers'), prefix='raw_') }} as row_hash
+    from rejected
+)
+
+select * from final

@@ -1,0 +1,37 @@
+with
+
+events as (
+    select * from {{ ref('base_tracking__events') }}
+    where reject_reason is null
+),
+
+category_map as (
+    select * from {{ ref('category_map') }}
+),
+
+final as (
+    select
+        events.event_id,
+        events.event_type,
+        events.event_at,
+        events.received_at,
+        events.anonymous_id,
+        events.user_crm_id,
+        events.session_id,
+        events.platform,
+        events.device,
+        -- no label: no category; a label the seed does not know: 'other'
+        case
+            when events.page_category is not null then coalesce(category_map.category, 'other')
+        end as category,
+        events.campaign_id,
+        events.order_id,
+        coalesce(
+            events.received_at > events.event_at + to_hours({{ var('microseg__late_event_hours') }}),
+            false
+        ) as is_late_arriving
+    from events
+    left join category_map on lower(trim(events.page_category)) = category_map.raw_label
+)
+
+select * from final
