@@ -40,8 +40,10 @@ build: setup
 
 demo: data build
 
+# The dbt templater compiles the project and opens a connection: lint needs no data,
+# so it gets an in-memory database.
 lint: setup
-	$(BIN)/sqlfluff lint models macros tests analyses
+	MICROSEG_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models macros tests analyses
 
 # dbt build on a small dataset in its own DuckDB file, then the reviewer summary.
 dbt-test: setup
