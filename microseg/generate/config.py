@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-GENERATOR_VERSION = "0.1.0"
+GENERATOR_VERSION = "0.2.0"
 
 #: persons per chunk; every chunk gets its own PCG64 stream (SeedSequence.spawn)
 CHUNK_SIZE = 50_000

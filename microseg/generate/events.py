@@ -150,6 +150,18 @@ def _sessions(rng, ctx: RunContext, people: People, crm: Crm, purch: Purchases, 
             orders.web_logged_in & (prim[nb:] >= 0),
         ]
     )
+    # a device that can log in does so at least once (its last browse session after
+    # signup), so anonymous ids that never log in are the devices that cannot
+    # (people.DEVICE_NEVER_LOGIN, persons without a CRM account) and those only
+    # used before signup; identity resolution has evidence for the rest
+    eligible = (prim[:nb] >= 0) & people.dev_login_ok[b_dev] & (b_t >= prim_signup[:nb] + 60)
+    has_login = np.zeros(len(people.dev_person), dtype=bool)
+    has_login[s_dev[s_login]] = True
+    cand = np.flatnonzero(eligible & ~has_login[b_dev])
+    if len(cand):
+        cand = cand[np.lexsort((b_t[cand], b_dev[cand]))]
+        last_of_device = np.r_[b_dev[cand][1:] != b_dev[cand][:-1], True]
+        s_login[cand[last_of_device]] = True
     s_app = np.concatenate([people.dev_app[b_dev], orders.web_app])
     return s_person, s_dev, s_start, s_order, s_login, s_app, prim_signup
 

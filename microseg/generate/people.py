@@ -32,7 +32,7 @@ CRM_NONE, CRM_A_GIVEN_CRM, CRM_B_GIVEN_A, CRM_DUP = 0.05, 0.92 / 0.95, 0.30, 0.0
 PHONE_KIND_P = (0.12, 0.55, 0.33)  # none, mobile, landline
 CURRENCY_P = (0.90, 0.05, 0.05)  # EUR, GBP, USD (home currency)
 DEVICES_P = (0.45, 0.40, 0.15)  # persons with 1, 2, 3 devices
-DEVICE_NEVER_LOGIN = 0.30  # extra devices that never log in
+DEVICE_NEVER_LOGIN = 0.05  # extra devices that never log in (was 0.30: see docs/decisions.md)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from ..pii import hash_emails
 from .dirt import REJECT_REASON
 from .people import People
 from .personas import PERSONA_NAMES
@@ -30,21 +31,22 @@ def persons_table(people: People, purch: Purchases) -> pa.Table:
 def identity_table(id_parts: list[pa.Table], email_pairs: list[pa.Table]) -> pa.Table:
     """Every identifier in the raw files that belongs to a person, deduplicated.
 
-    CRM ids (source crm_a / crm_b), emails normalised with lower(trim()) (source
-    'email') and anonymous ids. An email shared by a household or a placeholder
-    email appears once per person that uses it.
+    CRM ids (source crm_a / crm_b), emails (source 'email') and anonymous ids.
+    An email's source_id is the salted hash staging computes,
+    sha256(MICROSEG_PII_SALT || lower(trim(email))) (microseg.pii), so truth joins
+    customer_identity_map directly and holds no raw email. An email shared by a
+    household or a placeholder email appears once per person that uses it.
     """
     emails = pa.concat_tables([t.select(["person_id", "email"]) for t in email_pairs])
     email_rows = pa.table(
         {
             "source": pa.array(["email"] * emails.num_rows, type=pa.string()),
-            "source_id": emails.column("email").cast(pa.string()),
+            "source_id": hash_emails(emails.column("email").cast(pa.string())),
             "person_id": emails.column("person_id").cast(pa.int64()),
         }
     )
     parts = [t.select(["source", "source_id", "person_id"]).cast(email_rows.schema) for t in id_parts]
     df = pa.concat_tables(parts + [email_rows]).to_pandas()
-    df["source_id"] = df["source_id"].str.strip().str.lower().where(df["source"] == "email", df["source_id"])
     df = df.drop_duplicates().sort_values(["source", "source_id", "person_id"], kind="stable")
     return pa.Table.from_pandas(df, preserve_index=False)
 

@@ -25,6 +25,7 @@ from microseg.generate.config import CATEGORIES, CATEGORY_LABELS, FX_RATES, UNMA
 from microseg.generate.dirt import DIRT_RATES, REJECT_REASON
 from microseg.generate.names import PLACEHOLDER_EMAILS
 from microseg.generate.personas import PERSONAS
+from microseg.pii import hash_emails, pii_salt
 
 PERSONS = 2000
 SEED = 7
@@ -157,6 +158,8 @@ def db(gen):
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{gen}/raw/{name}.parquet')")
     for name in ("persons", "identity", "future_orders"):
         con.execute(f"CREATE VIEW truth_{name} AS SELECT * FROM read_parquet('{gen}/truth/{name}.parquet')")
+    # truth holds emails as staging's salted hash (microseg.pii): raw emails are keyed the same way
+    con.execute(f"CREATE MACRO email_key(x) AS sha256('{pii_salt()}' || lower(trim(x)))")
     labels = PACKAGE_DIR / "category_labels.csv"
     con.execute(f"CREATE VIEW category_labels AS SELECT * FROM read_csv('{labels}', all_varchar = true)")
     yield con
@@ -165,6 +168,11 @@ def db(gen):
 
 def q1(con, sql: str):
     return con.execute(sql).fetchall()[0][0]
+
+
+# an order's customer_ref keyed like truth's source_id: email hash, else the CRM id
+REF_KEY = "CASE WHEN contains(customer_ref, '@') THEN email_key(customer_ref) ELSE lower(trim(customer_ref)) END"
+TRUTH_REF_KEY = "CASE WHEN source = 'email' THEN source_id ELSE lower(source_id) END"
 
 
 def blank(col: str) -> str:
@@ -215,7 +223,7 @@ def test_multi_chunk_runs_are_deterministic_and_ids_unique(tmp_path):
         for r in con.execute(f"""SELECT source_id FROM '{ident}' WHERE source = 'email' GROUP BY 1
                                            HAVING max(person_id) - min(person_id) >= 400""").fetchall()
     }
-    assert shared <= set(PLACEHOLDER_EMAILS)
+    assert shared <= set(hash_emails(list(PLACEHOLDER_EMAILS)).to_pylist())
     assert json.loads((tmp_path / "a" / "truth" / "meta.json").read_text())["chunk_size"] == 400
     assert q1(con, f"SELECT count(*) FROM '{tmp_path}/a/truth/persons.parquet'") == 1500
     assert pq.ParquetFile(raw / "events.parquet").metadata.num_row_groups == 4
@@ -533,7 +541,7 @@ def test_third_party_and_erasure_dirt_present(db, dirt):
         q1(
             db,
             f"""SELECT count(*) FROM (SELECT DISTINCT * FROM third_party WHERE NOT {blank("email")}
-                      AND lower(trim(email)) NOT IN (SELECT source_id FROM truth_identity WHERE source = 'email'))""",
+                      AND email_key(email) NOT IN (SELECT source_id FROM truth_identity WHERE source = 'email'))""",
         )
         == dirt["third_party.unmatched_email"]
         > 0
@@ -551,8 +559,8 @@ def test_unknown_customers_match_dirt(db, dirt):
     # kept rows may also be exactly duplicated (counted there): count distinct rows
     unknown = q1(
         db,
-        """SELECT count(*) FROM (SELECT DISTINCT * FROM orders WHERE lower(trim(customer_ref)) NOT IN
-                        (SELECT lower(source_id) FROM truth_identity WHERE source IN ('email', 'crm_a', 'crm_b')))""",
+        f"""SELECT count(*) FROM (SELECT DISTINCT * FROM orders WHERE {REF_KEY} NOT IN
+                        (SELECT {TRUTH_REF_KEY} FROM truth_identity WHERE source IN ('email', 'crm_a', 'crm_b')))""",
     )
     assert unknown == dirt["orders.unknown_customer"] > 0
 
@@ -588,7 +596,7 @@ def test_identity_covers_every_identifier(db):
     assert (
         q1(
             db,
-            f"""SELECT count(*) FROM crm_customers WHERE NOT {blank("email")} AND lower(trim(email)) NOT IN
+            f"""SELECT count(*) FROM crm_customers WHERE NOT {blank("email")} AND email_key(email) NOT IN
                       (SELECT source_id FROM truth_identity WHERE source = 'email')""",
         )
         == 0
@@ -596,7 +604,7 @@ def test_identity_covers_every_identifier(db):
     assert (
         q1(
             db,
-            """SELECT count(*) FROM erasure_requests WHERE identifier_type = 'email' AND lower(trim(identifier_value))
+            """SELECT count(*) FROM erasure_requests WHERE identifier_type = 'email' AND email_key(identifier_value)
                      NOT IN (SELECT source_id FROM truth_identity WHERE source = 'email')""",
         )
         == 0
@@ -622,7 +630,11 @@ def test_identity_covers_every_identifier(db):
         q1(db, "SELECT count(*) FROM truth_identity WHERE person_id NOT IN (SELECT person_id FROM truth_persons)") == 0
     )
     assert (
-        q1(db, "SELECT count(*) FROM truth_identity WHERE source = 'email' AND source_id <> lower(trim(source_id))")
+        q1(
+            db,
+            "SELECT count(*) FROM truth_identity WHERE source = 'email' "
+            "AND NOT regexp_full_match(source_id, '[0-9a-f]{64}')",
+        )
         == 0
     )
 
@@ -690,12 +702,12 @@ def test_future_orders_only_for_active_persons(db):
 @pytest.fixture(scope="module")
 def person_orders(db):
     """Orders mapped to persons through identity (refs shared by several persons left out)."""
-    db.execute("""
+    db.execute(f"""
         CREATE OR REPLACE TEMP TABLE person_orders AS
-        WITH ref AS (SELECT lower(source_id) AS ref, min(person_id) AS person_id FROM truth_identity
+        WITH ref AS (SELECT {TRUTH_REF_KEY} AS ref, min(person_id) AS person_id FROM truth_identity
                      WHERE source IN ('email', 'crm_a', 'crm_b') GROUP BY 1 HAVING count(*) = 1)
         SELECT DISTINCT r.person_id, o.order_id, try_cast(o.ordered_at AS timestamptz) AS ordered_at
-        FROM orders o JOIN ref r ON r.ref = lower(trim(o.customer_ref))
+        FROM orders o JOIN ref r ON r.ref = {REF_KEY.replace("customer_ref", "o.customer_ref")}
         WHERE try_cast(o.ordered_at AS timestamptz) IS NOT NULL""")
     return "person_orders"
 
