@@ -1,17 +1,21 @@
 {#- Row accounting of a staging model against its raw source:
 
-        raw rows = staged rows + exact duplicates + rejected rows
+        raw rows = staged rows + exact duplicates + rejected rows + erased rows
 
     The exact-duplicate count is computed here, independently of the staging
     SQL, straight from the raw relation: count(*) minus the number of distinct
     whole rows (`select distinct *`, nulls compare equal). The test therefore
     fails when staging loses rows, invents rows, or mis-counts duplicates. It
-    returns one row with the four numbers and the difference when they do not
-    add up, nothing otherwise.
+    returns one row with the numbers and the difference when they do not add
+    up, nothing otherwise.
 
     Arguments: source_relation (the raw source), rejected_model (the twin
-    *_rejected model). -#}
-{% test row_reconciliation(model, source_relation, rejected_model) %}
+    *_rejected model), and optionally erased_model with erased_where: the
+    distinct raw rows removed for an erasure request are counted as
+    `select count(*) from erased_model where erased_where` (the base view of
+    the source, `erasure_request_id is not null`). Exact copies of an erased
+    row stay counted as duplicates. -#}
+{% test row_reconciliation(model, source_relation, rejected_model, erased_model=none, erased_where='true') %}
 
 with raw_rows as (
     select count(*) as raw_rows
@@ -33,20 +37,33 @@ rejected_rows as (
     from {{ rejected_model }}
 ),
 
+erased_rows as (
+    {%- if erased_model is not none %}
+        select count(*) as erased_rows
+        from {{ erased_model }}
+        where {{ erased_where }}
+    {%- else %}
+        select 0 as erased_rows
+    {%- endif %}
+),
+
 accounting as (
     select
         raw_rows.raw_rows,
         staged_rows.staged_rows,
         raw_rows.raw_rows - distinct_raw_rows.distinct_raw_rows as exact_duplicate_rows,
         rejected_rows.rejected_rows,
+        erased_rows.erased_rows,
         raw_rows.raw_rows
         - staged_rows.staged_rows
         - (raw_rows.raw_rows - distinct_raw_rows.distinct_raw_rows)
-        - rejected_rows.rejected_rows as unaccounted_rows
+        - rejected_rows.rejected_rows
+        - erased_rows.erased_rows as unaccounted_rows
     from raw_rows
     cross join distinct_raw_rows
     cross join staged_rows
     cross join rejected_rows
+    cross join erased_rows
 )
 
 select *

@@ -2,7 +2,9 @@
     of exact copies dropped, the typed and cleaned columns and the reject
     reason. stg_crm__customers (reject_reason null) and
     stg_crm__customers_rejected (reject_reason set) are two filters of this
-    view, so every distinct raw row lands in exactly one of them.
+    view, so every distinct raw row lands in exactly one of them, unless it is
+    erased: a row whose crm id or email is in stg_privacy__erased_identifiers
+    carries erasure_request_id and reaches neither (counted as erased).
 
     A view, not a table: it is wide (raw and typed columns), and writing it
     costs more than computing it twice (once per reader). -#}
@@ -14,6 +16,10 @@ with
 
 source as (
     select * from {{ source('crm', 'crm_customers') }}
+),
+
+erased_identifiers as (
+    select * from {{ ref('stg_privacy__erased_identifiers') }}
 ),
 
 raw_rows as (
@@ -136,9 +142,18 @@ final as (
                 and {{ row_hash(raw_columns, prefix='checked.raw_') }} <> kept_rows.kept_row_hash
                 then 'duplicate_key'
             else checked.check_reason
-        end as reject_reason
+        end as reject_reason,
+        least(erased_crm_id.request_id, erased_email.request_id) as erasure_request_id
     from checked
     left join kept_rows on checked.crm_customer_id = kept_rows.crm_customer_id
+    left join erased_identifiers as erased_crm_id
+        on
+            erased_crm_id.identifier_type = 'crm_id'
+            and checked.crm_customer_id = erased_crm_id.identifier_value
+    left join erased_identifiers as erased_email
+        on
+            erased_email.identifier_type = 'email_hash'
+            and {{ hash_pii('checked.email') }} = erased_email.identifier_value
 )
 
 select * from final

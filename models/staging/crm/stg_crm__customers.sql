@@ -2,7 +2,7 @@ with
 
 customers as (
     select * from {{ ref('base_crm__customers') }}
-    where reject_reason is null
+    where reject_reason is null and erasure_request_id is null
 ),
 
 final as (

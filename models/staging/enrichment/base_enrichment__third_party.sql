@@ -2,7 +2,10 @@
     number of exact copies dropped, the typed and cleaned columns and the
     reject reason. stg_enrichment__third_party (reject_reason null) and
     stg_enrichment__third_party_rejected (reject_reason set) are two filters
-    of this view, so every distinct raw row lands in exactly one of them.
+    of this view, so every distinct raw row lands in exactly one of them,
+    unless it is erased: a row whose email is in
+    stg_privacy__erased_identifiers carries erasure_request_id and reaches
+    neither (counted as erased).
 
     The provider keys its rows by email, so the normalized email is the key: a
     row without one is rejected as missing_identifier (in the place of
@@ -23,6 +26,10 @@ with
 
 source as (
     select * from {{ source('enrichment', 'third_party') }}
+),
+
+erased_identifiers as (
+    select * from {{ ref('stg_privacy__erased_identifiers') }}
 ),
 
 raw_rows as (
@@ -124,9 +131,14 @@ final as (
                 and {{ row_hash(raw_columns, prefix='checked.raw_') }} <> kept_rows.kept_row_hash
                 then 'duplicate_key'
             else checked.check_reason
-        end as reject_reason
+        end as reject_reason,
+        erased_email.request_id as erasure_request_id
     from checked
     left join kept_rows on checked.email = kept_rows.email
+    left join erased_identifiers as erased_email
+        on
+            erased_email.identifier_type = 'email_hash'
+            and {{ hash_pii('checked.email') }} = erased_email.identifier_value
 )
 
 select * from final

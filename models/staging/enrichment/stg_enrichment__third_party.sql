@@ -2,7 +2,7 @@ with
 
 third_party as (
     select * from {{ ref('base_enrichment__third_party') }}
-    where reject_reason is null
+    where reject_reason is null and erasure_request_id is null
 ),
 
 final as (

@@ -2,7 +2,9 @@
     number of exact copies dropped, the typed and cleaned columns and the
     reject reason. stg_shop__order_lines (reject_reason null) and
     stg_shop__order_lines_rejected (reject_reason set) are two filters of
-    this view, so every distinct raw row lands in exactly one of them.
+    this view, so every distinct raw row lands in exactly one of them, unless
+    it is erased: a line of an erased order (base_shop__orders) carries the
+    order's erasure_request_id and reaches neither (counted as erased).
 
     A line must belong to a staged order, so stg_shop__orders is built
     first.
@@ -21,6 +23,15 @@ source as (
 
 staged_orders as (
     select order_id from {{ ref('stg_shop__orders') }}
+),
+
+erased_orders as (
+    select
+        order_id,
+        min(erasure_request_id) as erasure_request_id
+    from {{ ref('base_shop__orders') }}
+    where erasure_request_id is not null and order_id is not null
+    group by order_id
 ),
 
 raw_rows as (
@@ -121,9 +132,11 @@ final as (
                 and {{ row_hash(raw_columns, prefix='checked.raw_') }} <> kept_rows.kept_row_hash
                 then 'duplicate_key'
             else checked.check_reason
-        end as reject_reason
+        end as reject_reason,
+        erased_orders.erasure_request_id
     from checked
     left join kept_rows on checked.order_line_id = kept_rows.order_line_id
+    left join erased_orders on checked.order_id = erased_orders.order_id
 )
 
 select * from final

@@ -2,7 +2,10 @@
     of exact copies dropped, the typed and cleaned columns and the reject
     reason. stg_shop__orders (reject_reason null) and
     stg_shop__orders_rejected (reject_reason set) are two filters of this
-    view, so every distinct raw row lands in exactly one of them.
+    view, so every distinct raw row lands in exactly one of them, unless it is
+    erased: a row whose customer crm id or email is in
+    stg_privacy__erased_identifiers carries erasure_request_id and reaches
+    neither (counted as erased).
 
     A view, not a table: it is wide (raw and typed columns), and writing it
     costs more than computing it twice (once per reader). -#}
@@ -18,6 +21,10 @@ source as (
 
 fx_rates as (
     select * from {{ ref('fx_rates') }}
+),
+
+erased_identifiers as (
+    select * from {{ ref('stg_privacy__erased_identifiers') }}
 ),
 
 raw_rows as (
@@ -114,9 +121,18 @@ final as (
                 and {{ row_hash(raw_columns, prefix='checked.raw_') }} <> kept_rows.kept_row_hash
                 then 'duplicate_key'
             else checked.check_reason
-        end as reject_reason
+        end as reject_reason,
+        least(erased_crm_id.request_id, erased_email.request_id) as erasure_request_id
     from checked
     left join kept_rows on checked.order_id = kept_rows.order_id
+    left join erased_identifiers as erased_crm_id
+        on
+            erased_crm_id.identifier_type = 'crm_id'
+            and checked.customer_crm_id = erased_crm_id.identifier_value
+    left join erased_identifiers as erased_email
+        on
+            erased_email.identifier_type = 'email_hash'
+            and {{ hash_pii('checked.customer_email') }} = erased_email.identifier_value
 )
 
 select * from final

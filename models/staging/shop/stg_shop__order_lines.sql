@@ -4,7 +4,7 @@ with
 
 order_lines as (
     select * from {{ ref('base_shop__order_lines') }}
-    where reject_reason is null
+    where reject_reason is null and erasure_request_id is null
 ),
 
 orders as (

@@ -2,7 +2,7 @@ with
 
 orders as (
     select * from {{ ref('base_shop__orders') }}
-    where reject_reason is null
+    where reject_reason is null and erasure_request_id is null
 ),
 
 final as (

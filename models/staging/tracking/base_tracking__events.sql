@@ -2,7 +2,10 @@
     of exact copies dropped, the typed and cleaned columns and the reject
     reason. stg_tracking__events (reject_reason null) and
     stg_tracking__events_rejected (reject_reason set) are two filters of
-    this view, so every distinct raw row lands in exactly one of them.
+    this view, so every distinct raw row lands in exactly one of them, unless
+    it is erased: an event of an erased crm id (user_id), or of a device
+    (anonymous_id) that logged in as one, carries erasure_request_id and
+    reaches neither (counted as erased).
 
     A view, not a table: it is wide (raw and typed columns), and writing it
     costs more than computing it twice (once per reader). -#}
@@ -18,6 +21,10 @@ with
 
 source as (
     select * from {{ source('tracking', 'events') }}
+),
+
+erased_identifiers as (
+    select * from {{ ref('stg_privacy__erased_identifiers') }}
 ),
 
 raw_rows as (
@@ -71,6 +78,21 @@ checked as (
     from typed
 ),
 
+erased_anonymous_ids as (
+    -- a device that logged in as an erased crm id is that person's device: its
+    -- anonymous browsing goes with the login
+    select
+        typed.anonymous_id,
+        min(erased_identifiers.request_id) as request_id
+    from typed
+    inner join erased_identifiers
+        on
+            erased_identifiers.identifier_type = 'crm_id'
+            and typed.user_crm_id = erased_identifiers.identifier_value
+    where typed.anonymous_id is not null
+    group by typed.anonymous_id
+),
+
 colliding_keys as (
     -- ids carried by more than one distinct row: only these need ranking,
     -- which is far cheaper than sorting the whole table
@@ -118,9 +140,15 @@ final as (
                 and {{ row_hash(raw_columns, prefix='checked.raw_') }} <> kept_rows.kept_row_hash
                 then 'duplicate_key'
             else checked.check_reason
-        end as reject_reason
+        end as reject_reason,
+        least(erased_crm_id.request_id, erased_anonymous_ids.request_id) as erasure_request_id
     from checked
     left join kept_rows on checked.event_id = kept_rows.event_id
+    left join erased_identifiers as erased_crm_id
+        on
+            erased_crm_id.identifier_type = 'crm_id'
+            and checked.user_crm_id = erased_crm_id.identifier_value
+    left join erased_anonymous_ids on checked.anonymous_id = erased_anonymous_ids.anonymous_id
 )
 
 select * from final

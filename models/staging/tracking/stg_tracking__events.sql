@@ -2,7 +2,7 @@ with
 
 events as (
     select * from {{ ref('base_tracking__events') }}
-    where reject_reason is null
+    where reject_reason is null and erasure_request_id is null
 ),
 
 category_map as (

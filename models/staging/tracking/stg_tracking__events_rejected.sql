@@ -2,7 +2,8 @@ with
 
 rejected as (
     select * from {{ ref('base_tracking__events') }}
-    where reject_reason is not null
+    -- erased rows are removed, not quarantined: the rejects keep raw PII
+    where reject_reason is not null and erasure_request_id is null
 ),
 
 final as (
