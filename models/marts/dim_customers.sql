@@ -1,7 +1,19 @@
-{#- One row per customer. Attributes survive from the most recently updated CRM
-    record that has a value (arg_max over updated_at, nulls skipped); consent
-    comes from the latest consent change. Guest customers (an email seen only on
-    orders) have no CRM attributes. -#}
+{#- The golden record: one row per customer_key of the identity graph
+    (int_customer_identifiers), including guests known only by an email and
+    anonymous visitors known only by device ids.
+
+    Survivorship, per attribute, over the customer's CRM records ranked by
+    trust (crm_a, the web-shop CRM the customer maintains, before crm_b, the
+    store/loyalty CRM keyed in at the till) and then by recency (updated_at,
+    latest first), nulls skipped:
+    - contact (email_hash with its email_domain, phone_hash): the best-ranked
+      record whose value is not an identifier the giant-component guard
+      excluded (a placeholder or a family address), else the best-ranked one;
+    - profile (birth_year, gender) and address (city, region, postcode, taken
+      together from one record): the best-ranked record with a value;
+    - consent: the latest statement whatever the source (the newest consent is
+      the one in force); signup_at: the earliest signup; updated_at: the latest.
+    Guests take the smallest email hash of their component. -#}
 with
 
 identifiers as (
@@ -12,20 +24,37 @@ crm as (
     select * from {{ ref('stg_crm__customers') }}
 ),
 
+excluded as (
+    select
+        identifier_source,
+        identifier_id
+    from {{ ref('int_identity__excluded_identifiers') }}
+),
+
 orders as (
     select * from {{ ref('int_orders_resolved') }}
 ),
 
 customers as (
-    select distinct customer_key
+    select
+        customer_key,
+        bool_or(identifier_type = 'crm_id') as has_crm_record,
+        min(identifier_value) filter (where identifier_type = 'email_hash') as any_email_hash
     from identifiers
-    where identifier_type in ('crm_id', 'email_hash')
+    group by customer_key
 ),
 
 crm_records as (
     select
         identifiers.customer_key,
-        crm.*
+        crm.*,
+        row_number() over (
+            partition by identifiers.customer_key
+            order by
+                case crm.source_system when 'crm_a' then 1 else 2 end asc,
+                crm.updated_at desc nulls last,
+                crm.crm_customer_id asc
+        ) as trust_rank
     from crm
     inner join identifiers
         on
@@ -33,35 +62,46 @@ crm_records as (
             and crm.crm_customer_id = identifiers.identifier_value
 ),
 
+-- contact values the guard excluded rank after every usable one
+ranked_contacts as (
+    select
+        crm_records.*,
+        crm_records.trust_rank + case when excluded_email.identifier_id is null then 0 else 1000000 end
+            as email_rank,
+        crm_records.trust_rank + case when excluded_phone.identifier_id is null then 0 else 1000000 end
+            as phone_rank
+    from crm_records
+    left join excluded as excluded_email
+        on
+            excluded_email.identifier_source = 'email'
+            and crm_records.email_hash = excluded_email.identifier_id
+    left join excluded as excluded_phone
+        on
+            excluded_phone.identifier_source = 'phone'
+            and crm_records.phone_hash = excluded_phone.identifier_id
+),
+
 golden as (
     select
         customer_key,
         count(*) as crm_record_count,
         string_agg(distinct source_system, ',' order by source_system) as source_systems,
-        arg_max(crm_customer_id, updated_at) as primary_crm_customer_id,
-        arg_max(email_hash, updated_at) filter (where email_hash is not null) as email_hash,
-        arg_max(phone_hash, updated_at) filter (where phone_hash is not null) as phone_hash,
-        arg_max(email_domain, updated_at) filter (where email_domain is not null) as email_domain,
-        arg_max(birth_year, updated_at) filter (where birth_year is not null) as birth_year,
-        arg_max(gender, updated_at) filter (where gender is not null) as gender,
-        arg_max(city, updated_at) filter (where city is not null) as city,
-        arg_max(region, updated_at) filter (where region is not null) as region,
-        arg_max(postcode, updated_at) filter (where postcode is not null) as postcode,
+        arg_min(crm_customer_id, trust_rank) as primary_crm_customer_id,
+        arg_min(email_hash, email_rank) filter (where email_hash is not null) as email_hash,
+        arg_min(email_domain, email_rank) filter (where email_hash is not null) as email_domain,
+        arg_min(phone_hash, phone_rank) filter (where phone_hash is not null) as phone_hash,
+        arg_min(birth_year, trust_rank) filter (where birth_year is not null) as birth_year,
+        arg_min(gender, trust_rank) filter (where gender is not null) as gender,
+        arg_min(city, trust_rank) filter (where city is not null) as city,
+        arg_min(region, trust_rank) filter (where city is not null) as region,
+        arg_min(postcode, trust_rank) filter (where city is not null) as postcode,
         min(signup_at) as signup_at,
         arg_max(is_marketing_consent, consent_updated_at)
         filter (where is_marketing_consent is not null) as is_marketing_consent,
         max(consent_updated_at) filter (where is_marketing_consent is not null) as consent_updated_at,
         max(updated_at) as updated_at
-    from crm_records
+    from ranked_contacts
     group by customer_key
-),
-
-guest_emails as (
-    select
-        customer_key,
-        identifier_value as email_hash
-    from identifiers
-    where identifier_type = 'email_hash'
 ),
 
 order_summary as (
@@ -81,7 +121,7 @@ final as (
         golden.primary_crm_customer_id,
         cast(coalesce(golden.crm_record_count, 0) as bigint) as crm_record_count,
         golden.source_systems,
-        coalesce(golden.email_hash, guest_emails.email_hash) as email_hash,
+        coalesce(golden.email_hash, customers.any_email_hash) as email_hash,
         golden.phone_hash,
         golden.email_domain,
         cast(golden.birth_year as integer) as birth_year,
@@ -89,7 +129,8 @@ final as (
         golden.city,
         golden.region,
         golden.postcode,
-        golden.crm_record_count is null as is_guest,
+        not customers.has_crm_record as is_guest,
+        not customers.has_crm_record and customers.any_email_hash is null as is_anonymous,
         coalesce(golden.is_marketing_consent, false) as is_marketing_consent,
         golden.is_marketing_consent is null as is_consent_unknown,
         cast(coalesce(order_summary.lifetime_order_count, 0) as bigint) as lifetime_order_count,
@@ -100,7 +141,6 @@ final as (
         golden.updated_at
     from customers
     left join golden on customers.customer_key = golden.customer_key
-    left join guest_emails on customers.customer_key = guest_emails.customer_key
     left join order_summary on customers.customer_key = order_summary.customer_key
 )
 

@@ -12,8 +12,11 @@ as_of as (
     select as_of_date from {{ ref('int_as_of_date') }}
 ),
 
+-- anonymous visitors (device ids only, never logged in) are customers of the
+-- identity graph but cannot be contacted: engagement covers known customers
 customers as (
     select customer_key from {{ ref('dim_customers') }}
+    where not is_anonymous
 ),
 
 events as (

@@ -1,0 +1,172 @@
+"""Quality of identity resolution against the generator's truth.
+
+Pairwise precision and recall over identifiers: a pair of identifiers is a
+*true* pair when truth gives both the same person, a *predicted* pair when the
+map gives both the same customer_key.
+
+- Only identifiers that belong to exactly one person in truth are evaluated.
+  A shared family email or a placeholder is listed in truth once per person
+  using it; it has no single right customer, so it is left out (and counted).
+- An evaluated identifier missing from the map is a customer of its own (a
+  singleton): it costs recall, never precision.
+- Identifiers in the map but not in truth (phones, unmatched enrichment emails)
+  are ignored.
+
+Counts come from the contingency table of (person, customer) cells:
+true positives = sum of C(n, 2) over cells, true pairs = sum of C(n, 2) over
+persons, predicted pairs = sum of C(n, 2) over customers; no pair is enumerated.
+
+CLI: ``python -m microseg.identity_eval --truth DIR/truth --db PATH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+KEY = ["source", "source_id"]
+
+
+@dataclass
+class PairwiseQuality:
+    precision: float
+    recall: float
+    true_positive_pairs: int
+    predicted_pairs: int
+    true_pairs: int
+    identifiers_evaluated: int
+    identifiers_multi_person: int  # in truth for several persons: left out
+    identifiers_missing_from_map: int  # evaluated as singletons
+    persons: int  # distinct persons among evaluated identifiers
+    customers: int  # distinct customers among evaluated identifiers (singletons included)
+
+
+def _pairs(counts: pd.Series | np.ndarray) -> int:
+    n = np.asarray(counts, dtype=np.int64)
+    return int((n * (n - 1) // 2).sum())
+
+
+def single_person_identifiers(truth: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Truth rows of identifiers that belong to exactly one person, and how many were left out."""
+    t = truth[KEY + ["person_id"]].drop_duplicates()
+    persons_per_id = t.groupby(KEY, sort=False)["person_id"].transform("size")
+    multi = int(t.loc[persons_per_id > 1, KEY].drop_duplicates().shape[0])
+    return t.loc[persons_per_id == 1].reset_index(drop=True), multi
+
+
+def pairwise_quality(truth: pd.DataFrame, mapping: pd.DataFrame) -> PairwiseQuality:
+    """Pairwise precision / recall of ``mapping`` (source, source_id, customer_key)
+    against ``truth`` (source, source_id, person_id)."""
+    single, multi = single_person_identifiers(truth)
+    m = mapping[KEY + ["customer_key"]].drop_duplicates(KEY)
+    ev = single.merge(m, on=KEY, how="left")
+    missing = ev["customer_key"].isna()
+    # a missing identifier is a customer of its own
+    ev["customer_key"] = ev["customer_key"].astype(object).where(
+        ~missing, "missing:" + ev["source"].astype(str) + ":" + ev["source_id"].astype(str)
+    )
+    tp = _pairs(ev.groupby(["person_id", "customer_key"], sort=False).size())
+    true_pairs = _pairs(ev.groupby("person_id", sort=False).size())
+    pred_pairs = _pairs(ev.groupby("customer_key", sort=False).size())
+    return PairwiseQuality(
+        precision=tp / pred_pairs if pred_pairs else 1.0,
+        recall=tp / true_pairs if true_pairs else 1.0,
+        true_positive_pairs=tp,
+        predicted_pairs=pred_pairs,
+        true_pairs=true_pairs,
+        identifiers_evaluated=len(ev),
+        identifiers_multi_person=multi,
+        identifiers_missing_from_map=int(missing.sum()),
+        persons=int(ev["person_id"].nunique()),
+        customers=int(ev["customer_key"].nunique()),
+    )
+
+
+def recall_ceiling(truth: pd.DataFrame, unlinkable: pd.DataFrame) -> float:
+    """Best recall any resolver can reach when the identifiers in ``unlinkable``
+    (source, source_id: no evidence ties them to anything) stay singletons and
+    every other identifier is resolved perfectly."""
+    single, _ = single_person_identifiers(truth)
+    flag = single.merge(unlinkable[KEY].drop_duplicates().assign(_u=1), on=KEY, how="left")["_u"].notna().to_numpy()
+    oracle = single.assign(
+        customer_key=np.where(flag, "u:" + single["source"] + ":" + single["source_id"], single["person_id"].astype(str))
+    )
+    return pairwise_quality(truth, oracle).recall
+
+
+def evaluate(truth_dir: Path | str, db_path: Path | str) -> dict:
+    """Quality of marts.customer_identity_map in a built DuckDB file against truth_dir."""
+    import duckdb
+
+    truth_dir = Path(truth_dir)
+    truth = pd.read_parquet(truth_dir / "identity.parquet")
+    persons_total = len(pd.read_parquet(truth_dir / "persons.parquet", columns=["person_id"]))
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        mapping = con.sql("select source, source_id, customer_key from marts.customer_identity_map").df()
+        # devices with evidence: a login, or a purchase event of a staged order
+        with_evidence = con.sql(
+            """select distinct events.anonymous_id as source_id
+               from staging.stg_tracking__events as events
+               left join staging.stg_shop__orders as orders on events.order_id = orders.order_id
+               where events.anonymous_id is not null
+                 and (events.user_crm_id is not null
+                      or (events.event_type = 'purchase' and orders.order_id is not null))"""
+        ).df()
+        customer_types = dict(
+            con.sql(
+                "select case when not is_guest then 'crm' when is_anonymous then 'anonymous' else 'guest' end, "
+                "count(*) from marts.dim_customers group by 1 order by 1"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    q = pairwise_quality(truth, mapping)
+    anon = truth.loc[truth["source"] == "anonymous_id", KEY].drop_duplicates()
+    never = anon[~anon["source_id"].isin(with_evidence["source_id"])]
+    return {
+        **asdict(q),
+        "persons_total": persons_total,
+        "customers_total": int(mapping["customer_key"].nunique()),
+        "customers_by_type": customer_types,
+        "anonymous_ids_without_evidence": len(never),
+        "anonymous_ids_total": len(anon),
+        "recall_ceiling": recall_ceiling(truth, never),
+    }
+
+
+def format_report(r: dict) -> str:
+    by_type = ", ".join(f"{k} {v:,}" for k, v in sorted(r["customers_by_type"].items()))
+    return "\n".join(
+        [
+            f"pairwise precision   {r['precision']:.4f}  ({r['true_positive_pairs']:,} / {r['predicted_pairs']:,} pairs)",
+            f"pairwise recall      {r['recall']:.4f}  ({r['true_positive_pairs']:,} / {r['true_pairs']:,} pairs)",
+            f"recall ceiling       {r['recall_ceiling']:.4f}  ({r['anonymous_ids_without_evidence']:,} of "
+            f"{r['anonymous_ids_total']:,} anonymous ids never log in nor buy: nothing links them)",
+            f"identifiers          {r['identifiers_evaluated']:,} evaluated, {r['identifiers_multi_person']:,} "
+            f"shared by several persons left out, {r['identifiers_missing_from_map']:,} missing from the map",
+            f"customers vs persons {r['customers']:,} customers for {r['persons']:,} persons (evaluated identifiers); "
+            f"{r['customers_total']:,} customers in the map ({by_type}) for {r['persons_total']:,} persons",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m microseg.identity_eval", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--truth", required=True, help="the generator's truth folder (identity.parquet)")
+    parser.add_argument("--db", required=True, help="DuckDB file built by dbt (marts.customer_identity_map)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    args = parser.parse_args(argv)
+    r = evaluate(args.truth, args.db)
+    print(json.dumps(r, indent=2) if args.json else format_report(r))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
