@@ -1,0 +1,73 @@
+{#- Helpers of the privacy tests (tests/privacy): which built models to scan
+    and what counts as a raw email or phone number. -#}
+
+{#- The model nodes of this project (SQL and Python) that the privacy tests
+    scan, as a list of graph nodes. `layers`: 'non_staging' (everything outside
+    models/staging) or 'all'. Ephemeral models have no relation and are
+    skipped; `exclude` lists model names to leave out. -#}
+{% macro privacy_scan_models(layers='non_staging', exclude=[]) -%}
+    {%- set nodes = [] -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model'
+            and node.package_name == project_name
+            and node.config.materialized != 'ephemeral'
+            and node.name not in exclude
+            and (layers == 'all' or 'staging' not in node.fqn[1:-1]) -%}
+            {%- do nodes.append(node) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(nodes | sort(attribute='name')) }}
+{%- endmacro %}
+
+
+{#- Columns of the given model nodes as built in the database: a dict from
+    model name to a list of (column_name, data_type), empty when the relation
+    does not exist. Reads information_schema once. Call inside
+    `{% if execute %}`. -#}
+{% macro privacy_scan_columns(nodes) -%}
+    {%- set found = {} -%}
+    {%- for node in nodes -%}
+        {%- do found.update({node.name: []}) -%}
+    {%- endfor -%}
+    {%- if nodes | length > 0 -%}
+        {%- set query -%}
+            select
+                table_catalog,
+                table_schema,
+                table_name,
+                column_name,
+                data_type
+            from information_schema.columns
+            order by table_catalog, table_schema, table_name, ordinal_position
+        {%- endset -%}
+        {%- set rows = run_query(query).rows -%}
+        {%- for node in nodes -%}
+            {%- for row in rows -%}
+                {%- if row[0] == node.database and row[1] == node.schema and row[2] == (node.alias or node.name) -%}
+                    {%- do found[node.name].append((row[3], row[4])) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(found) }}
+{%- endmacro %}
+
+
+{#- True when a text value looks like an email address (anywhere in it). -#}
+{% macro looks_like_email(expr) -%}
+    regexp_matches({{ expr }}, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}')
+{%- endmacro %}
+
+
+{#- True when a text value looks like a phone number: only digits and phone
+    punctuation (+ ( ) . / - space), holding 7 to 15 digits (E.164 allows at
+    most 15), and not an ISO date. Ids with letters ('O000001234',
+    'A00012345') fail the first rule; a 32- or 64-character hex hash fails it
+    too unless it is all digits, and then it has more than 15 digits. -#}
+{% macro looks_like_phone(expr) -%}
+    (
+        regexp_full_match({{ expr }}, '\s*\+?[0-9()./ -]{7,30}\s*')
+        and length(regexp_replace({{ expr }}, '[^0-9]', '', 'g')) between 7 and 15
+        and not regexp_full_match(trim({{ expr }}), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+    )
+{%- endmacro %}

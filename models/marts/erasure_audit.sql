@@ -1,0 +1,74 @@
+{#- One row per staged erasure request: what the build removed for it, per
+    source. A removed row is a distinct raw row (its exact copies are counted
+    as duplicates in data_quality_summary); a row that several requests reach
+    is counted once, under the lowest request_id. No identifier is kept here,
+    only the request id, its type and date. -#}
+{%- set sources = [
+    ('crm', 'base_crm__customers'),
+    ('order', 'base_shop__orders'),
+    ('order_line', 'base_shop__order_lines'),
+    ('event', 'base_tracking__events'),
+    ('third_party', 'base_enrichment__third_party'),
+] -%}
+with
+
+requests as (
+    select * from {{ ref('stg_privacy__erasure_requests') }}
+),
+
+erased_identifiers as (
+    select * from {{ ref('stg_privacy__erased_identifiers') }}
+),
+
+erased as (
+    {%- for name, base_model in sources %}
+        select
+            '{{ name }}' as source_name,
+            erasure_request_id as request_id
+        from {{ ref(base_model) }}
+        where erasure_request_id is not null
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
+erased_per_request as (
+    select
+        request_id,
+        {%- for name, base_model in sources %}
+            count(*) filter (where source_name = '{{ name }}') as erased_{{ name }}_rows,
+        {%- endfor %}
+        count(*) as erased_rows
+    from erased
+    group by request_id
+),
+
+reached_identifiers as (
+    -- identifiers reached through the request's CRM record, beyond the one it names
+    select
+        request_id,
+        count(*) filter (where identifier_type = 'crm_id') as reached_crm_id_count,
+        count(*) filter (where identifier_type = 'email_hash') as reached_email_count
+    from erased_identifiers
+    where not is_requested
+    group by request_id
+),
+
+final as (
+    select
+        requests.request_id,
+        requests.identifier_type,
+        requests.requested_at,
+        cast(coalesce(reached_identifiers.reached_crm_id_count, 0) as bigint) as reached_crm_id_count,
+        cast(coalesce(reached_identifiers.reached_email_count, 0) as bigint) as reached_email_count,
+        {%- for name, base_model in sources %}
+            cast(coalesce(erased_per_request.erased_{{ name }}_rows, 0) as bigint) as erased_{{ name }}_rows,
+        {%- endfor %}
+        cast(coalesce(erased_per_request.erased_rows, 0) as bigint) as erased_rows
+    from requests
+    left join reached_identifiers on requests.request_id = reached_identifiers.request_id
+    left join erased_per_request on requests.request_id = erased_per_request.request_id
+)
+
+select * from final

@@ -1,0 +1,83 @@
+{#- An erased person's identifiers appear in no model after the build: every
+    model of the project (staging, intermediate, marts, Python) is read from
+    the built database, and every text column that holds a crm id (crm_id,
+    user_id, customer_ref, *crm*id, identifier_value, source_id) or an email
+    hash (*email_hash*, identifier_value, source_id) is matched against
+    stg_privacy__erased_identifiers; raw email columns of the rejected models
+    (email, customer_ref) are hashed like staging hashes them and matched too.
+
+    Left out: the suppression list itself (stg_privacy__*, which must hold what
+    to erase, and any model tagged `erasure_suppression_list`: one that must
+    hold erased identifiers to enforce or propagate the erasure and is read by
+    no BI tool) and the base_* views, which read the raw files and carry the
+    erasure flag the staged and rejected models filter on (deleting the raw
+    exports is the source systems' job). Returns one row per offending
+    column with the number of values. -#}
+-- depends_on: {{ ref('data_quality_summary') }}
+-- depends_on: {{ ref('erasure_audit') }}
+-- depends_on: {{ ref('int_customer_hygiene') }}
+-- depends_on: {{ ref('mart_customer_engagement') }}
+{%- set erased = ref('stg_privacy__erased_identifiers') %}
+{%- set parts = [] %}
+{%- if execute %}
+    {%- set candidates = privacy_scan_models('all') %}
+    {%- set nodes = [] %}
+    {%- for node in candidates %}
+        {%- if not node.name.startswith('base_')
+            and not node.name.startswith('stg_privacy__')
+            and 'erasure_suppression_list' not in (node.tags or []) %}
+            {%- do nodes.append(node) %}
+        {%- endif %}
+    {%- endfor %}
+    {%- set columns = privacy_scan_columns(nodes) %}
+    {%- for node in nodes %}
+        {%- if columns[node.name] | length == 0 %}
+            {%- do parts.append(
+                "select '" ~ node.name ~ "' as model_name, '' as column_name, 'relation_missing' as finding, "
+                ~ "cast(1 as bigint) as n_values"
+            ) %}
+        {%- endif %}
+        {%- for column_name, data_type in columns[node.name] %}
+            {%- set name = column_name | lower %}
+            {%- set quoted = '"' ~ column_name ~ '"' %}
+            {%- set checks = [] %}
+            {%- if data_type | upper == 'VARCHAR' %}
+                {%- if name in ['crm_id', 'user_id', 'customer_ref', 'identifier_value', 'source_id']
+                    or ('crm' in name and name.endswith('id')) %}
+                    {%- do checks.append(('erased_crm_id', quoted, 'crm_id')) %}
+                {%- endif %}
+                {%- if 'email_hash' in name or name in ['identifier_value', 'source_id'] %}
+                    {%- do checks.append(('erased_email_hash', quoted, 'email_hash')) %}
+                {%- endif %}
+                {%- if name in ['email', 'customer_ref'] %}
+                    {%- do checks.append(('erased_email', hash_pii(normalize_email(quoted)), 'email_hash')) %}
+                {%- endif %}
+            {%- endif %}
+            {%- for finding, expr, identifier_type in checks %}
+                {%- do parts.append(
+                    "select '" ~ node.name ~ "' as model_name, '" ~ column_name ~ "' as column_name, '"
+                    ~ finding ~ "' as finding, count(*) as n_values from " ~ node.relation_name
+                    ~ " where " ~ expr ~ " in (select identifier_value from " ~ erased
+                    ~ " where identifier_type = '" ~ identifier_type ~ "')"
+                ) %}
+            {%- endfor %}
+        {%- endfor %}
+    {%- endfor %}
+{%- endif %}
+
+with
+
+findings as (
+    {%- for part in parts %}
+        {{ part }}
+        union all
+    {%- endfor %}
+    select
+        '' as model_name,
+        '' as column_name,
+        'none' as finding,
+        cast(0 as bigint) as n_values
+)
+
+select * from findings
+where n_values > 0
