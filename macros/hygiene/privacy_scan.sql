@@ -71,3 +71,25 @@
         and not regexp_full_match(trim({{ expr }}), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
     )
 {%- endmacro %}
+
+{#- The findings of a privacy test: `parts` are selects of (model_name,
+    column_name, finding, n_values); rows with n_values > 0 fail the test. The
+    sentinel row keeps the SQL valid when there is nothing to scan. -#}
+{% macro privacy_findings(parts) -%}
+with
+
+findings as (
+    {%- for part in parts %}
+        {{ part }}
+        union all
+    {%- endfor %}
+    select
+        '' as model_name,
+        '' as column_name,
+        'none' as finding,
+        cast(0 as bigint) as n_values
+)
+
+select * from findings
+where n_values > 0
+{%- endmacro %}

@@ -52,19 +52,4 @@
     {%- endfor %}
 {%- endif %}
 
-with
-
-findings as (
-    {%- for part in parts %}
-        {{ part }}
-        union all
-    {%- endfor %}
-    select
-        '' as model_name,
-        '' as column_name,
-        'none' as finding,
-        cast(0 as bigint) as n_values
-)
-
-select * from findings
-where n_values > 0
+{{ privacy_findings(parts) }}
