@@ -57,13 +57,59 @@ weights as (
     select * from {{ ref('engagement_weights') }}
 ),
 
-event_metrics as (
+-- distinct sessions and campaigns per window: one row per (customer, session)
+-- and (customer, event type, campaign) first, with the most recent day, so the
+-- window counts below are plain counts instead of count(distinct) per window
+session_days as (
+    select
+        customer_key,
+        session_id,
+        min(days_before_as_of) as days_before_as_of
+    from events
+    where platform in ('web', 'app') and session_id is not null
+    group by customer_key, session_id
+),
+
+campaign_days as (
+    select
+        customer_key,
+        event_type,
+        campaign_id,
+        min(days_before_as_of) as days_before_as_of
+    from events
+    where event_type in ('email_sent', 'email_open', 'email_click') and campaign_id is not null
+    group by customer_key, event_type, campaign_id
+),
+
+session_metrics as (
+    select
+        {%- for days in var('microseg__engagement_windows_days') %}
+            count(*) filter (where days_before_as_of < {{ days }}) as sessions_{{ days }}d,
+        {%- endfor %}
+        customer_key
+    from session_days
+    group by customer_key
+),
+
+campaign_metrics as (
+    select
+        {%- for days in var('microseg__engagement_windows_days') %}
+            {%- set email_events = [('email_sent', 'sent'), ('email_open', 'opened'), ('email_click', 'clicked')] %}
+            {%- for event_type, name in email_events %}
+                count(*) filter (
+                    where event_type = '{{ event_type }}' and days_before_as_of < {{ days }}
+                ) as emails_{{ name }}_{{ days }}d,
+            {%- endfor %}
+        {%- endfor %}
+        customer_key
+    from campaign_days
+    group by customer_key
+),
+
+event_counts as (
     select
         customer_key,
         {%- for days in var('microseg__engagement_windows_days') %}
-            count(distinct session_id) filter (
-                where platform in ('web', 'app') and days_before_as_of < {{ days }}
-            ) as sessions_{{ days }}d,
             count(*) filter (
                 where event_type = 'page_view' and days_before_as_of < {{ days }}
             ) as page_views_{{ days }}d,
@@ -76,19 +122,29 @@ event_metrics as (
             count(*) filter (
                 where event_type = 'checkout' and days_before_as_of < {{ days }}
             ) as checkouts_{{ days }}d,
-            count(distinct campaign_id) filter (
-                where event_type = 'email_sent' and days_before_as_of < {{ days }}
-            ) as emails_sent_{{ days }}d,
-            count(distinct campaign_id) filter (
-                where event_type = 'email_open' and days_before_as_of < {{ days }}
-            ) as emails_opened_{{ days }}d,
-            count(distinct campaign_id) filter (
-                where event_type = 'email_click' and days_before_as_of < {{ days }}
-            ) as emails_clicked_{{ days }}d,
         {%- endfor %}
         max(event_at) filter (where platform in ('web', 'app')) as last_session_at
     from events
     group by customer_key
+),
+
+event_metrics as (
+    select
+        event_counts.customer_key,
+        {%- for days in var('microseg__engagement_windows_days') %}
+            coalesce(session_metrics.sessions_{{ days }}d, 0) as sessions_{{ days }}d,
+            event_counts.page_views_{{ days }}d,
+            event_counts.product_views_{{ days }}d,
+            event_counts.cart_adds_{{ days }}d,
+            event_counts.checkouts_{{ days }}d,
+            coalesce(campaign_metrics.emails_sent_{{ days }}d, 0) as emails_sent_{{ days }}d,
+            coalesce(campaign_metrics.emails_opened_{{ days }}d, 0) as emails_opened_{{ days }}d,
+            coalesce(campaign_metrics.emails_clicked_{{ days }}d, 0) as emails_clicked_{{ days }}d,
+        {%- endfor %}
+        event_counts.last_session_at
+    from event_counts
+    left join session_metrics on event_counts.customer_key = session_metrics.customer_key
+    left join campaign_metrics on event_counts.customer_key = campaign_metrics.customer_key
 ),
 
 sessions as (
