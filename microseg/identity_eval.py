@@ -16,6 +16,12 @@ Counts come from the contingency table of (person, customer) cells:
 true positives = sum of C(n, 2) over cells, true pairs = sum of C(n, 2) over
 persons, predicted pairs = sum of C(n, 2) over customers; no pair is enumerated.
 
+Erasure completeness (:func:`erasure_completeness`): for the persons whose
+identifier a staged erasure request names, how many of their identifiers in
+truth still appear in customer_identity_map (which covers every identifier of
+every source), and how many identifiers of other persons the suppression list
+erased (over-erasure).
+
 CLI: ``python -m microseg.identity_eval --truth DIR/truth --db PATH``.
 """
 
@@ -141,6 +147,124 @@ def evaluate(truth_dir: Path | str, db_path: Path | str) -> dict:
     }
 
 
+TRUTH_TO_SUPPRESSION = {"crm_a": "crm_id", "crm_b": "crm_id", "email": "email_hash", "anonymous_id": "anonymous_id"}
+
+
+def erasure_completeness(
+    truth: pd.DataFrame, requests: pd.DataFrame, mapping: pd.DataFrame, suppressed: pd.DataFrame
+) -> dict:
+    """Erasure against truth.
+
+    ``requests``: (identifier_type 'crm_id' | 'email', identifier_hash) of the
+    staged requests; ``mapping``: customer_identity_map (source, source_id,
+    customer_key, is_anonymous); ``suppressed``: the suppression list
+    (identifier_type, identifier_value).
+
+    An identifier of an erased person left in the map is *linkable* unless it
+    is a device whose customer is anonymous-only: such a device never logged in
+    nor bought, so nothing in the data ties it to the person (or to anyone).
+    """
+    single, _ = single_person_identifiers(truth)
+    crm_requested = requests.loc[requests["identifier_type"] == "crm_id", "identifier_hash"]
+    email_requested = requests.loc[requests["identifier_type"] == "email", "identifier_hash"]
+    named = single[
+        (single["source"].isin(["crm_a", "crm_b"]) & single["source_id"].isin(crm_requested))
+        | ((single["source"] == "email") & single["source_id"].isin(email_requested))
+    ]
+    persons = set(named["person_id"])
+    theirs = truth.loc[truth["person_id"].isin(persons), KEY].drop_duplicates()
+    left = theirs.merge(mapping, on=KEY, how="inner")
+    unlinkable = (left["source"] == "anonymous_id") & left["is_anonymous"].astype(bool)
+    sup = suppressed.rename(columns={"identifier_type": "stype", "identifier_value": "source_id"})
+    t = single.assign(stype=single["source"].map(TRUTH_TO_SUPPRESSION))
+    over = t.merge(sup, on=["stype", "source_id"], how="inner")
+    over = over[~over["person_id"].isin(persons)]
+    by_source = {
+        src: {
+            "identifiers": int((theirs["source"] == src).sum()),
+            "left_linkable": int(((left["source"] == src) & ~unlinkable).sum()),
+            "left_unlinkable": int(((left["source"] == src) & unlinkable).sum()),
+        }
+        for src in sorted(theirs["source"].unique())
+    }
+    return {
+        "requests": int(len(requests)),
+        "persons": len(persons),
+        "by_source": by_source,
+        "left_linkable": int((~unlinkable).sum()),
+        "left_unlinkable": int(unlinkable.sum()),
+        "over_erased_identifiers": int(len(over)),
+        "over_erased_persons": int(over["person_id"].nunique()),
+    }
+
+
+def evaluate_erasure(truth_dir: Path | str, db_path: Path | str) -> dict:
+    """:func:`erasure_completeness` of a built DuckDB file against truth_dir."""
+    import duckdb
+
+    truth = pd.read_parquet(Path(truth_dir) / "identity.parquet")
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        requests = con.sql("select identifier_type, identifier_hash from staging.stg_privacy__erasure_requests").df()
+        mapping = con.sql(
+            """select map.source, map.source_id, map.customer_key, customers.is_anonymous
+               from marts.customer_identity_map as map
+               inner join marts.dim_customers as customers on map.customer_key = customers.customer_key"""
+        ).df()
+        suppressed = con.sql(
+            "select identifier_type, identifier_value from staging.stg_privacy__erased_identifiers"
+        ).df()
+    finally:
+        con.close()
+    return erasure_completeness(truth, requests, mapping, suppressed)
+
+
+def erasure_against_reference(db_path: Path | str, reference_db_path: Path | str) -> dict:
+    """Erasure against identity resolution itself: ``reference_db_path`` is a
+    build of the same raw data with no erasure request. The customers there
+    that hold a requested identifier are the persons to erase; every identifier
+    of theirs must be gone from ``db_path``'s map."""
+    import duckdb
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    ref = duckdb.connect(str(reference_db_path), read_only=True)
+    try:
+        requests = con.sql(
+            """select case identifier_type when 'email' then 'email' else 'crm' end as kind,
+                      identifier_hash as source_id
+               from staging.stg_privacy__erasure_requests"""
+        ).df()
+        mapping = con.sql("select source, source_id from marts.customer_identity_map").df()
+        reference = ref.sql("select source, source_id, customer_key from marts.customer_identity_map").df()
+    finally:
+        con.close()
+        ref.close()
+    kind = np.where(reference["source"].isin(["crm_a", "crm_b"]), "crm", reference["source"])
+    named = reference.assign(kind=kind).merge(requests, on=["kind", "source_id"], how="inner")
+    theirs = reference[reference["customer_key"].isin(named["customer_key"])]
+    left = theirs.merge(mapping, on=KEY, how="inner")
+    return {
+        "requests": int(len(requests)),
+        "customers": int(named["customer_key"].nunique()),
+        "identifiers": {k: int(v) for k, v in theirs["source"].value_counts().sort_index().items()},
+        "left": {k: int(v) for k, v in left["source"].value_counts().sort_index().items()},
+    }
+
+
+def format_erasure_report(r: dict) -> str:
+    lines = [
+        f"erasure              {r['requests']:,} requests, {r['persons']:,} persons; identifiers left in the map: "
+        f"{r['left_linkable']:,} linkable, {r['left_unlinkable']:,} unlinkable devices; "
+        f"over-erased: {r['over_erased_identifiers']:,} identifiers of {r['over_erased_persons']:,} other persons"
+    ]
+    for src, c in r["by_source"].items():
+        lines.append(
+            f"  {src:<12} {c['identifiers']:>6,} identifiers, {c['left_linkable']:,} left (linkable), "
+            f"{c['left_unlinkable']:,} left (unlinkable)"
+        )
+    return "\n".join(lines)
+
+
 def format_report(r: dict) -> str:
     by_type = ", ".join(f"{k} {v:,}" for k, v in sorted(r["customers_by_type"].items()))
     return "\n".join(
@@ -162,9 +286,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--truth", required=True, help="the generator's truth folder (identity.parquet)")
     parser.add_argument("--db", required=True, help="DuckDB file built by dbt (marts.customer_identity_map)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument(
+        "--reference-db",
+        help="a build of the same raw data without erasure requests: check that every identifier of the "
+        "customers the requests name there is gone",
+    )
     args = parser.parse_args(argv)
     r = evaluate(args.truth, args.db)
-    print(json.dumps(r, indent=2) if args.json else format_report(r))
+    r["erasure"] = evaluate_erasure(args.truth, args.db)
+    text = format_report(r) + "\n" + format_erasure_report(r["erasure"])
+    if args.reference_db:
+        r["erasure_vs_reference"] = ref = erasure_against_reference(args.db, args.reference_db)
+        text += (
+            f"\nerasure vs reference {ref['requests']:,} requests name {ref['customers']:,} customers of the "
+            f"build without erasure, holding {sum(ref['identifiers'].values()):,} identifiers "
+            f"({ref['identifiers']}); left in this build: {sum(ref['left'].values()):,} {ref['left']}"
+        )
+    print(json.dumps(r, indent=2) if args.json else text)
     return 0
 
 

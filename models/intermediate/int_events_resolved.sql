@@ -1,6 +1,10 @@
 {#- Events with their customer: the logged-in CRM id first, else the customer the
     anonymous id logged in as (so pre-login browsing counts for that customer).
-    Unresolvable events keep customer_key null. -#}
+    Unresolvable events keep customer_key null.
+
+    A view: fct_events is its only reader and writes the result once; a table
+    here would write the largest relation of the project a second time. -#}
+{{ config(materialized='view') }}
 with
 
 events as (

@@ -10,6 +10,7 @@
     ('event', 'base_tracking__events'),
     ('third_party', 'base_enrichment__third_party'),
 ] -%}
+{%- set erased_identifier_types = ['crm_id', 'email_hash', 'phone_hash', 'anonymous_id', 'order_id'] -%}
 with
 
 requests as (
@@ -45,11 +46,13 @@ erased_per_request as (
 ),
 
 reached_identifiers as (
-    -- identifiers reached through the request's CRM record, beyond the one it names
+    -- identifiers the suppression list reached from the request, beyond the one it names
     select
         request_id,
-        count(*) filter (where identifier_type = 'crm_id') as reached_crm_id_count,
-        count(*) filter (where identifier_type = 'email_hash') as reached_email_count
+        {%- for identifier_type in erased_identifier_types %}
+            count(*) filter (where identifier_type = '{{ identifier_type }}') as reached_{{ identifier_type }}_count,
+        {%- endfor %}
+        count(*) as reached_identifier_count
     from erased_identifiers
     where not is_requested
     group by request_id
@@ -60,8 +63,11 @@ final as (
         requests.request_id,
         requests.identifier_type,
         requests.requested_at,
-        cast(coalesce(reached_identifiers.reached_crm_id_count, 0) as bigint) as reached_crm_id_count,
-        cast(coalesce(reached_identifiers.reached_email_count, 0) as bigint) as reached_email_count,
+        {%- for identifier_type in erased_identifier_types %}
+            cast(coalesce(reached_identifiers.reached_{{ identifier_type }}_count, 0) as bigint)
+                as reached_{{ identifier_type }}_count,
+        {%- endfor %}
+        cast(coalesce(reached_identifiers.reached_identifier_count, 0) as bigint) as reached_identifier_count,
         {%- for name, base_model in sources %}
             cast(coalesce(erased_per_request.erased_{{ name }}_rows, 0) as bigint) as erased_{{ name }}_rows,
         {%- endfor %}

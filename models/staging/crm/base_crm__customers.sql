@@ -1,40 +1,23 @@
-{#- One row per distinct raw CRM row: the raw text columns (raw_*), the number
-    of exact copies dropped, the typed and cleaned columns and the reject
-    reason. stg_crm__customers (reject_reason null) and
+{#- One row per distinct raw CRM row with its disposition (macros in
+    macros/staging/staging_dispositions.sql): the raw text columns (raw_*), the
+    number of exact copies dropped, the typed and cleaned columns and the
+    reject reason. stg_crm__customers (reject_reason null) and
     stg_crm__customers_rejected (reject_reason set) are two filters of this
-    view, so every distinct raw row lands in exactly one of them, unless it is
-    erased: a row whose crm id or email is in stg_privacy__erased_identifiers
-    carries erasure_request_id and reaches neither (counted as erased).
+    table, so every distinct raw row lands in exactly one of them, unless it is
+    erased: a row whose crm id, email or phone is in
+    stg_privacy__erased_identifiers is kept as a tombstone (erasure_request_id
+    and the duplicate count, nothing else) and reaches neither.
 
-    A view, not a table: it is wide (raw and typed columns), and writing it
-    costs more than computing it twice (once per reader). -#}
-{{ config(materialized='view') }}
-
-{%- set raw_columns = raw_columns('crm_customers') %}
+    A table: the staged and rejected models, the identity graph, the quality
+    summary, the erasure audit and the reconciliation tests all read it, and
+    recomputing the de-duplication for each of them cost more than writing it
+    once (docs/benchmarks.md). -#}
+{{ config(materialized='table') }}
 
 with
 
-source as (
-    select * from {{ source('crm', 'crm_customers') }}
-),
-
-erased_identifiers as (
-    select * from {{ ref('stg_privacy__erased_identifiers') }}
-),
-
-raw_rows as (
-    select {{ select_raw_columns('crm_customers') }}
-    from source
-),
-
 distinct_raw_rows as (
-    -- exact duplicates (every raw column equal, nulls equal) collapse into one
-    -- row; the copies beyond the first are counted, neither staged nor rejected
-    select
-        *,
-        count(*) - 1 as exact_duplicate_count
-    from raw_rows
-    group by all
+    {{ distinct_raw_rows(source('crm', 'crm_customers'), 'crm_customers') }}
 ),
 
 typed as (
@@ -47,10 +30,7 @@ typed as (
         {{ clean_name('raw_first_name') }} as first_name_clean,
         {{ clean_name('raw_last_name') }} as last_name_clean,
         -- crm_b writes DD/MM/YYYY; ISO is tried first for both systems
-        coalesce(
-            try_cast({{ clean_text('raw_birth_date') }} as date),
-            try_strptime({{ clean_text('raw_birth_date') }}, '%d/%m/%Y')::date
-        ) as birth_date,
+        {{ parse_birth_date('raw_birth_date') }} as birth_date,
         case lower({{ clean_text('raw_gender') }})
             when 'f' then 'female'
             when 'female' then 'female'
@@ -95,65 +75,24 @@ checked as (
     from typed
 ),
 
-colliding_keys as (
-    -- ids carried by more than one distinct row: only these need ranking,
-    -- which is far cheaper than sorting the whole table
-    select crm_customer_id
-    from checked
-    where crm_customer_id is not null
-    group by crm_customer_id
-    having count(*) > 1
-),
-
-ranked_collisions as (
-    -- among distinct rows sharing a crm id keep a row that passes the checks,
-    -- then the latest updated_at, then the lowest row_hash (raw file order is
-    -- not stable in DuckDB, so "first" is made deterministic this way)
-    select
-        crm_customer_id,
-        {{ row_hash(raw_columns, prefix='raw_') }} as row_hash,
-        row_number() over (
-            partition by crm_customer_id
-            order by
-                check_reason is null desc,
-                updated_at desc nulls last,
-                {{ row_hash(raw_columns, prefix='raw_') }} asc
-        ) as key_rank
-    from checked
-    where crm_customer_id in (select colliding_keys.crm_customer_id from colliding_keys)
-),
-
-kept_rows as (
-    select
-        crm_customer_id,
-        row_hash as kept_row_hash
-    from ranked_collisions
-    where key_rank = 1
+dispositions as (
+    {{ with_key_reject_reason(
+        'checked',
+        'crm_customer_id',
+        'crm_customers',
+        survivor_order='updated_at desc nulls last'
+    ) }}
 ),
 
 final as (
     select
-        checked.*,
-        case
-            when checked.crm_customer_id is null then 'missing_key'
-            -- the row hash is only computed for the few rows of colliding ids
-            when
-                kept_rows.crm_customer_id is not null
-                and {{ row_hash(raw_columns, prefix='checked.raw_') }} <> kept_rows.kept_row_hash
-                then 'duplicate_key'
-            else checked.check_reason
-        end as reject_reason,
-        least(erased_crm_id.request_id, erased_email.request_id) as erasure_request_id
-    from checked
-    left join kept_rows on checked.crm_customer_id = kept_rows.crm_customer_id
-    left join erased_identifiers as erased_crm_id
-        on
-            erased_crm_id.identifier_type = 'crm_id'
-            and checked.crm_customer_id = erased_crm_id.identifier_value
-    left join erased_identifiers as erased_email
-        on
-            erased_email.identifier_type = 'email_hash'
-            and {{ hash_pii('checked.email') }} = erased_email.identifier_value
+        *,
+        {{ erasure_request_id([
+            ('crm_id', 'crm_customer_id'),
+            ('email_hash', hash_pii('email')),
+            ('phone_hash', hash_pii('phone')),
+        ]) }} as erasure_request_id
+    from dispositions
 )
 
-select * from final
+{{ without_erased_content('final') }}

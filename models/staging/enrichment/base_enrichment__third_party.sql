@@ -1,22 +1,24 @@
-{#- One row per distinct raw third-party row: the raw text columns (raw_*), the
-    number of exact copies dropped, the typed and cleaned columns and the
-    reject reason. stg_enrichment__third_party (reject_reason null) and
-    stg_enrichment__third_party_rejected (reject_reason set) are two filters
-    of this view, so every distinct raw row lands in exactly one of them,
-    unless it is erased: a row whose email is in
-    stg_privacy__erased_identifiers carries erasure_request_id and reaches
-    neither (counted as erased).
+{#- One row per distinct raw third-party row with its disposition: the raw text
+    columns (raw_*), the number of exact copies dropped, the typed and cleaned
+    columns and the reject reason. stg_enrichment__third_party (reject_reason null) and
+    stg_enrichment__third_party_rejected (reject_reason set) are two filters of this
+    table, so every distinct raw row lands in exactly one of them, unless it is
+    erased: a row whose email is in
+    stg_privacy__erased_identifiers is kept as a tombstone (erasure_request_id
+    and the duplicate count, nothing else) and reaches neither.
 
     The provider keys its rows by email, so the normalized email is the key: a
     row without one is rejected as missing_identifier (in the place of
     missing_key), and two distinct rows for the same normalized email collide
     as duplicate_key.
 
-    A view, not a table: it is wide (raw and typed columns), and writing it
-    costs more than computing it twice (once per reader). -#}
-{{ config(materialized='view') }}
+    A table, not a view: every reader (staged and rejected models, quality
+    summary, erasure audit, reconciliation tests) would otherwise recompute
+    the de-duplication (docs/benchmarks.md). Steps and tombstones: macros/
+    staging/staging_dispositions.sql. -#}
+{{ config(materialized='table') }}
 
-{%- set raw_columns = raw_columns('third_party') %}
+
 {%- set interests = [
     'interest_sustainability', 'interest_outdoors', 'interest_fashion', 'interest_tech', 'interest_home',
     'interest_deals',
@@ -24,27 +26,8 @@
 
 with
 
-source as (
-    select * from {{ source('enrichment', 'third_party') }}
-),
-
-erased_identifiers as (
-    select * from {{ ref('stg_privacy__erased_identifiers') }}
-),
-
-raw_rows as (
-    select {{ select_raw_columns('third_party') }}
-    from source
-),
-
 distinct_raw_rows as (
-    -- exact duplicates (every raw column equal, nulls equal) collapse into one
-    -- row; the copies beyond the first are counted, neither staged nor rejected
-    select
-        *,
-        count(*) - 1 as exact_duplicate_count
-    from raw_rows
-    group by all
+    {{ distinct_raw_rows(source('enrichment', 'third_party'), 'third_party') }}
 ),
 
 typed as (
@@ -85,60 +68,21 @@ checked as (
     from typed
 ),
 
-colliding_keys as (
-    -- ids carried by more than one distinct row: only these need ranking,
-    -- which is far cheaper than sorting the whole table
-    select email
-    from checked
-    where email is not null
-    group by email
-    having count(*) > 1
-),
-
-ranked_collisions as (
-    -- among distinct rows sharing an email keep a row that passes the checks,
-    -- then the latest provided_at, then the lowest row_hash
-    select
-        email,
-        {{ row_hash(raw_columns, prefix='raw_') }} as row_hash,
-        row_number() over (
-            partition by email
-            order by
-                check_reason is null desc,
-                provided_at desc nulls last,
-                {{ row_hash(raw_columns, prefix='raw_') }} asc
-        ) as key_rank
-    from checked
-    where email in (select colliding_keys.email from colliding_keys)
-),
-
-kept_rows as (
-    select
-        email,
-        row_hash as kept_row_hash
-    from ranked_collisions
-    where key_rank = 1
+dispositions as (
+    {{ with_key_reject_reason(
+        'checked',
+        'email',
+        'third_party',
+        survivor_order='provided_at desc nulls last',
+        missing_reason='missing_identifier'
+    ) }}
 ),
 
 final as (
     select
-        checked.*,
-        case
-            when checked.email is null then 'missing_identifier'
-            -- the row hash is only computed for the few rows of colliding ids
-            when
-                kept_rows.email is not null
-                and {{ row_hash(raw_columns, prefix='checked.raw_') }} <> kept_rows.kept_row_hash
-                then 'duplicate_key'
-            else checked.check_reason
-        end as reject_reason,
-        erased_email.request_id as erasure_request_id
-    from checked
-    left join kept_rows on checked.email = kept_rows.email
-    left join erased_identifiers as erased_email
-        on
-            erased_email.identifier_type = 'email_hash'
-            and {{ hash_pii('checked.email') }} = erased_email.identifier_value
+        *,
+        {{ erasure_request_id([('email_hash', hash_pii('email'))]) }} as erasure_request_id
+    from dispositions
 )
 
-select * from final
+{{ without_erased_content('final') }}

@@ -2,34 +2,20 @@
     the number of exact copies dropped, the typed and cleaned columns and
     the reject reason. stg_privacy__erasure_requests (reject_reason null)
     and stg_privacy__erasure_requests_rejected (reject_reason set) are two
-    filters of this view, so every distinct raw row lands in exactly one of
+    filters of this table, so every distinct raw row lands in exactly one of
     them.
 
-    A view, not a table: it is wide (raw and typed columns), and writing it
-    costs more than computing it twice (once per reader). -#}
-{{ config(materialized='view') }}
+    A table, not a view: every reader (staged and rejected models, quality
+    summary, erasure audit, reconciliation tests) would otherwise recompute
+    the de-duplication (docs/benchmarks.md). Steps and tombstones: macros/
+    staging/staging_dispositions.sql. -#}
+{{ config(materialized='table') }}
 
-{%- set raw_columns = raw_columns('erasure_requests') %}
 
 with
 
-source as (
-    select * from {{ source('privacy', 'erasure_requests') }}
-),
-
-raw_rows as (
-    select {{ select_raw_columns('erasure_requests') }}
-    from source
-),
-
 distinct_raw_rows as (
-    -- exact duplicates (every raw column equal, nulls equal) collapse into one
-    -- row; the copies beyond the first are counted, neither staged nor rejected
-    select
-        *,
-        count(*) - 1 as exact_duplicate_count
-    from raw_rows
-    group by all
+    {{ distinct_raw_rows(source('privacy', 'erasure_requests'), 'erasure_requests') }}
 ),
 
 typed as (
@@ -59,56 +45,13 @@ checked as (
     from typed
 ),
 
-colliding_keys as (
-    -- ids carried by more than one distinct row: only these need ranking,
-    -- which is far cheaper than sorting the whole table
-    select request_id
-    from checked
-    where request_id is not null
-    group by request_id
-    having count(*) > 1
-),
-
-ranked_collisions as (
-    -- among distinct rows sharing a request id keep a row that passes the
-    -- checks, then the first by requested_at, then the lowest row_hash (raw file
-    -- order is not stable in DuckDB)
-    select
-        request_id,
-        {{ row_hash(raw_columns, prefix='raw_') }} as row_hash,
-        row_number() over (
-            partition by request_id
-            order by
-                check_reason is null desc,
-                requested_at asc nulls last,
-                {{ row_hash(raw_columns, prefix='raw_') }} asc
-        ) as key_rank
-    from checked
-    where request_id in (select colliding_keys.request_id from colliding_keys)
-),
-
-kept_rows as (
-    select
-        request_id,
-        row_hash as kept_row_hash
-    from ranked_collisions
-    where key_rank = 1
-),
-
 final as (
-    select
-        checked.*,
-        case
-            when checked.request_id is null then 'missing_key'
-            -- the row hash is only computed for the few rows of colliding ids
-            when
-                kept_rows.request_id is not null
-                and {{ row_hash(raw_columns, prefix='checked.raw_') }} <> kept_rows.kept_row_hash
-                then 'duplicate_key'
-            else checked.check_reason
-        end as reject_reason
-    from checked
-    left join kept_rows on checked.request_id = kept_rows.request_id
+    {{ with_key_reject_reason(
+        'checked',
+        'request_id',
+        'erasure_requests',
+        survivor_order='requested_at asc nulls last'
+    ) }}
 )
 
 select * from final

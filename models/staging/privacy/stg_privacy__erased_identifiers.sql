@@ -1,111 +1,286 @@
-{#- The identifiers whose rows staging removes (GDPR art. 17), one row per
-    identifier, with the request that asked for it (the lowest request_id when
-    several did).
+{#- The suppression list (GDPR art. 17): every identifier of a person who asked
+    to be erased, one row per identifier, with the request that reached it
+    (the lowest request_id when several did). The base_* models look every row
+    up here and keep an erased row only as a tombstone.
 
-    Every staged erasure request is honoured, whatever its date. Besides the
-    requested identifier, the request reaches one hop through the CRM record it
-    names (read from the raw export, rejected rows included):
-    - an email request erases the CRM records carrying that email, so their crm
-      ids are erased too;
-    - a crm-id request erases that record's email too, unless a CRM record that
-      is not erased also carries it (a household or placeholder email is someone
-      else's as well).
-    Anything further (a second CRM record of the same person without the same
-    email, the person's devices) needs the identity graph; see
-    docs/decisions.md.
+    Every staged erasure request is honoured, whatever its date. A request
+    names one email or crm id; the person is found the way identity resolution
+    finds a customer, over every raw row (rejected rows included, since they
+    are kept in quarantine):
 
-    Holds crm ids and salted email hashes only, never a raw email: it is the
-    suppression list the base models filter on. -#}
+    1. nodes: crm ids, email and phone hashes, anonymous ids, order ids;
+    2. deterministic edges: a CRM record to its email and phone; a device to
+       the crm id it logged in as; a purchase event's device to its order; an
+       order to its customer's crm id or guest email;
+    3. closure over those edges (recursive), starting from the requested
+       identifiers; the giant-component guard of identity
+       (macro identifier_exclusions: an email, phone or device on more than
+       var microseg__identity_max_records_per_identifier CRM records, or on
+       records that cannot be one person) stops the walk: such a shared
+       identifier is neither erased nor followed, unless it is the requested
+       one;
+    4. fuzzy CRM matches of the reached records (macro crm_fuzzy_matches,
+       same threshold as identity), then the closure again from them.
+
+    Holds crm ids, order ids, anonymous ids and salted hashes, never a raw
+    email or phone. It is the only model that holds erased identifiers, and
+    must: it is what the build filters on. -#}
 with
 
 requests as (
     select * from {{ ref('stg_privacy__erasure_requests') }}
 ),
 
-crm_records as (
+raw_crm as (
     select distinct
         {{ clean_text('cast(crm_id as varchar)') }} as crm_customer_id,
-        {{ hash_pii(normalize_email('cast(email as varchar)')) }} as email_hash
+        lower({{ clean_text('cast(source_system as varchar)') }}) as source_system,
+        {{ hash_pii(normalize_email('cast(email as varchar)')) }} as email_hash,
+        {{ hash_pii(normalize_phone('cast(phone as varchar)')) }} as phone_hash,
+        {{ clean_name('cast(first_name as varchar)') }} as first_name_clean,
+        {{ clean_name('cast(last_name as varchar)') }} as last_name_clean,
+        {{ parse_birth_date('cast(birth_date as varchar)') }} as birth_date,
+        year({{ parse_birth_date('cast(birth_date as varchar)') }}) as birth_year,
+        {{ title_case('cast(city as varchar)') }} as city,
+        {{ clean_text('cast(postcode as varchar)') }} as postcode
     from {{ source('crm', 'crm_customers') }}
+),
+
+crm_records as (
+    select * from raw_crm
+    where crm_customer_id is not null
+),
+
+raw_orders as (
+    select distinct
+        {{ clean_text('cast(order_id as varchar)') }} as order_id,
+        case
+            when not contains({{ clean_text('cast(customer_ref as varchar)') }}, '@')
+                then {{ clean_text('cast(customer_ref as varchar)') }}
+        end as customer_crm_id,
+        case
+            when contains({{ clean_text('cast(customer_ref as varchar)') }}, '@')
+                then {{ hash_pii(normalize_email('cast(customer_ref as varchar)')) }}
+        end as customer_email_hash
+    from {{ source('shop', 'orders') }}
+),
+
+raw_device_events as (
+    -- logins and the events after them carry the crm id; purchases the order id
+    select distinct
+        {{ clean_text('cast(anonymous_id as varchar)') }} as anonymous_id,
+        {{ clean_text('cast(user_id as varchar)') }} as user_crm_id,
+        case
+            when lower({{ clean_text('cast(event_type as varchar)') }}) = 'purchase'
+                then {{ clean_text('cast(order_id as varchar)') }}
+        end as order_id
+    from {{ source('tracking', 'events') }}
+    where
+        {{ clean_text('cast(anonymous_id as varchar)') }} is not null
+        and (
+            {{ clean_text('cast(user_id as varchar)') }} is not null
+            or lower({{ clean_text('cast(event_type as varchar)') }}) = 'purchase'
+        )
+),
+
+-- the guard: which emails, phones and devices identity would not follow
+record_links as (
+    select
+        crm_customer_id as record_id,
+        'email' as identifier_source,
+        email_hash as identifier_id
+    from crm_records
+    where email_hash is not null
+    union
+    select
+        crm_customer_id as record_id,
+        'phone' as identifier_source,
+        phone_hash as identifier_id
+    from crm_records
+    where phone_hash is not null
+    union
+    select
+        user_crm_id as record_id,
+        'anonymous_id' as identifier_source,
+        anonymous_id as identifier_id
+    from raw_device_events
+    where user_crm_id is not null
+    union
+    select
+        raw_orders.customer_crm_id as record_id,
+        'anonymous_id' as identifier_source,
+        raw_device_events.anonymous_id as identifier_id
+    from raw_device_events
+    inner join raw_orders on raw_device_events.order_id = raw_orders.order_id
+    where raw_orders.customer_crm_id is not null
+),
+
+guard_records as (
+    select
+        crm_customer_id,
+        any_value(first_name_clean) as first_name_clean,
+        any_value(birth_date) as birth_date
+    from crm_records
+    group by crm_customer_id
+),
+
+shared_identifiers as (
+    select
+        case identifier_source
+            when 'email' then 'email_hash'
+            when 'phone' then 'phone_hash'
+            else identifier_source
+        end as node_type,
+        identifier_id as node_value
+    from ({{ identifier_exclusions('record_links', 'guard_records') }}) as excluded
+),
+
+one_way_edges as (
+    -- every deterministic link once, in one direction
+    select
+        'crm_id' as node_type,
+        crm_customer_id as node_value,
+        'email_hash' as next_type,
+        email_hash as next_value
+    from crm_records
+    where email_hash is not null
+    union
+    select
+        'crm_id' as node_type,
+        crm_customer_id as node_value,
+        'phone_hash' as next_type,
+        phone_hash as next_value
+    from crm_records
+    where phone_hash is not null
+    union
+    select
+        'anonymous_id' as node_type,
+        anonymous_id as node_value,
+        'crm_id' as next_type,
+        user_crm_id as next_value
+    from raw_device_events
+    where user_crm_id is not null
+    union
+    select
+        'anonymous_id' as node_type,
+        anonymous_id as node_value,
+        'order_id' as next_type,
+        order_id as next_value
+    from raw_device_events
+    where order_id is not null
+    union
+    select
+        'order_id' as node_type,
+        order_id as node_value,
+        'crm_id' as next_type,
+        customer_crm_id as next_value
+    from raw_orders
+    where order_id is not null and customer_crm_id is not null
+    union
+    select
+        'order_id' as node_type,
+        order_id as node_value,
+        'email_hash' as next_type,
+        customer_email_hash as next_value
+    from raw_orders
+    where order_id is not null and customer_email_hash is not null
+),
+
+edges as materialized (
+    -- undirected: each link in both directions
+    select
+        node_type,
+        node_value,
+        next_type,
+        next_value
+    from one_way_edges
+    union
+    select
+        next_type as node_type,
+        next_value as node_value,
+        node_type as next_type,
+        node_value as next_value
+    from one_way_edges
 ),
 
 requested as (
     select
-        case identifier_type when 'email' then 'email_hash' else identifier_type end as identifier_type,
-        identifier_hash as identifier_value,
-        request_id,
-        true as is_requested
+        case identifier_type when 'email' then 'email_hash' else identifier_type end as node_type,
+        identifier_hash as node_value,
+        request_id
     from requests
 ),
 
-crm_ids_of_requested_emails as (
+first_walk as (
+    {{ erasure_walk('requested', 'edges', 'shared_identifiers') }}
+),
+
+reached_crm_ids as (
+    select distinct node_value as crm_customer_id
+    from first_walk
+    where node_type = 'crm_id'
+),
+
+fuzzy_matches as (
+    {{ crm_fuzzy_matches('crm_records', 'reached_crm_ids') }}
+),
+
+fuzzy_seeds as (
+    -- a record that fuzzy-matches a reached record is the same person
     select
-        'crm_id' as identifier_type,
-        crm_records.crm_customer_id as identifier_value,
-        requested.request_id,
-        false as is_requested
-    from requested
-    inner join crm_records
+        'crm_id' as node_type,
+        fuzzy_matches.right_id as node_value,
+        first_walk.request_id
+    from fuzzy_matches
+    inner join first_walk
         on
-            requested.identifier_type = 'email_hash'
-            and requested.identifier_value = crm_records.email_hash
-    where crm_records.crm_customer_id is not null
+            first_walk.node_type = 'crm_id'
+            and fuzzy_matches.left_id = first_walk.node_value
+    where fuzzy_matches.is_match
+    union
+    select
+        'crm_id' as node_type,
+        fuzzy_matches.left_id as node_value,
+        first_walk.request_id
+    from fuzzy_matches
+    inner join first_walk
+        on
+            first_walk.node_type = 'crm_id'
+            and fuzzy_matches.right_id = first_walk.node_value
+    where fuzzy_matches.is_match
 ),
 
-erased_crm_ids as (
+second_walk_seeds as (
     select
-        identifier_value as crm_customer_id,
+        node_type,
+        node_value,
         request_id
-    from requested
-    where identifier_type = 'crm_id'
-    union all
+    from first_walk
+    union
     select
-        identifier_value as crm_customer_id,
+        node_type,
+        node_value,
         request_id
-    from crm_ids_of_requested_emails
+    from fuzzy_seeds
 ),
 
-emails_of_other_records as (
-    -- emails that a CRM record which is not erased carries too
-    select distinct crm_records.email_hash
-    from crm_records
-    left join erased_crm_ids on crm_records.crm_customer_id = erased_crm_ids.crm_customer_id
-    where
-        crm_records.email_hash is not null
-        and crm_records.crm_customer_id is not null
-        and erased_crm_ids.crm_customer_id is null
-),
-
-emails_of_erased_crm_ids as (
-    select
-        'email_hash' as identifier_type,
-        crm_records.email_hash as identifier_value,
-        erased_crm_ids.request_id,
-        false as is_requested
-    from erased_crm_ids
-    inner join crm_records on erased_crm_ids.crm_customer_id = crm_records.crm_customer_id
-    left join emails_of_other_records on crm_records.email_hash = emails_of_other_records.email_hash
-    where
-        crm_records.email_hash is not null
-        and emails_of_other_records.email_hash is null
-),
-
-all_identifiers as (
-    select * from requested
-    union all
-    select * from crm_ids_of_requested_emails
-    union all
-    select * from emails_of_erased_crm_ids
+second_walk as (
+    {{ erasure_walk('second_walk_seeds', 'edges', 'shared_identifiers') }}
 ),
 
 final as (
     select
-        identifier_type,
-        identifier_value,
-        min(request_id) as request_id,
-        bool_or(is_requested) as is_requested
-    from all_identifiers
-    group by identifier_type, identifier_value
+        second_walk.node_type as identifier_type,
+        second_walk.node_value as identifier_value,
+        min(second_walk.request_id) as request_id,
+        bool_or(requested.node_value is not null) as is_requested
+    from second_walk
+    left join requested
+        on
+            second_walk.node_type = requested.node_type
+            and second_walk.node_value = requested.node_value
+            and second_walk.request_id = requested.request_id
+    group by second_walk.node_type, second_walk.node_value
 )
 
 select * from final

@@ -1,3 +1,9 @@
+{#- The staged events: the rows of base_tracking__events that pass every
+    check and are not erased, with the category label mapped and the late
+    arrival flag. A view over the base table: the events are the largest
+    source, every reader needs a few columns only, and writing them a second
+    time cost more than the filter and the small join per read. -#}
+{{ config(materialized='view') }}
 with
 
 events as (

@@ -1,0 +1,115 @@
+{#- The shared steps of every base_* staging model. A base model turns a raw
+    export into one row per distinct raw row with its disposition:
+
+        distinct_raw_rows  ->  typed + check_reason (per source)
+            ->  with_key_reject_reason  ->  erasure lookup (per source)
+            ->  without_erased_content
+
+    so that each distinct raw row is staged (reject_reason null), rejected
+    (reject_reason set) or erased (erasure_request_id set, content removed). -#}
+
+
+{#- One row per distinct raw row of `source_relation`: the contract columns of
+    `table_name` as text, renamed raw_<column>, and exact_duplicate_count, the
+    number of exact copies (every raw column equal, nulls equal) dropped beyond
+    the first. Copies are neither staged nor rejected, only counted. -#}
+{% macro distinct_raw_rows(source_relation, table_name) -%}
+    select
+        {{ select_raw_columns(table_name) }},
+        count(*) - 1 as exact_duplicate_count
+    from {{ source_relation }}
+    group by all
+{%- endmacro %}
+
+
+{#- Adds reject_reason to `relation` (a CTE with raw_* columns, the typed key
+    column `key` and check_reason, the source's own checks):
+      - `missing_reason` ('missing_key') when the key is null;
+      - 'duplicate_key' for every distinct row of a key carried by several
+        distinct rows except the survivor;
+      - check_reason otherwise.
+    The survivor of a key collision is a row that passes the checks, then the
+    first by `survivor_order` (a SQL order-by list, e.g. 'updated_at desc nulls
+    last'), then the lowest row hash: raw file order is not stable in DuckDB,
+    so "first" is made deterministic this way. Only the few colliding keys are
+    ranked (a sort of the whole table costs far more), and the row hash is only
+    computed for their rows. -#}
+{% macro with_key_reject_reason(relation, key, table_name, survivor_order=none, missing_reason='missing_key') -%}
+    {%- set raw_columns = raw_columns(table_name) -%}
+    select
+        {{ relation }}.*,
+        case
+            when {{ relation }}.{{ key }} is null then '{{ missing_reason }}'
+            when
+                kept_rows.{{ key }} is not null
+                and {{ row_hash(raw_columns, prefix=relation ~ '.raw_') }} <> kept_rows.kept_row_hash
+                then 'duplicate_key'
+            else {{ relation }}.check_reason
+        end as reject_reason
+    from {{ relation }}
+    left join (
+        select
+            {{ key }},
+            kept_row_hash
+        from (
+            select
+                {{ key }},
+                {{ row_hash(raw_columns, prefix='raw_') }} as kept_row_hash,
+                row_number() over (
+                    partition by {{ key }}
+                    order by
+                        check_reason is null desc,
+                        {%- if survivor_order %}
+                            {{ survivor_order }},
+                        {%- endif %}
+                        {{ row_hash(raw_columns, prefix='raw_') }} asc
+                ) as key_rank
+            from {{ relation }}
+            where {{ key }} in (
+                select colliding.{{ key }}
+                from {{ relation }} as colliding
+                where colliding.{{ key }} is not null
+                group by colliding.{{ key }}
+                having count(*) > 1
+            )
+        ) as ranked_collisions
+        where key_rank = 1
+    ) as kept_rows
+        on {{ relation }}.{{ key }} = kept_rows.{{ key }}
+{%- endmacro %}
+
+
+{#- The rows of `relation` as a base table keeps them: rows without an
+    erasure_request_id whole, an erased row as a tombstone holding only
+    erasure_request_id and exact_duplicate_count (every other column null), so
+    the erased person's data is stored nowhere while the row still counts in
+    data_quality_summary, erasure_audit and the reconciliation tests. -#}
+{% macro without_erased_content(relation) -%}
+    select * from {{ relation }}
+    where erasure_request_id is null
+    union all by name
+    select
+        erasure_request_id,
+        exact_duplicate_count
+    from {{ relation }}
+    where erasure_request_id is not null
+{%- endmacro %}
+
+
+{#- The erasure request that erases a row, or null: the lowest request_id
+    among `lookups`, a list of (identifier_type, SQL expression) pairs looked
+    up in the suppression list stg_privacy__erased_identifiers (e.g.
+    [('crm_id', 'crm_customer_id'), ('email_hash', hash_pii('email'))]). -#}
+{% macro erasure_request_id(lookups) -%}
+    least(
+        {%- for identifier_type, expr in lookups %}
+            (
+                select min(erased.request_id)
+                from {{ ref('stg_privacy__erased_identifiers') }} as erased
+                where
+                    erased.identifier_type = '{{ identifier_type }}'
+                    and erased.identifier_value = {{ expr }}
+            ){{ "," if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
