@@ -1,37 +1,86 @@
 {#- The identifiers reachable from `seeds` (node_type, node_value, request_id)
-    over `edges` (node_type, node_value, next_type, next_value), each with the
-    request it was reached from: a recursive walk that stops at `stop_nodes`
-    (node_type, node_value), the identifiers identity would not follow (shared
-    emails, phones, devices). A stop node is neither reached nor followed,
-    unless it is a seed. UNION (not UNION ALL) makes the walk end once no new
-    (identifier, request) pair appears. Used by stg_privacy__erased_identifiers. -#}
-{% macro erasure_walk(seeds, edges, stop_nodes) -%}
-    with recursive walk (node_type, node_value, request_id) as (
-        select
+    over `edges` (node_type, node_value, next_type, next_value, both
+    directions), each with the request it was reached from and the number of
+    hops: a breadth-first walk that stops at `stop_nodes` (node_type,
+    node_value), the identifiers identity would not follow (shared emails,
+    phones, devices). A stop node is neither reached nor followed, unless it
+    is a seed. With `known` (node_type, node_value, request_id: identifiers an
+    earlier walk reached) the walk does not enter those again.
+
+    Unrolled into `max_hops` steps rather than a recursive CTE: each step
+    joins only the previous step's new identifiers (a few thousand) against
+    the edges, which DuckDB streams; a recursive CTE rebuilt a hash table over
+    every edge at each iteration and ran out of memory at 1M persons. The
+    model's `hops` column shows how far the walk went; a test fails when the
+    last step still found something (raise var microseg__erasure_max_hops). -#}
+{% macro erasure_walk(seeds, edges, stop_nodes, max_hops, known=none) -%}
+    with
+
+    hop_0 as materialized (
+        select distinct
             node_type,
             node_value,
-            request_id
+            request_id,
+            0 as hops
         from {{ seeds }}
-        union
-        select
-            next_edges.next_type as node_type,
-            next_edges.next_value as node_value,
-            walk.request_id
-        from walk
-        inner join {{ edges }} as next_edges
-            on
-                walk.node_type = next_edges.node_type
-                and walk.node_value = next_edges.node_value
-        left join {{ stop_nodes }} as stop_nodes
-            on
-                next_edges.next_type = stop_nodes.node_type
-                and next_edges.next_value = stop_nodes.node_value
-        where stop_nodes.node_value is null
+    ),
+
+    reached_0 as materialized (
+        select * from hop_0
+    ),
+    {%- for hop in range(1, max_hops + 1) %}
+
+        hop_{{ hop }} as materialized (
+            select distinct
+                next_edges.next_type as node_type,
+                next_edges.next_value as node_value,
+                frontier.request_id,
+                {{ hop }} as hops
+            from hop_{{ hop - 1 }} as frontier
+            inner join {{ edges }} as next_edges
+                on
+                    frontier.node_type = next_edges.node_type
+                    and frontier.node_value = next_edges.node_value
+            left join {{ stop_nodes }} as stop_nodes
+                on
+                    next_edges.next_type = stop_nodes.node_type
+                    and next_edges.next_value = stop_nodes.node_value
+            left join reached_{{ hop - 1 }} as reached
+                on
+                    next_edges.next_type = reached.node_type
+                    and next_edges.next_value = reached.node_value
+                    and frontier.request_id = reached.request_id
+            {%- if known %}
+                left join {{ known }} as known
+                    on
+                        next_edges.next_type = known.node_type
+                        and next_edges.next_value = known.node_value
+                        and frontier.request_id = known.request_id
+            {%- endif %}
+            where
+                stop_nodes.node_value is null
+                and reached.node_value is null
+                {%- if known %}
+                    and known.node_value is null
+                {%- endif %}
+        ),
+
+        reached_{{ hop }} as materialized (
+            select * from reached_{{ hop - 1 }}
+            union all
+            select * from hop_{{ hop }}
+        ),
+    {%- endfor %}
+
+    walked as (
+        select * from reached_{{ max_hops }}
     )
 
     select
         node_type,
         node_value,
-        request_id
-    from walk
+        request_id,
+        min(hops) as hops
+    from walked
+    group by node_type, node_value, request_id
 {%- endmacro %}

@@ -12,7 +12,8 @@
     2. deterministic edges: a CRM record to its email and phone; a device to
        the crm id it logged in as; a purchase event's device to its order; an
        order to its customer's crm id or guest email;
-    3. closure over those edges (recursive), starting from the requested
+    3. a breadth-first walk over those edges (macro erasure_walk, at most var
+       microseg__erasure_max_hops steps), starting from the requested
        identifiers; the giant-component guard of identity
        (macro identifier_exclusions: an email, phone or device on more than
        var microseg__identity_max_records_per_identifier CRM records, or on
@@ -20,11 +21,13 @@
        identifier is neither erased nor followed, unless it is the requested
        one;
     4. fuzzy CRM matches of the reached records (macro crm_fuzzy_matches,
-       same threshold as identity), then the closure again from them.
+       same threshold as identity), then a second walk from the matched
+       records the first walk had not reached.
 
     Holds crm ids, order ids, anonymous ids and salted hashes, never a raw
     email or phone. It is the only model that holds erased identifiers, and
     must: it is what the build filters on. -#}
+{%- set max_hops = var('microseg__erasure_max_hops') %}
 with
 
 requests as (
@@ -46,12 +49,12 @@ raw_crm as (
     from {{ source('crm', 'crm_customers') }}
 ),
 
-crm_records as (
+crm_records as materialized (
     select * from raw_crm
     where crm_customer_id is not null
 ),
 
-raw_orders as (
+raw_orders as materialized (
     select distinct
         {{ clean_text('cast(order_id as varchar)') }} as order_id,
         case
@@ -65,7 +68,7 @@ raw_orders as (
     from {{ source('shop', 'orders') }}
 ),
 
-raw_device_events as (
+raw_device_events as materialized (
     -- logins and the events after them carry the crm id; purchases the order id
     select distinct
         {{ clean_text('cast(anonymous_id as varchar)') }} as anonymous_id,
@@ -83,8 +86,10 @@ raw_device_events as (
         )
 ),
 
--- the guard: which emails, phones and devices identity would not follow
-record_links as (
+-- the guard: which emails, phones and devices identity would not follow.
+-- Every CTE read more than once is materialized: inlined, DuckDB recomputed
+-- them at each step of the walk
+record_links as materialized (
     select
         crm_customer_id as record_id,
         'email' as identifier_source,
@@ -115,7 +120,7 @@ record_links as (
     where raw_orders.customer_crm_id is not null
 ),
 
-guard_records as (
+guard_records as materialized (
     select
         crm_customer_id,
         any_value(first_name_clean) as first_name_clean,
@@ -124,7 +129,7 @@ guard_records as (
     group by crm_customer_id
 ),
 
-shared_identifiers as (
+shared_identifiers as materialized (
     select
         case identifier_source
             when 'email' then 'email_hash'
@@ -136,7 +141,8 @@ shared_identifiers as (
 ),
 
 one_way_edges as (
-    -- every deterministic link once, in one direction
+    -- every deterministic link in one direction; duplicates are harmless (each
+    -- step of the walk is distinct) and cheaper than a union per step
     select
         'crm_id' as node_type,
         crm_customer_id as node_value,
@@ -144,7 +150,7 @@ one_way_edges as (
         email_hash as next_value
     from crm_records
     where email_hash is not null
-    union
+    union all
     select
         'crm_id' as node_type,
         crm_customer_id as node_value,
@@ -152,7 +158,7 @@ one_way_edges as (
         phone_hash as next_value
     from crm_records
     where phone_hash is not null
-    union
+    union all
     select
         'anonymous_id' as node_type,
         anonymous_id as node_value,
@@ -160,7 +166,7 @@ one_way_edges as (
         user_crm_id as next_value
     from raw_device_events
     where user_crm_id is not null
-    union
+    union all
     select
         'anonymous_id' as node_type,
         anonymous_id as node_value,
@@ -168,7 +174,7 @@ one_way_edges as (
         order_id as next_value
     from raw_device_events
     where order_id is not null
-    union
+    union all
     select
         'order_id' as node_type,
         order_id as node_value,
@@ -176,7 +182,7 @@ one_way_edges as (
         customer_crm_id as next_value
     from raw_orders
     where order_id is not null and customer_crm_id is not null
-    union
+    union all
     select
         'order_id' as node_type,
         order_id as node_value,
@@ -186,7 +192,7 @@ one_way_edges as (
     where order_id is not null and customer_email_hash is not null
 ),
 
-edges as materialized (
+edges as (
     -- undirected: each link in both directions
     select
         node_type,
@@ -194,7 +200,7 @@ edges as materialized (
         next_type,
         next_value
     from one_way_edges
-    union
+    union all
     select
         next_type as node_type,
         next_value as node_value,
@@ -211,21 +217,21 @@ requested as (
     from requests
 ),
 
-first_walk as (
-    {{ erasure_walk('requested', 'edges', 'shared_identifiers') }}
+first_walk as materialized (
+    {{ erasure_walk('requested', 'edges', 'shared_identifiers', max_hops) }}
 ),
 
-reached_crm_ids as (
+reached_crm_ids as materialized (
     select distinct node_value as crm_customer_id
     from first_walk
     where node_type = 'crm_id'
 ),
 
-fuzzy_matches as (
+fuzzy_matches as materialized (
     {{ crm_fuzzy_matches('crm_records', 'reached_crm_ids') }}
 ),
 
-fuzzy_seeds as (
+fuzzy_seeds as materialized (
     -- a record that fuzzy-matches a reached record is the same person
     select
         'crm_id' as node_type,
@@ -250,37 +256,45 @@ fuzzy_seeds as (
     where fuzzy_matches.is_match
 ),
 
-second_walk_seeds as (
+second_walk_seeds as materialized (
+    -- the first walk is closed: only records it has not reached walk again
     select
-        node_type,
-        node_value,
-        request_id
-    from first_walk
-    union
-    select
-        node_type,
-        node_value,
-        request_id
+        fuzzy_seeds.node_type,
+        fuzzy_seeds.node_value,
+        fuzzy_seeds.request_id
     from fuzzy_seeds
+    left join first_walk
+        on
+            fuzzy_seeds.node_type = first_walk.node_type
+            and fuzzy_seeds.node_value = first_walk.node_value
+            and fuzzy_seeds.request_id = first_walk.request_id
+    where first_walk.node_value is null
 ),
 
-second_walk as (
-    {{ erasure_walk('second_walk_seeds', 'edges', 'shared_identifiers') }}
+second_walk as materialized (
+    {{ erasure_walk('second_walk_seeds', 'edges', 'shared_identifiers', max_hops, known='first_walk') }}
+),
+
+walked as (
+    select * from first_walk
+    union all
+    select * from second_walk
 ),
 
 final as (
     select
-        second_walk.node_type as identifier_type,
-        second_walk.node_value as identifier_value,
-        min(second_walk.request_id) as request_id,
-        bool_or(requested.node_value is not null) as is_requested
-    from second_walk
+        walked.node_type as identifier_type,
+        walked.node_value as identifier_value,
+        min(walked.request_id) as request_id,
+        bool_or(requested.node_value is not null) as is_requested,
+        min(walked.hops) as hops
+    from walked
     left join requested
         on
-            second_walk.node_type = requested.node_type
-            and second_walk.node_value = requested.node_value
-            and second_walk.request_id = requested.request_id
-    group by second_walk.node_type, second_walk.node_value
+            walked.node_type = requested.node_type
+            and walked.node_value = requested.node_value
+            and walked.request_id = requested.request_id
+    group by walked.node_type, walked.node_value
 )
 
 select * from final
