@@ -74,20 +74,24 @@ def quality_table(features: pd.DataFrame, spec: pd.DataFrame, config: seg.Segmen
        "pca_variance_explained"]]
 
 
-def previous_centroids(history: pd.DataFrame | None, scaler: seg.FeatureScaler) -> tuple[dict[int, np.ndarray], int]:
-    """The latest recorded run's centroids from segment_centroid_history, scaled
-    with this run's scaler, and the next unused id (1 without history). Features
-    the current recipe does not use are ignored; a feature the previous run
-    lacked makes its centroids unmatched."""
+def previous_centroids(history: pd.DataFrame | None,
+                       scaler: seg.FeatureScaler) -> tuple[dict[int, np.ndarray], np.ndarray, int]:
+    """The latest recorded run's centroids from segment_centroid_history, on the
+    features this run shares with it, scaled with this run's scaler; the
+    positions of those features in this run's matrix; and the next unused id
+    (1 without history). A feature added to or dropped from the recipe is left
+    out of the match rather than breaking it."""
     if history is None or history.empty:
-        return {}, 1
+        return {}, np.arange(len(scaler.columns)), 1
     next_id = int(history["segment_id"].max()) + 1
     latest = history[history["run_started_at"] == history["run_started_at"].max()]
     wide = latest.pivot(index="segment_id", columns="feature", values="centroid_value")
-    if not set(scaler.columns) <= set(wide.columns):
-        return {}, next_id
-    scaled = scaler.transform(wide[scaler.columns].to_numpy(dtype=float))
-    return {int(i): row for i, row in zip(wide.index, scaled)}, next_id
+    shared = np.array([i for i, c in enumerate(scaler.columns) if c in wide.columns], dtype=int)
+    if len(shared) == 0:
+        return {}, shared, next_id
+    names = [scaler.columns[i] for i in shared]
+    scaled = (wide[names].to_numpy(dtype=float) - scaler.center[shared]) / scaler.scale[shared]
+    return {int(i): row for i, row in zip(wide.index, scaled)}, shared, next_id
 
 
 def segments_table(features: pd.DataFrame, spec: pd.DataFrame, playbook: pd.DataFrame, quality: pd.DataFrame,
@@ -101,8 +105,9 @@ def segments_table(features: pd.DataFrame, spec: pd.DataFrame, playbook: pd.Data
     transformed = seg.transform_features(features, columns, log_columns)
     scaler = seg.FeatureScaler.fit(transformed, log_columns)
     matrix = scaler.transform(transformed.to_numpy())
-    previous, next_id = previous_centroids(history, scaler)
-    result = seg.segment_customers(matrix, config, previous, k=int(chosen.iloc[0]), next_id=next_id)
+    previous, shared, next_id = previous_centroids(history, scaler)
+    result = seg.segment_customers(matrix, config, previous, k=int(chosen.iloc[0]), next_id=next_id,
+                                   match_columns=shared)
     names = name_segments(profile_segments(features[columns], transformed, result.segment_ids), playbook)
     out = pd.DataFrame(
         {
@@ -117,7 +122,7 @@ def segments_table(features: pd.DataFrame, spec: pd.DataFrame, playbook: pd.Data
         }
     )
     out = out.merge(names[["segment_id", "segment_name"]], on="segment_id", how="left")
-    out["niche_id"] = out["niche_id"].where(out["niche_id"] > 0)
+    out["niche_id"] = out["niche_id"].where(out["niche_id"] > 0).astype("Int64")
     return out[["customer_key", "segment_id", "segment_name", "membership_probability", "is_core_member",
                 "niche_id", "pc1", "pc2", "as_of_date"]]
 

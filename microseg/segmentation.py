@@ -60,14 +60,20 @@ def signed_log1p(values: np.ndarray) -> np.ndarray:
     return np.sign(values) * np.log1p(np.abs(values))
 
 
+#: width of the 10-90 % quantile range of a standard normal distribution
+NORMAL_10_90_RANGE = 2.5631
+
+
 @dataclass
 class FeatureScaler:
     """Column-wise centre and scale learned on one run's transformed features.
 
-    Log-transformed columns (skewed money and counts) are robust-scaled
-    (median, 10-90 % quantile range); bounded shares and scores are
-    standardized (mean, standard deviation): their inter-quantile range is often
-    tiny, and dividing by it lets a few points dominate. A zero scale becomes 1.
+    Log-transformed columns (skewed money and counts) are robust-scaled:
+    median, and the 10-90 % quantile range divided by 2.5631 (the range of a
+    normal distribution in standard deviations), so a robust unit weighs as
+    much as a standard deviation. Bounded shares and scores are standardized
+    (mean, standard deviation): their inter-quantile range is often tiny, and
+    dividing by it lets a few points dominate. A zero scale becomes 1.
     """
 
     columns: list[str]
@@ -80,7 +86,7 @@ class FeatureScaler:
         is_log = np.array([c in log_columns for c in frame.columns])
         q10, q50, q90 = np.quantile(values, [0.1, 0.5, 0.9], axis=0)
         center = np.where(is_log, q50, values.mean(axis=0))
-        scale = np.where(is_log, q90 - q10, values.std(axis=0))
+        scale = np.where(is_log, (q90 - q10) / NORMAL_10_90_RANGE, values.std(axis=0))
         return cls(list(frame.columns), center, np.where(scale > 0, scale, 1.0))
 
     def transform(self, values: np.ndarray) -> np.ndarray:
@@ -352,14 +358,15 @@ def segment_centroids(matrix: np.ndarray, labels: np.ndarray, k: int) -> np.ndar
 
 def segment_customers(matrix: np.ndarray, config: SegmentationConfig,
                       previous_centroids: dict[int, np.ndarray] | None = None, k: int | None = None,
-                      next_id: int | None = None) -> SegmentationResult:
+                      next_id: int | None = None, match_columns: np.ndarray | None = None) -> SegmentationResult:
     """Segment the rows of a prepared feature matrix (see :func:`prepare_matrix`).
 
     ``k`` None chooses k with :func:`select_model`. Segment ids are matched on
     the segments' mean rows of ``matrix`` (scaled features, not PCA scores: a
     refitted PCA may rotate or flip its axes) against ``previous_centroids`` in
     the same space; new groups are numbered from ``next_id`` (default: above
-    every previous id). Raises ValueError when there are too few rows.
+    every previous id). ``match_columns`` restricts the match to those columns
+    (the features both runs have). Raises ValueError when there are too few rows.
     """
     n = len(matrix)
     check_size(n, config)
@@ -372,7 +379,8 @@ def segment_customers(matrix: np.ndarray, config: SegmentationConfig,
     labels = kmeans.predict(z)
     probability = gmm_membership(z_fit, kmeans.labels_, kmeans.cluster_centers_, z, labels, config.random_state)
     centroids = segment_centroids(matrix, labels, k)
-    ids = match_segment_ids(previous_centroids or {}, centroids, config.id_match_max_distance, next_id)
+    matched = centroids if match_columns is None else centroids[:, match_columns]
+    ids = match_segment_ids(previous_centroids or {}, matched, config.id_match_max_distance, next_id)
     k_table = selection.k_table if selection else pd.DataFrame()
     chosen = k_table.set_index("k").loc[k] if selection else None
     return SegmentationResult(

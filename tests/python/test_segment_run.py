@@ -92,3 +92,14 @@ def test_too_few_customers_is_a_clear_error_naming_the_vars():
     x, _ = blobs(n_per_group=(20, 20, 20))
     with pytest.raises(ValueError, match="too few to segment.*microseg__segment_min_size"):
         run_once(x)
+
+
+def test_ids_survive_a_recipe_change_on_the_shared_features():
+    x, y = blobs()
+    features, _, first = run_once(x)
+    history = run.centroid_history_rows(features, first, SPEC, pd.Timestamp("2026-06-30 01:00"))
+    # the previous run knew a feature this run dropped, and lacked one it adds
+    history = pd.concat([history, history[history["feature"] == "f0"].assign(feature="retired")])
+    history = history[history["feature"] != "f5"]
+    _, _, second = run_once(x, history)
+    assert (first["segment_id"] == second["segment_id"]).all()
