@@ -49,6 +49,13 @@ def recipe(spec: pd.DataFrame) -> tuple[list[str], list[str]]:
     return columns, [str(c) for c, t in zip(spec["feature"], spec["transform"]) if t == "log1p"]
 
 
+def _ordered(features: pd.DataFrame) -> pd.DataFrame:
+    """Rows by customer_key: a table's row order is not fixed across builds,
+    and the samples (fit, silhouette, niches) must draw the same customers for
+    the same data and seed."""
+    return features.sort_values("customer_key", kind="stable").reset_index(drop=True)
+
+
 def _as_of(features: pd.DataFrame):
     dates = features["as_of_date"].dropna().unique()
     if len(dates) != 1:
@@ -59,6 +66,7 @@ def _as_of(features: pd.DataFrame):
 def quality_table(features: pd.DataFrame, spec: pd.DataFrame, config: seg.SegmentationConfig) -> pd.DataFrame:
     """segment_quality: one row per k tried, with the run's figures repeated."""
     columns, log_columns = recipe(spec)
+    features = _ordered(features)
     matrix = seg.prepare_matrix(features, columns, log_columns)
     s = seg.select_model(matrix, config)
     return s.k_table.assign(
@@ -102,6 +110,7 @@ def segments_table(features: pd.DataFrame, spec: pd.DataFrame, playbook: pd.Data
     chosen = quality.loc[quality["is_chosen"].astype(bool), "k"]
     if len(chosen) != 1:
         raise ValueError("segment_quality must mark exactly one k as chosen")
+    features = _ordered(features)
     transformed = seg.transform_features(features, columns, log_columns)
     scaler = seg.FeatureScaler.fit(transformed, log_columns)
     matrix = scaler.transform(transformed.to_numpy())

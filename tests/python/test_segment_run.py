@@ -103,3 +103,17 @@ def test_ids_survive_a_recipe_change_on_the_shared_features():
     history = history[history["feature"] != "f5"]
     _, _, second = run_once(x, history)
     assert (first["segment_id"] == second["segment_id"]).all()
+
+
+def test_row_order_of_the_features_does_not_change_the_result():
+    x, _ = blobs()
+    # samples smaller than the data, so a different row order would draw other customers
+    config = run.config_from_vars({**SETTINGS, "microseg__segment_silhouette_sample": "500",
+                                   "microseg__segment_fit_sample": "600"})
+    features = features_frame(x)
+    shuffled = features.sample(frac=1.0, random_state=3)
+    quality = run.quality_table(features, SPEC, config)
+    pd.testing.assert_frame_equal(quality, run.quality_table(shuffled, SPEC, config))
+    a = run.segments_table(features, SPEC, PLAYBOOK, quality, None, config)
+    b = run.segments_table(shuffled, SPEC, PLAYBOOK, quality, None, config)
+    pd.testing.assert_frame_equal(a, b)
