@@ -22,7 +22,6 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
-from sklearn.preprocessing import RobustScaler
 
 
 @dataclass(frozen=True)
@@ -61,11 +60,45 @@ def signed_log1p(values: np.ndarray) -> np.ndarray:
     return np.sign(values) * np.log1p(np.abs(values))
 
 
-def prepare_matrix(features: pd.DataFrame, columns: list[str], log_columns: list[str]) -> np.ndarray:
-    """Numeric matrix of ``columns``: log-transform ``log_columns``, fill missing with
-    the column median (0 when all missing), then robust-scale (median / IQR).
+#: width of the 10-90 % quantile range of a standard normal distribution
+NORMAL_10_90_RANGE = 2.5631
 
-    Raises ValueError naming the columns that are missing or not numeric.
+
+@dataclass
+class FeatureScaler:
+    """Column-wise centre and scale learned on one run's transformed features.
+
+    Log-transformed columns (skewed money and counts) are robust-scaled:
+    median, and the 10-90 % quantile range divided by 2.5631 (the range of a
+    normal distribution in standard deviations), so a robust unit weighs as
+    much as a standard deviation. Bounded shares and scores are standardized
+    (mean, standard deviation): their inter-quantile range is often tiny, and
+    dividing by it lets a few points dominate. A zero scale becomes 1.
+    """
+
+    columns: list[str]
+    center: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame, log_columns: list[str]) -> "FeatureScaler":
+        values = frame.to_numpy(dtype=float)
+        is_log = np.array([c in log_columns for c in frame.columns])
+        q10, q50, q90 = np.quantile(values, [0.1, 0.5, 0.9], axis=0)
+        center = np.where(is_log, q50, values.mean(axis=0))
+        scale = np.where(is_log, (q90 - q10) / NORMAL_10_90_RANGE, values.std(axis=0))
+        return cls(list(frame.columns), center, np.where(scale > 0, scale, 1.0))
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        return (values - self.center) / self.scale
+
+
+def transform_features(features: pd.DataFrame, columns: list[str], log_columns: list[str]) -> pd.DataFrame:
+    """The clustering features before scaling: ``columns`` as floats,
+    :func:`signed_log1p` on ``log_columns``, missing values filled with the column
+    median (0 when all are missing).
+
+    Raises ValueError naming the columns that are missing.
     """
     missing = [c for c in columns if c not in features.columns]
     if missing:
@@ -74,8 +107,14 @@ def prepare_matrix(features: pd.DataFrame, columns: list[str], log_columns: list
     for column in log_columns:
         if column in frame:
             frame[column] = signed_log1p(frame[column].to_numpy())
-    frame = frame.fillna(frame.median()).fillna(0.0)
-    return RobustScaler(quantile_range=(10.0, 90.0)).fit_transform(frame.to_numpy())
+    return frame.fillna(frame.median()).fillna(0.0)
+
+
+def prepare_matrix(features: pd.DataFrame, columns: list[str], log_columns: list[str]) -> np.ndarray:
+    """Scaled numeric matrix of ``columns`` (:func:`transform_features`, then
+    :class:`FeatureScaler`)."""
+    frame = transform_features(features, columns, log_columns)
+    return FeatureScaler.fit(frame, log_columns).transform(frame.to_numpy())
 
 
 def fit_pca(matrix: np.ndarray, variance_share: float, random_state: int) -> PCA:
@@ -201,13 +240,15 @@ def discover_niches(z: np.ndarray, config: SegmentationConfig) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-def match_segment_ids(previous: dict[int, np.ndarray], current: np.ndarray, max_distance: float) -> np.ndarray:
+def match_segment_ids(previous: dict[int, np.ndarray], current: np.ndarray, max_distance: float,
+                      next_id: int | None = None) -> np.ndarray:
     """Stable id for each current centroid (row of ``current``).
 
     Hungarian assignment on Euclidean distance between the previous run's
     centroids (``{segment_id: centroid}``) and the current ones; a pair farther
     apart than ``max_distance`` is not a match. Unmatched current centroids get
-    new ids above every id used before. Centroids must share one space (same
+    new ids from ``next_id`` (default: above every previous id; pass the
+    highest id ever used + 1 so a retired id is never reused). Centroids must share one space (same
     features, scaling and PCA); when the dimensions differ nothing matches.
     """
     new_ids = np.full(len(current), -1, dtype=int)
@@ -219,7 +260,8 @@ def match_segment_ids(previous: dict[int, np.ndarray], current: np.ndarray, max_
         for r, c in zip(rows, cols):
             if cost[r, c] <= max_distance:
                 new_ids[r] = prev_ids[c]
-    next_id = int(prev_ids.max()) + 1 if len(prev_ids) else 1
+    if next_id is None:
+        next_id = int(prev_ids.max()) + 1 if len(prev_ids) else 1
     for r in np.flatnonzero(new_ids < 0):
         new_ids[r] = next_id
         next_id += 1
@@ -245,6 +287,51 @@ def bootstrap_stability(z: np.ndarray, k: int, rounds: int, random_state: int) -
 
 
 @dataclass
+class ModelSelection:
+    """Choice of k and the run's quality figures (the segment_quality table)."""
+
+    k_table: pd.DataFrame
+    chosen_k: int
+    stability_ari: float
+    pca_variance_explained: float
+    pca_components: int
+    min_size: int
+
+
+def check_size(n: int, config: SegmentationConfig) -> None:
+    """Raise ValueError with a readable message when ``n`` customers cannot be
+    split into ``k_min`` segments of the minimum size."""
+    needed = max(config.k_min * config.min_size(n), config.k_min * 2, 3)
+    if n < needed:
+        raise ValueError(
+            f"{n} customers is too few to segment into at least {config.k_min} segments of at least "
+            f"{config.min_size(n)} customers (need {needed}); lower microseg__segment_k_min or "
+            f"microseg__segment_min_size, or widen the active-customer rule"
+        )
+
+
+def select_model(matrix: np.ndarray, config: SegmentationConfig) -> ModelSelection:
+    """PCA, K-Means for every k in [k_min, k_max] on the fit sample, the chosen k
+    (:func:`choose_k`) and its bootstrap stability."""
+    n = len(matrix)
+    check_size(n, config)
+    pca = fit_pca(matrix, config.pca_variance_share, config.random_state)
+    z = pca.transform(matrix)
+    z_fit = z[sample_rows(n, config.fit_sample, config.random_state)]
+    k_table = evaluate_k(z_fit, range(config.k_min, config.k_max + 1), config, n)
+    k = choose_k(k_table)
+    stability_idx = sample_rows(n, min(config.fit_sample, 20_000), config.random_state + 3)
+    return ModelSelection(
+        k_table=k_table.assign(is_chosen=k_table["k"] == k),
+        chosen_k=k,
+        stability_ari=bootstrap_stability(z[stability_idx], k, config.bootstrap_rounds, config.random_state),
+        pca_variance_explained=float(pca.explained_variance_ratio_.sum()),
+        pca_components=int(pca.n_components_),
+        min_size=config.min_size(n),
+    )
+
+
+@dataclass
 class SegmentationResult:
     """Everything one run produces; tables are built from it by the dbt model."""
 
@@ -262,41 +349,53 @@ class SegmentationResult:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
+def segment_centroids(matrix: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Mean row of ``matrix`` per label 0..k-1 (the space segment ids are matched in)."""
+    sums = np.zeros((k, matrix.shape[1]))
+    np.add.at(sums, labels, matrix)
+    return sums / np.maximum(np.bincount(labels, minlength=k), 1)[:, None]
+
+
 def segment_customers(matrix: np.ndarray, config: SegmentationConfig,
-                      previous_centroids: dict[int, np.ndarray] | None = None) -> SegmentationResult:
+                      previous_centroids: dict[int, np.ndarray] | None = None, k: int | None = None,
+                      next_id: int | None = None, match_columns: np.ndarray | None = None) -> SegmentationResult:
     """Segment the rows of a prepared feature matrix (see :func:`prepare_matrix`).
 
-    Raises ValueError when there are too few rows for the smallest k.
+    ``k`` None chooses k with :func:`select_model`. Segment ids are matched on
+    the segments' mean rows of ``matrix`` (scaled features, not PCA scores: a
+    refitted PCA may rotate or flip its axes) against ``previous_centroids`` in
+    the same space; new groups are numbered from ``next_id`` (default: above
+    every previous id). ``match_columns`` restricts the match to those columns
+    (the features both runs have). Raises ValueError when there are too few rows.
     """
     n = len(matrix)
-    if n < max(config.k_min * 2, 3):
-        raise ValueError(f"{n} customers is too few to segment into at least {config.k_min} segments")
+    check_size(n, config)
+    selection = select_model(matrix, config) if k is None else None
+    k = selection.chosen_k if selection else k
     pca = fit_pca(matrix, config.pca_variance_share, config.random_state)
     z = pca.transform(matrix)
-    fit_idx = sample_rows(n, config.fit_sample, config.random_state)
-    z_fit = z[fit_idx]
-
-    k_table = evaluate_k(z_fit, range(config.k_min, config.k_max + 1), config, n)
-    k = choose_k(k_table)
+    z_fit = z[sample_rows(n, config.fit_sample, config.random_state)]
     kmeans = KMeans(n_clusters=k, n_init=8, random_state=config.random_state).fit(z_fit)
     labels = kmeans.predict(z)
     probability = gmm_membership(z_fit, kmeans.labels_, kmeans.cluster_centers_, z, labels, config.random_state)
-    ids = match_segment_ids(previous_centroids or {}, kmeans.cluster_centers_, config.id_match_max_distance)
-    stability_idx = sample_rows(n, min(config.fit_sample, 20_000), config.random_state + 3)
-    chosen = k_table.set_index("k").loc[k]
+    centroids = segment_centroids(matrix, labels, k)
+    matched = centroids if match_columns is None else centroids[:, match_columns]
+    ids = match_segment_ids(previous_centroids or {}, matched, config.id_match_max_distance, next_id)
+    k_table = selection.k_table if selection else pd.DataFrame()
+    chosen = k_table.set_index("k").loc[k] if selection else None
     return SegmentationResult(
         labels=labels,
         segment_ids=ids[labels],
-        membership_probability=probability,
+        membership_probability=np.clip(probability, 0.0, 1.0),
         niche_ids=discover_niches(z, config),
         pcs=z[:, :2],
-        centroids={int(ids[j]): kmeans.cluster_centers_[j] for j in range(k)},
+        centroids={int(ids[j]): centroids[j] for j in range(k)},
         k_table=k_table,
         chosen_k=k,
-        stability_ari=bootstrap_stability(z[stability_idx], k, config.bootstrap_rounds, config.random_state),
+        stability_ari=selection.stability_ari if selection else float("nan"),
         pca_variance_explained=float(pca.explained_variance_ratio_.sum()),
         pca_components=int(pca.n_components_),
-        metrics={
+        metrics={} if chosen is None else {
             "silhouette": float(chosen["silhouette"]),
             "davies_bouldin": float(chosen["davies_bouldin"]),
             "calinski_harabasz": float(chosen["calinski_harabasz"]),

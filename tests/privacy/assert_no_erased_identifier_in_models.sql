@@ -20,6 +20,8 @@
 -- depends_on: {{ ref('erasure_audit') }}
 -- depends_on: {{ ref('int_customer_hygiene') }}
 -- depends_on: {{ ref('mart_customer_engagement') }}
+-- depends_on: {{ ref('segment_centroid_history') }}
+-- depends_on: {{ ref('segment_profiles') }}
 {%- set erased = ref('stg_privacy__erased_identifiers') %}
 {%- set parts = [] %}
 {%- if execute %}
