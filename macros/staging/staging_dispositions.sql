@@ -96,20 +96,28 @@
 {%- endmacro %}
 
 
-{#- The erasure request that erases a row, or null: the lowest request_id
-    among `lookups`, a list of (identifier_type, SQL expression) pairs looked
-    up in the suppression list stg_privacy__erased_identifiers (e.g.
-    [('crm_id', 'crm_customer_id'), ('email_hash', hash_pii('email'))]). -#}
-{% macro erasure_request_id(lookups) -%}
-    least(
-        {%- for identifier_type, expr in lookups %}
-            (
-                select min(erased.request_id)
-                from {{ ref('stg_privacy__erased_identifiers') }} as erased
-                where
-                    erased.identifier_type = '{{ identifier_type }}'
-                    and erased.identifier_value = {{ expr }}
-            ){{ "," if not loop.last }}
-        {%- endfor %}
-    )
+{#- The rows of `relation` with erasure_request_id: the erasure request that
+    erases the row, or null. `lookups` is a list of (identifier_type, SQL
+    expression over the relation's columns) pairs looked up in the suppression
+    list stg_privacy__erased_identifiers, e.g. [('crm_id', 'crm_customer_id'),
+    ('email_hash', hash_pii('email'))]; the lowest request id among the hits
+    wins. Left joins on the small list, which DuckDB builds once and probes
+    while streaming the large relation (a correlated lookup de-duplicated
+    every looked-up column first). The list is unique per (identifier_type,
+    identifier_value), so no row is repeated. -#}
+{% macro with_erasure_request_id(relation, lookups) -%}
+    select
+        {{ relation }}.*,
+        least(
+            {%- for identifier_type, expr in lookups %}
+                erased_{{ loop.index }}.request_id{{ "," if not loop.last }}
+            {%- endfor %}
+        ) as erasure_request_id
+    from {{ relation }}
+    {%- for identifier_type, expr in lookups %}
+        left join {{ ref('stg_privacy__erased_identifiers') }} as erased_{{ loop.index }}
+            on
+                erased_{{ loop.index }}.identifier_type = '{{ identifier_type }}'
+                and erased_{{ loop.index }}.identifier_value = {{ expr }}
+    {%- endfor %}
 {%- endmacro %}

@@ -85,14 +85,11 @@ dispositions as (
 ),
 
 final as (
-    select
-        *,
-        {{ erasure_request_id([
-            ('crm_id', 'crm_customer_id'),
-            ('email_hash', hash_pii('email')),
-            ('phone_hash', hash_pii('phone')),
-        ]) }} as erasure_request_id
-    from dispositions
+    {{ with_erasure_request_id('dispositions', [
+            ('crm_id', 'dispositions.crm_customer_id'),
+            ('email_hash', hash_pii('dispositions.email')),
+            ('phone_hash', hash_pii('dispositions.phone')),
+        ]) }}
 )
 
 {{ without_erased_content('final') }}

@@ -79,10 +79,7 @@ dispositions as (
 ),
 
 final as (
-    select
-        *,
-        {{ erasure_request_id([('email_hash', hash_pii('email'))]) }} as erasure_request_id
-    from dispositions
+    {{ with_erasure_request_id('dispositions', [('email_hash', hash_pii('dispositions.email'))]) }}
 )
 
 {{ without_erased_content('final') }}

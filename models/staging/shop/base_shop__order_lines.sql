@@ -70,10 +70,7 @@ dispositions as (
 ),
 
 final as (
-    select
-        *,
-        {{ erasure_request_id([('order_id', 'order_id')]) }} as erasure_request_id
-    from dispositions
+    {{ with_erasure_request_id('dispositions', [('order_id', 'dispositions.order_id')]) }}
 )
 
 {{ without_erased_content('final') }}

@@ -66,14 +66,11 @@ dispositions as (
 ),
 
 final as (
-    select
-        *,
-        {{ erasure_request_id([
-            ('order_id', 'order_id'),
-            ('crm_id', 'customer_crm_id'),
-            ('email_hash', hash_pii('customer_email')),
-        ]) }} as erasure_request_id
-    from dispositions
+    {{ with_erasure_request_id('dispositions', [
+            ('order_id', 'dispositions.order_id'),
+            ('crm_id', 'dispositions.customer_crm_id'),
+            ('email_hash', hash_pii('dispositions.customer_email')),
+        ]) }}
 )
 
 {{ without_erased_content('final') }}

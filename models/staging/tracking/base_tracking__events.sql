@@ -71,14 +71,11 @@ dispositions as (
 ),
 
 final as (
-    select
-        *,
-        {{ erasure_request_id([
-            ('crm_id', 'user_crm_id'),
-            ('anonymous_id', 'anonymous_id'),
-            ('order_id', 'order_id'),
-        ]) }} as erasure_request_id
-    from dispositions
+    {{ with_erasure_request_id('dispositions', [
+            ('crm_id', 'dispositions.user_crm_id'),
+            ('anonymous_id', 'dispositions.anonymous_id'),
+            ('order_id', 'dispositions.order_id'),
+        ]) }}
 )
 
 {{ without_erased_content('final') }}
