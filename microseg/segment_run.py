@@ -23,6 +23,7 @@ VARS = {
     "microseg__segment_random_state": "random_state",
     "microseg__segment_fit_sample": "fit_sample",
     "microseg__segment_silhouette_sample": "silhouette_sample",
+    "microseg__segment_silhouette_metric": "silhouette_metric",
     "microseg__segment_bootstrap_rounds": "bootstrap_rounds",
     "microseg__segment_id_max_distance": "id_match_max_distance",
 }
@@ -36,7 +37,8 @@ def config_from_vars(settings: dict) -> seg.SegmentationConfig:
     for var, field_name in VARS.items():
         value = settings.get(var)
         if value not in (None, "", "None"):
-            values[field_name] = type(getattr(defaults, field_name))(float(value))
+            kind = type(getattr(defaults, field_name))
+            values[field_name] = str(value).strip().lower() if kind is str else kind(float(value))
     config = seg.SegmentationConfig(**values)
     if config.k_min < 2 or config.k_max < config.k_min:
         raise ValueError(f"need 2 <= microseg__segment_k_min <= microseg__segment_k_max, got {config.k_min}, {config.k_max}")

@@ -24,6 +24,10 @@ from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 
 
+#: distances the silhouette that chooses k may use (microseg__segment_silhouette_metric)
+SILHOUETTE_METRICS = ("cosine", "euclidean")
+
+
 @dataclass(frozen=True)
 class SegmentationConfig:
     """Settings of one segmentation run (dbt vars map onto these fields)."""
@@ -37,6 +41,9 @@ class SegmentationConfig:
     random_state: int = 42
     fit_sample: int = 50_000
     silhouette_sample: int = 5_000
+    # distance of the silhouette that chooses k: "cosine" (direction of a customer's
+    # PCA scores from the average customer) or "euclidean"
+    silhouette_metric: str = "cosine"
     bootstrap_rounds: int = 5
     niche_min_cluster_size: int = 25
     niche_sample: int = 5_000
@@ -44,6 +51,10 @@ class SegmentationConfig:
     niche_density_ratio: float = 0.5
     # a new centroid farther than this (in PCA space) from every previous one is a new segment
     id_match_max_distance: float = 1.5
+
+    def __post_init__(self) -> None:
+        if self.silhouette_metric not in SILHOUETTE_METRICS:
+            raise ValueError(f"silhouette metric must be one of {SILHOUETTE_METRICS}, got {self.silhouette_metric!r}")
 
     def min_size(self, n_customers: int) -> int:
         """Minimum customers per segment: the larger of the share and the floor."""
@@ -139,9 +150,16 @@ def sample_rows(n_rows: int, size: int, random_state: int) -> np.ndarray:
 
 
 def evaluate_k(z: np.ndarray, k_values: range, config: SegmentationConfig, n_customers: int) -> pd.DataFrame:
-    """K-Means for every k on ``z``: silhouette (on a sample), Davies-Bouldin,
-    Calinski-Harabasz, smallest segment size projected to all customers, and
-    whether k respects the minimum segment size."""
+    """K-Means for every k on ``z``: silhouette (on a sample, with
+    ``config.silhouette_metric``), Davies-Bouldin, Calinski-Harabasz, smallest
+    segment size projected to all customers, and whether k respects the minimum
+    segment size.
+
+    The cosine silhouette compares the direction of customers' PCA scores (the
+    scores are centred on the average customer, so the direction is which mix
+    of behaviours stands out) and ignores the length, which in many noisy
+    components mostly grows with noise and flattens Euclidean silhouettes
+    toward few large segments (docs/decisions.md)."""
     min_size = config.min_size(n_customers)
     scale = n_customers / len(z)
     score_idx = sample_rows(len(z), config.silhouette_sample, config.random_state + 1)
@@ -155,7 +173,7 @@ def evaluate_k(z: np.ndarray, k_values: range, config: SegmentationConfig, n_cus
         rows.append(
             {
                 "k": k,
-                "silhouette": float(silhouette_score(z[score_idx], labels[score_idx])),
+                "silhouette": float(silhouette_score(z[score_idx], labels[score_idx], metric=config.silhouette_metric)),
                 "davies_bouldin": float(davies_bouldin_score(z, labels)),
                 "calinski_harabasz": float(calinski_harabasz_score(z, labels)),
                 "smallest_segment_size": smallest,

@@ -21,6 +21,7 @@ def model(dbt, session):
         "microseg__segment_random_state": dbt.config.get("microseg__segment_random_state"),
         "microseg__segment_fit_sample": dbt.config.get("microseg__segment_fit_sample"),
         "microseg__segment_silhouette_sample": dbt.config.get("microseg__segment_silhouette_sample"),
+        "microseg__segment_silhouette_metric": dbt.config.get("microseg__segment_silhouette_metric"),
         "microseg__segment_bootstrap_rounds": dbt.config.get("microseg__segment_bootstrap_rounds"),
         "microseg__segment_id_max_distance": dbt.config.get("microseg__segment_id_max_distance"),
     }

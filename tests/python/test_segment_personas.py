@@ -64,9 +64,8 @@ def test_segments_beat_the_classic_rfm_recipe(built):
     assert r["ari_model"] >= r["ari_classic_rfm_kmeans5"] + 0.15
 
 
-@pytest.mark.xfail(strict=True, reason="issue 4 target ARI >= 0.7: silhouette chooses k = 4-5, merging personas "
-                                       "that differ mostly in time (docs/decisions.md)")
 def test_segments_recover_the_personas(built):
+    """Issue 4 target: ARI >= 0.7 with k chosen by the (cosine) silhouette."""
     truth, db, _ = built
     assert evaluate(truth, db)["ari_model"] >= 0.7
 

@@ -48,6 +48,13 @@ def test_config_from_vars_casts_text_and_keeps_defaults():
         run.config_from_vars({"microseg__segment_k_min": "9", "microseg__segment_k_max": "4"})
 
 
+def test_silhouette_metric_comes_from_a_var_and_is_checked():
+    assert run.config_from_vars({}).silhouette_metric == "cosine"
+    assert run.config_from_vars({"microseg__segment_silhouette_metric": "Euclidean"}).silhouette_metric == "euclidean"
+    with pytest.raises(ValueError, match="silhouette metric"):
+        run.config_from_vars({"microseg__segment_silhouette_metric": "manhattan"})
+
+
 def test_quality_and_segments_tables_hold_their_contract():
     x, y = blobs()
     features, quality, segments = run_once(x)
