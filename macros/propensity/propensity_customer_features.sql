@@ -1,7 +1,8 @@
 {#- Point-in-time features of every customer with at least one sale on or
     before `as_of` (a SQL date expression). Reads only rows dated on or before
     `as_of`: orders by order_date, events by event date and by the date the
-    collector received them (a late event is not known yet). Amounts are gross
+    collector received them (a late event is not known yet). A purchase is an
+    order with at least one item sold (free items count). Amounts are gross
     sales after discount, never returns: a return is a negative line on its
     original order with no date of its own, so a return recorded on an order
     before `as_of` may have happened after it.
@@ -30,7 +31,7 @@
         cross join pit_date
         where
             o.customer_key is not null
-            and o.sales_amount_eur > 0
+            and o.item_quantity > 0
             and o.order_date <= pit_date.feature_as_of_date
     ),
 
@@ -58,6 +59,22 @@
             e.customer_key is not null
             and e.event_date <= pit_date.feature_as_of_date
             and cast(coalesce(e.received_at, e.event_at) as date) <= pit_date.feature_as_of_date
+    ),
+
+    purchase_gaps as (
+        -- the gap between the last two purchase days: a slowing customer shows it before recency does
+        select
+            customer_key,
+            max(order_date) as last_day,
+            arg_max(previous_day, order_date) as previous_day
+        from (
+            select
+                customer_key,
+                order_date,
+                lag(order_date) over (partition by customer_key order by order_date) as previous_day
+            from (select distinct customer_key, order_date from pit_orders)
+        )
+        group by customer_key
     ),
 
     order_features as (
@@ -132,6 +149,12 @@
                 when o.purchase_days > 1
                     then date_diff('day', o.first_purchase_date, o.last_purchase_date) / (o.purchase_days - 1.0)
             end as mean_days_between_purchases,
+            date_diff('day', g.previous_day, g.last_day) as last_gap_days,
+            case
+                when o.purchase_days > 1
+                    then date_diff('day', o.last_purchase_date, o.feature_as_of_date)
+                    * (o.purchase_days - 1.0) / nullif(date_diff('day', o.first_purchase_date, o.last_purchase_date), 0)
+            end as recency_to_mean_gap_ratio,
             o.orders_30d,
             o.orders_90d,
             o.orders_180d,
@@ -156,6 +179,7 @@
             {%- endfor %}
             ef.days_since_last_session
         from order_features as o
+        left join purchase_gaps as g on o.customer_key = g.customer_key
         left join line_features as lf on o.customer_key = lf.customer_key
         left join event_features as ef on o.customer_key = ef.customer_key
     )

@@ -52,7 +52,7 @@ def summary(y, score, *, is_probability: bool) -> dict[str, float]:
         "n_positives": float(y.sum()),
         "positive_rate": float(y.mean()) if y.size else float("nan"),
         "roc_auc": float(roc_auc_score(y, score)) if both else float("nan"),
-        "pr_auc": float(average_precision_score(y, score)) if both else float("nan"),
+        "pr_auc": min(1.0, float(average_precision_score(y, score))) if both else float("nan"),
         "top_decile_lift": top_decile_lift(y, score),
         "brier_score": float("nan"),
         "log_loss": float("nan"),

@@ -17,6 +17,8 @@
 -- depends_on: {{ ref('erasure_audit') }}
 -- depends_on: {{ ref('int_customer_hygiene') }}
 -- depends_on: {{ ref('mart_customer_engagement') }}
+-- depends_on: {{ ref('propensity_model_metrics') }}
+-- depends_on: {{ ref('propensity_scores') }}
 {%- set erased = ref('stg_privacy__erased_identifiers') %}
 {%- set parts = [] %}
 {%- if execute %}

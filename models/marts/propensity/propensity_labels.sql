@@ -44,7 +44,7 @@ happenings as (
         inner join {{ ref('stg_shop__order_lines') }} as lines
             on orders.order_id = lines.order_id and not lines.is_return and lines.category = '{{ target.value }}'
     {%- endif %}
-    where orders.customer_key is not null and orders.sales_amount_eur > 0
+    where orders.customer_key is not null and orders.item_quantity > 0
 ),
 
 data_end as (
