@@ -27,6 +27,7 @@ REGISTRY_SCHEMA = pa.schema(
         ("trained_at", pa.timestamp("us")),
         ("as_of_date", pa.date32()),
         ("feature_as_of_date", pa.date32()),
+        ("n_training_snapshots", pa.int64()),
         ("horizon_days", pa.int64()),
         ("target", pa.string()),
         ("feature_list", pa.string()),
@@ -60,14 +61,18 @@ def config_from_dbt(settings: dict | None) -> PropensityConfig:
         n_search=int(get("propensity_search_candidates")),
         max_training_rows=int(get("propensity_max_training_rows")),
         random_state=int(get("propensity_seed")),
+        exclude_features=tuple(c.strip() for c in str(get("propensity_exclude_features") or "").split(",") if c.strip()),
     )
 
 
 def training_frame(features: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     """Training snapshot rows joined to their labels (complete windows only)."""
     train = features[features["snapshot"] == "training"]
-    lab = labels[(labels["snapshot"] == "training") & labels["is_label_complete"]][["customer_key", "label"]]
-    return train.merge(lab, on="customer_key", how="inner")
+    lab = labels[(labels["snapshot"] == "training") & labels["is_label_complete"]]
+    lab = lab[["customer_key", "label_window_start", "label"]].rename(columns={"label_window_start": "feature_as_of_date"})
+    train = train.assign(feature_as_of_date=pd.to_datetime(train["feature_as_of_date"]))
+    lab = lab.assign(feature_as_of_date=pd.to_datetime(lab["feature_as_of_date"]))
+    return train.merge(lab, on=["customer_key", "feature_as_of_date"], how="inner")
 
 
 def latest_model(registry: pd.DataFrame, config: PropensityConfig) -> pd.Series | None:
@@ -92,7 +97,7 @@ def train_registry_row(features: pd.DataFrame, labels: pd.DataFrame, config: Pro
     trained = train_propensity(training, config)
     trained_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     model_id = f"prop-{trained_at:%Y%m%dT%H%M%S}-{trained.model_hash[:10]}"
-    feature_as_of = pd.Timestamp(training["feature_as_of_date"].iloc[0]).date()
+    feature_as_of = pd.Timestamp(training["feature_as_of_date"].max()).date()
     as_of = (pd.Timestamp(feature_as_of) + pd.Timedelta(days=config.horizon_days)).date()
     evaluation = trained.evaluation.assign(bucket=trained.evaluation["bucket"].astype(object))
     row = {
@@ -100,6 +105,7 @@ def train_registry_row(features: pd.DataFrame, labels: pd.DataFrame, config: Pro
         "trained_at": trained_at,
         "as_of_date": as_of,
         "feature_as_of_date": feature_as_of,
+        "n_training_snapshots": int(training["feature_as_of_date"].nunique()),
         "horizon_days": config.horizon_days,
         "target": config.target,
         "feature_list": json.dumps(trained.feature_names),

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from microseg.propensity import bgnbd
 from microseg.propensity.metrics import evaluation_rows
@@ -97,6 +97,7 @@ class PropensityConfig:
     random_state: int = 42
     num_threads: int = 2
     reuse_latest: bool = False
+    exclude_features: tuple[str, ...] = ()
 
 
 @dataclass
@@ -121,11 +122,11 @@ class TrainedModel:
         return hashlib.sha256(self.model_text.encode()).hexdigest()
 
 
-def feature_columns(frame: pd.DataFrame) -> list[str]:
-    """Model inputs: every numeric or boolean column not in NON_FEATURE_COLUMNS, in frame order."""
+def feature_columns(frame: pd.DataFrame, exclude: tuple[str, ...] = ()) -> list[str]:
+    """Model inputs: every numeric or boolean column not in NON_FEATURE_COLUMNS or ``exclude``, in frame order."""
     cols = []
     for col in frame.columns:
-        if col in NON_FEATURE_COLUMNS:
+        if col in NON_FEATURE_COLUMNS or col in exclude:
             continue
         if pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col]):
             cols.append(col)
@@ -140,18 +141,24 @@ def add_bgnbd_features(frame: pd.DataFrame, horizon_days: int) -> tuple[pd.DataF
     repeat buyer) the columns are null and the params None.
     """
     out = frame.copy()
-    x = out["repeat_purchase_days"].to_numpy(float)
-    t_x = out["first_to_last_days"].to_numpy(float) / 7.0
-    T = out["tenure_days"].to_numpy(float) / 7.0
-    try:
-        params = bgnbd.fit(x, t_x, T)
-    except bgnbd.BGNBDFitError:
-        out[BGNBD_FEATURES[0]] = np.nan
-        out[BGNBD_FEATURES[1]] = np.nan
-        return out, None
-    out[BGNBD_FEATURES[0]] = bgnbd.expected_purchases(params, horizon_days / 7.0, x, t_x, T)
-    out[BGNBD_FEATURES[1]] = bgnbd.p_alive(params, x, t_x, T)
-    return out, params.as_dict()
+    out[BGNBD_FEATURES[0]] = np.nan
+    out[BGNBD_FEATURES[1]] = np.nan
+    fitted = {}
+    # one fit per snapshot date: each snapshot's features only know its own past
+    dates = out["feature_as_of_date"] if "feature_as_of_date" in out else pd.Series(0, index=out.index)
+    for date, idx in out.groupby(dates).groups.items():
+        part = out.loc[idx]
+        x = part["repeat_purchase_days"].to_numpy(float)
+        t_x = part["first_to_last_days"].to_numpy(float) / 7.0
+        T = part["tenure_days"].to_numpy(float) / 7.0
+        try:
+            params = bgnbd.fit(x, t_x, T)
+        except bgnbd.BGNBDFitError:
+            continue
+        out.loc[idx, BGNBD_FEATURES[0]] = bgnbd.expected_purchases(params, horizon_days / 7.0, x, t_x, T)
+        out.loc[idx, BGNBD_FEATURES[1]] = bgnbd.p_alive(params, x, t_x, T)
+        fitted[str(pd.Timestamp(date).date()) if not isinstance(date, int) else "all"] = params.as_dict()
+    return out, (fitted or None)
 
 
 def baseline_scores(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -233,7 +240,7 @@ def train_propensity(training: pd.DataFrame, config: PropensityConfig = Propensi
     started = time.perf_counter()
     if "label" not in training.columns:
         raise PropensityTrainingError("The training snapshot has no label column.")
-    training = training.sort_values("customer_key", ignore_index=True)
+    training = training.sort_values(["customer_key", "feature_as_of_date"], ignore_index=True)
     y_all = training["label"].astype(float).to_numpy()
     _check_labels(y_all, config)
     if len(training) > config.max_training_rows:
@@ -245,12 +252,14 @@ def train_propensity(training: pd.DataFrame, config: PropensityConfig = Propensi
         )
         training = training.iloc[np.sort(keep)].reset_index(drop=True)
     training, bg_params = add_bgnbd_features(training, config.horizon_days)
-    features = feature_columns(training)
+    features = feature_columns(training, config.exclude_features)
     X = training[features].astype(float)
     y = training["label"].astype(float).to_numpy()
     n_pos, n_neg = int(y.sum()), int(y.size - y.sum())
 
-    folds = list(StratifiedKFold(config.n_folds, shuffle=True, random_state=config.random_state).split(X, y))
+    # a customer's rows of several snapshots stay in one fold: no customer is scored by a model that saw them
+    splitter = StratifiedGroupKFold(config.n_folds, shuffle=True, random_state=config.random_state)
+    folds = list(splitter.split(X, y, groups=training["customer_key"]))
     dataset = lgb.Dataset(X, label=y, free_raw_data=False, params={"verbosity": -1, "feature_pre_filter": False})
     best = None
     search_log = []

@@ -3,22 +3,31 @@
     cut at the snapshot's date (orders after it, events that happened or
     arrived after it, and their lines, are deleted first). Any difference
     between the model and the recomputation means the model read something
-    the cut removed: a future order, a late event, a later line. The training
-    snapshot has the whole label window after its date in the data, so the
-    cut is never empty there. Returns the differing rows, both directions. -#}
-{%- set snapshot_names = ['training', 'scoring'] %}
+    the cut removed: a future order, a late event, a later line. Training
+    snapshots have at least their label window after their date in the data,
+    so the cut is never empty there. A snapshot missing from the model shows
+    up as every recomputed row "not in model". Returns the differing rows, both directions. -#}
+{%- set horizon = var('microseg__propensity_horizon_days') | int %}
+{%- set snapshot_names = [] %}
+{%- for k in range(1, (var('microseg__propensity_training_snapshots') | int) + 1) %}
+    {%- do snapshot_names.append(('training_' ~ k, 'training', k * horizon)) %}
+{%- endfor %}
+{%- do snapshot_names.append(('scoring', 'scoring', 0)) %}
 with
 
 features as (
     select * from {{ ref('propensity_features') }}
 ),
 
-{%- for snapshot_name in snapshot_names %}
+as_of as (
+    select as_of_date from {{ ref('int_as_of_date') }}
+),
+
+{%- for snapshot_name, snapshot_kind, days_before in snapshot_names %}
 
 dates_{{ snapshot_name }} as (
-    select distinct feature_as_of_date as cut_date
-    from features
-    where snapshot = '{{ snapshot_name }}'
+    select cast(as_of_date - {{ days_before }} as date) as cut_date
+    from as_of
 ),
 
 orders_{{ snapshot_name }} as (
@@ -51,7 +60,9 @@ recomputed_{{ snapshot_name }} as (
 model_{{ snapshot_name }} as (
     select * exclude (snapshot)
     from features
-    where snapshot = '{{ snapshot_name }}'
+    where
+        snapshot = '{{ snapshot_kind }}'
+        and feature_as_of_date = (select cut_date from dates_{{ snapshot_name }})
 ),
 
 differences_{{ snapshot_name }} as (
@@ -74,9 +85,12 @@ differences_{{ snapshot_name }} as (
 {%- endfor %}
 
 final as (
-    select * from differences_training
-    union all
-    select * from differences_scoring
+    {%- for snapshot_name, snapshot_kind, days_before in snapshot_names %}
+        select * from differences_{{ snapshot_name }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 )
 
 select * from final

@@ -186,7 +186,8 @@ def test_explain_reasons_orders_by_absolute_contribution():
 
 def test_registry_row_round_trip():
     features = synthetic_snapshot(2000, 3)
-    labels = features[["customer_key", "snapshot", "label"]].assign(is_label_complete=True)
+    labels = features[["customer_key", "snapshot", "label", "feature_as_of_date"]].assign(is_label_complete=True)
+    labels = labels.rename(columns={"feature_as_of_date": "label_window_start"})
     features = features.drop(columns="label")
     config = PropensityConfig(**{**FAST.__dict__, "target": "purchase"})
     table = registry.train_registry_row(features, labels, config)
@@ -202,6 +203,27 @@ def test_registry_row_round_trip():
     scoring = features.assign(snapshot="scoring")
     scored = registry.score_with_model(scoring, row, config)
     assert (scored["model_id"] == row["model_id"]).all()
+
+
+def test_stacked_snapshots_keep_a_customer_in_one_fold(monkeypatch):
+    """Two training snapshots of the same customers: CV folds group by customer, BG/NBD fits per snapshot."""
+    first = synthetic_snapshot(1500, 4)
+    second = synthetic_snapshot(1500, 5).assign(feature_as_of_date=pd.Timestamp("2025-10-03").date())
+    stacked = pd.concat([first, second], ignore_index=True)
+    seen = {}
+    real_cv = lgb.cv
+
+    def spy(params, dataset, **kwargs):
+        seen["folds"] = kwargs["folds"]
+        return real_cv(params, dataset, **kwargs)
+
+    monkeypatch.setattr(lgb, "cv", spy)
+    trained = train_propensity(stacked, FAST)
+    keys = stacked.sort_values(["customer_key", "feature_as_of_date"], ignore_index=True)["customer_key"]
+    for train_idx, valid_idx in seen["folds"]:
+        assert not set(keys.iloc[train_idx]) & set(keys.iloc[valid_idx])
+    assert set(trained.bgnbd_params) == {"2025-10-03", "2026-01-01"}
+    assert trained.n_training_rows == 3000
 
 
 def test_config_rejects_unknown_mode():

@@ -1,9 +1,12 @@
-{#- Two point-in-time feature snapshots per customer with a sale:
-    'training' as of as_of_date - horizon (labelled by propensity_labels with
-    what happens in (as_of_date - horizon, as_of_date]) and 'scoring' as of
-    as_of_date. Each snapshot reads only data up to its own date
-    (macro propensity_customer_features; proven by the singular test
+{#- Point-in-time feature snapshots per customer with a purchase: 'training'
+    snapshots as of as_of_date - k * horizon for k = 1 ..
+    microseg__propensity_training_snapshots (labelled by propensity_labels
+    with what happens in the horizon after each), and one 'scoring' snapshot
+    as of as_of_date. Each snapshot reads only data up to its own date (macro
+    propensity_customer_features; proven by the singular test
     assert_propensity_features_point_in_time). -#}
+{%- set horizon = var('microseg__propensity_horizon_days') | int %}
+{%- set n_training = var('microseg__propensity_training_snapshots') | int %}
 with
 
 as_of as (
@@ -12,7 +15,9 @@ as_of as (
 
 snapshot_dates as (
     select
-        cast(as_of_date - {{ var('microseg__propensity_horizon_days') | int }} as date) as training_date,
+        {%- for k in range(1, n_training + 1) %}
+            cast(as_of_date - {{ k * horizon }} as date) as training_date_{{ k }},
+        {%- endfor %}
         as_of_date as scoring_date
     from as_of
 ),
@@ -29,21 +34,28 @@ events as (
     select * from {{ ref('fct_events') }}
 ),
 
-training as (
-    {{ propensity_customer_features('orders', 'order_lines', 'events', '(select training_date from snapshot_dates)') }}
+{%- for k in range(1, n_training + 1) %}
+
+training_{{ k }} as (
+    {{ propensity_customer_features(
+        'orders', 'order_lines', 'events', '(select training_date_' ~ k ~ ' from snapshot_dates)'
+    ) }}
 ),
+{%- endfor %}
 
 scoring as (
     {{ propensity_customer_features('orders', 'order_lines', 'events', '(select scoring_date from snapshot_dates)') }}
 ),
 
 final as (
-    select
-        customer_key,
-        'training' as snapshot,
-        * exclude (customer_key)
-    from training
-    union all
+    {%- for k in range(1, n_training + 1) %}
+        select
+            customer_key,
+            'training' as snapshot,
+            * exclude (customer_key)
+        from training_{{ k }}
+        union all
+    {%- endfor %}
     select
         customer_key,
         'scoring' as snapshot,

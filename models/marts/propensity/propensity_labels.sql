@@ -1,7 +1,7 @@
 {#- The label of every feature row: did the target (var
     microseg__propensity_target) happen in (feature_as_of_date,
-    feature_as_of_date + horizon]? For the training snapshot that window ends
-    at as_of_date; for the scoring snapshot it lies after as_of_date and is
+    feature_as_of_date + horizon]? For the latest training snapshot that window
+    ends at as_of_date (earlier ones end a horizon before, and so on); for the scoring snapshot it lies after as_of_date and is
     only known when the data runs past it (a backtest with as_of_date set
     earlier, as in the CDNOW benchmark): label is null while the window is not
     fully covered by the data. Nothing here feeds a feature. -#}
@@ -70,6 +70,7 @@ hits as (
     select
         windows.customer_key,
         windows.snapshot,
+        windows.label_window_start,
         count(happenings.happened_on) as n_happenings
     from windows
     left join happenings
@@ -77,7 +78,7 @@ hits as (
             windows.customer_key = happenings.customer_key
             and happenings.happened_on > windows.label_window_start
             and happenings.happened_on <= windows.label_window_end
-    group by windows.customer_key, windows.snapshot
+    group by windows.customer_key, windows.snapshot, windows.label_window_start
 ),
 
 final as (
@@ -90,7 +91,11 @@ final as (
         coalesce(windows.data_end_date >= windows.label_window_end, false) as is_label_complete,
         case when windows.data_end_date >= windows.label_window_end then hits.n_happenings > 0 end as label
     from windows
-    inner join hits on windows.customer_key = hits.customer_key and windows.snapshot = hits.snapshot
+    inner join hits
+        on
+            windows.customer_key = hits.customer_key
+            and windows.snapshot = hits.snapshot
+            and windows.label_window_start = hits.label_window_start
 )
 
 select * from final
