@@ -44,8 +44,10 @@ def load(truth: Path, db: str) -> tuple[pd.DataFrame, dict]:
             "join ml.propensity_predictions p using (customer_key)"
         ).df()
         id_map = con.sql("select source, source_id, customer_key from marts.customer_identity_map").df()
-        horizon = con.sql("select horizon_days from ml.propensity_model_registry order by trained_at desc limit 1"
-                          ).fetchone()[0]
+        horizon = con.execute(
+            "select horizon_days from ml.propensity_model_registry "
+            "where model_id = (select any_value(model_id) from marts.propensity_scores)"
+        ).fetchall()[0][0]
     identity = pd.read_parquet(truth / "identity.parquet")
     persons = pd.read_parquet(truth / "persons.parquet")
     future = pd.read_parquet(truth / "future_orders.parquet")
@@ -94,7 +96,7 @@ def report(frame: pd.DataFrame) -> pd.DataFrame:
     }
     rows = []
     for name, score in scorers.items():
-        s = metrics.summary(y, score.to_numpy(float), is_probability=name.startswith("model"))
+        s = metrics.summary(y, score.to_numpy(float), is_probability=name.startswith(("model", "oracle: P")))
         rows.append({"scorer": name, "roc_auc": s["roc_auc"], "pr_auc": s["pr_auc"],
                      "top_decile_lift": s["top_decile_lift"], "brier_score": s["brier_score"]})
     return pd.DataFrame(rows)

@@ -153,7 +153,7 @@ def run_cutoff(raw_dir: Path, db_path: Path, cutoff: str, dbt: str, log_path: Pa
 def read_results(db_path: Path) -> pd.DataFrame:
     with duckdb.connect(str(db_path), read_only=True) as con:
         return con.sql(
-            "select evaluation_set, scorer, metric, value from marts.propensity_model_metrics "
+            "select evaluation_set, scorer, metric, metric_value as value from marts.propensity_model_metrics "
             "where table_name = 'summary'"
         ).df()
 

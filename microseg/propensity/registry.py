@@ -42,7 +42,7 @@ REGISTRY_SCHEMA = pa.schema(
 )
 
 EVALUATION_COLUMNS = ["model_id", "as_of_date", "evaluation_set", "table_name", "scorer", "metric", "bucket",
-                      "feature", "value"]
+                      "feature", "metric_value"]
 
 
 def config_from_dbt(settings: dict | None) -> PropensityConfig:
@@ -67,9 +67,11 @@ def config_from_dbt(settings: dict | None) -> PropensityConfig:
 
 def training_frame(features: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     """Training snapshot rows joined to their labels (complete windows only)."""
-    train = features[features["snapshot"] == "training"]
-    lab = labels[(labels["snapshot"] == "training") & labels["is_label_complete"]]
-    lab = lab[["customer_key", "label_window_start", "label"]].rename(columns={"label_window_start": "feature_as_of_date"})
+    train = features[features["snapshot_kind"] == "training"]
+    lab = labels[(labels["snapshot_kind"] == "training") & labels["is_label_complete"]]
+    lab = lab[["customer_key", "label_window_start", "target_happened"]].rename(
+        columns={"label_window_start": "feature_as_of_date", "target_happened": "label"}
+    )
     train = train.assign(feature_as_of_date=pd.to_datetime(train["feature_as_of_date"]))
     lab = lab.assign(feature_as_of_date=pd.to_datetime(lab["feature_as_of_date"]))
     return train.merge(lab, on=["customer_key", "feature_as_of_date"], how="inner")
@@ -136,7 +138,7 @@ def empty_registry() -> pa.Table:
 
 def score_with_model(features: pd.DataFrame, model_row: pd.Series, config: PropensityConfig) -> pd.DataFrame:
     """Scores of the scoring snapshot with a registry row's model."""
-    scoring = features[features["snapshot"] == "scoring"]
+    scoring = features[features["snapshot_kind"] == "scoring"]
     params = json.loads(model_row["parameters"])
     out, _ = score_propensity(
         scoring, model_row["model_text"], json.loads(model_row["feature_list"]), params["calibration"],
@@ -168,8 +170,12 @@ def evaluation_table(model_row: pd.Series, predictions: pd.DataFrame, features: 
     cv["as_of_date"] = pd.Timestamp(model_row["as_of_date"]).date()
     parts.append(cv)
 
-    scoring_labels = labels[(labels["snapshot"] == "scoring") & labels["is_label_complete"]]
-    forward = predictions.merge(scoring_labels[["customer_key", "label"]], on="customer_key", how="inner")
+    scoring_labels = labels[(labels["snapshot_kind"] == "scoring") & labels["is_label_complete"]]
+    forward = predictions.merge(
+        scoring_labels[["customer_key", "target_happened"]].rename(columns={"target_happened": "label"}),
+        on="customer_key",
+        how="inner",
+    )
     if len(forward) and len(forward) == len(predictions):
         y = forward["label"].astype(float).to_numpy()
         scores = {
@@ -186,7 +192,7 @@ def evaluation_table(model_row: pd.Series, predictions: pd.DataFrame, features: 
     names = json.loads(model_row["feature_list"])
     booster = lgb.Booster(model_str=model_row["model_text"])
     gain = booster.feature_importance(importance_type="gain")
-    scoring = features[features["snapshot"] == "scoring"]
+    scoring = features[features["snapshot_kind"] == "scoring"]
     contrib_mean = np.full(len(names), np.nan)
     if len(scoring):
         _, contrib = score_propensity(scoring, model_row["model_text"], names,
@@ -209,7 +215,7 @@ def evaluation_table(model_row: pd.Series, predictions: pd.DataFrame, features: 
     out = pd.concat(parts, ignore_index=True)
     out["model_id"] = model_row["model_id"]
     out["bucket"] = pd.array(out["bucket"], dtype="Int64")
-    out["value"] = out["value"].astype(float)
+    out["metric_value"] = out["value"].astype(float)
     out["as_of_date"] = pd.to_datetime(out["as_of_date"]).dt.date
     # metrics that do not apply (Brier score of a ranking baseline) are left out rather than NaN
-    return out.loc[out["value"].notna(), EVALUATION_COLUMNS].reset_index(drop=True)
+    return out.loc[out["metric_value"].notna(), EVALUATION_COLUMNS].reset_index(drop=True)

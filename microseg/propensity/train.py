@@ -42,7 +42,7 @@ from microseg.propensity.metrics import evaluation_rows
 NON_FEATURE_COLUMNS = frozenset(
     {
         "customer_key",
-        "snapshot",
+        "snapshot_kind",
         "feature_as_of_date",
         "label_window_start",
         "label_window_end",

@@ -25,63 +25,72 @@ as_of as (
 
 {%- for snapshot_name, snapshot_kind, days_before in snapshot_names %}
 
-dates_{{ snapshot_name }} as (
-    select cast(as_of_date - {{ days_before }} as date) as cut_date
-    from as_of
-),
+    dates_{{ snapshot_name }} as (
+        select cast(as_of_date - {{ days_before }} as date) as cut_date
+        from as_of
+    ),
 
-orders_{{ snapshot_name }} as (
-    select o.*
-    from {{ ref('fct_orders') }} as o
-    where o.order_date <= (select cut_date from dates_{{ snapshot_name }})
-),
+    orders_{{ snapshot_name }} as (
+        select o.*
+        from {{ ref('fct_orders') }} as o
+        where o.order_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
+    ),
 
-lines_{{ snapshot_name }} as (
-    select l.*
-    from {{ ref('stg_shop__order_lines') }} as l
-    inner join orders_{{ snapshot_name }} as o on l.order_id = o.order_id
-),
+    lines_{{ snapshot_name }} as (
+        select l.*
+        from {{ ref('stg_shop__order_lines') }} as l
+        inner join orders_{{ snapshot_name }} as o on l.order_id = o.order_id
+    ),
 
-events_{{ snapshot_name }} as (
-    select e.*
-    from {{ ref('fct_events') }} as e
-    where
-        e.event_date <= (select cut_date from dates_{{ snapshot_name }})
-        and cast(coalesce(e.received_at, e.event_at) as date) <= (select cut_date from dates_{{ snapshot_name }})
-),
+    events_{{ snapshot_name }} as (
+        select e.*
+        from {{ ref('fct_events') }} as e
+        where
+            e.event_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
+            and cast(coalesce(e.received_at, e.event_at) as date)
+            <= (select d.cut_date from dates_{{ snapshot_name }} as d)
+    ),
 
-recomputed_{{ snapshot_name }} as (
+    recomputed_{{ snapshot_name }} as (
     {{ propensity_customer_features(
         'orders_' ~ snapshot_name, 'lines_' ~ snapshot_name, 'events_' ~ snapshot_name,
-        '(select cut_date from dates_' ~ snapshot_name ~ ')'
+        '(select d.cut_date from dates_' ~ snapshot_name ~ ' as d)'
     ) }}
-),
+    ),
 
-model_{{ snapshot_name }} as (
-    select * exclude (snapshot)
-    from features
-    where
-        snapshot = '{{ snapshot_kind }}'
-        and feature_as_of_date = (select cut_date from dates_{{ snapshot_name }})
-),
+    model_{{ snapshot_name }} as (
+        select * exclude (snapshot_kind)
+        from features
+        where
+            snapshot_kind = '{{ snapshot_kind }}'
+            and feature_as_of_date = (select d.cut_date from dates_{{ snapshot_name }} as d)
+    ),
 
-differences_{{ snapshot_name }} as (
-    (
-        select
-            '{{ snapshot_name }}' as snapshot,
-            'in model, not in recomputation' as finding,
-            *
-        from (select * from model_{{ snapshot_name }} except all select * from recomputed_{{ snapshot_name }})
-    )
-    union all
-    (
-        select
-            '{{ snapshot_name }}' as snapshot,
-            'in recomputation, not in model' as finding,
-            *
-        from (select * from recomputed_{{ snapshot_name }} except all select * from model_{{ snapshot_name }})
-    )
-),
+    differences_{{ snapshot_name }} as (
+        (
+            select
+                '{{ snapshot_name }}' as snapshot_name,
+                'in model, not in recomputation' as finding,
+                *
+            from (
+                select * from model_{{ snapshot_name }}
+                except all
+                select * from recomputed_{{ snapshot_name }}
+            )
+        )
+        union all
+        (
+            select
+                '{{ snapshot_name }}' as snapshot_name,
+                'in recomputation, not in model' as finding,
+                *
+            from (
+                select * from recomputed_{{ snapshot_name }}
+                except all
+                select * from model_{{ snapshot_name }}
+            )
+        )
+    ),
 {%- endfor %}
 
 final as (
@@ -93,4 +102,4 @@ final as (
     {%- endfor %}
 )
 
-select * from final
+select * from final  -- noqa: AM04

@@ -11,7 +11,7 @@ auc as (
     select
         evaluation_set,
         scorer,
-        value as roc_auc
+        metric_value as roc_auc
     from {{ ref('propensity_model_metrics') }}
     where table_name = 'summary' and metric = 'roc_auc'
 ),

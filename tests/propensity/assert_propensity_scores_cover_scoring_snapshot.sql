@@ -10,7 +10,7 @@ scored as (
 
 expected as (
     select customer_key from {{ ref('propensity_features') }}
-    where snapshot = 'scoring'
+    where snapshot_kind = 'scoring'
 ),
 
 final as (

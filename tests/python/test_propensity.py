@@ -103,7 +103,7 @@ def synthetic_snapshot(n: int, seed: int) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "customer_key": [f"c{i:06d}" for i in range(n)],
-            "snapshot": "training",
+            "snapshot_kind": "training",
             "feature_as_of_date": pd.Timestamp("2026-01-01").date(),
             "recency_days": recency,
             "tenure_days": tenure,
@@ -166,7 +166,7 @@ def test_training_rows_are_capped():
 
 
 def test_scoring_gives_probabilities_and_reasons(trained):
-    scoring = synthetic_snapshot(400, 5).drop(columns="label").assign(snapshot="scoring")
+    scoring = synthetic_snapshot(400, 5).drop(columns="label").assign(snapshot_kind="scoring")
     out, contrib = score_propensity(scoring, trained.model_text, trained.feature_names, trained.calibration, 90)
     assert out["customer_key"].is_unique and len(out) == 400
     assert out["propensity"].between(0, 1).all()
@@ -186,8 +186,8 @@ def test_explain_reasons_orders_by_absolute_contribution():
 
 def test_registry_row_round_trip():
     features = synthetic_snapshot(2000, 3)
-    labels = features[["customer_key", "snapshot", "label", "feature_as_of_date"]].assign(is_label_complete=True)
-    labels = labels.rename(columns={"feature_as_of_date": "label_window_start"})
+    labels = features[["customer_key", "snapshot_kind", "label", "feature_as_of_date"]].assign(is_label_complete=True)
+    labels = labels.rename(columns={"feature_as_of_date": "label_window_start", "label": "target_happened"})
     features = features.drop(columns="label")
     config = PropensityConfig(**{**FAST.__dict__, "target": "purchase"})
     table = registry.train_registry_row(features, labels, config)
@@ -200,7 +200,7 @@ def test_registry_row_round_trip():
     assert registry.latest_model(table.to_pandas(), other) is None
     with pytest.raises(PropensityTrainingError, match="microseg__propensity_model_mode: retrain"):
         registry.require_model(table.to_pandas(), other)
-    scoring = features.assign(snapshot="scoring")
+    scoring = features.assign(snapshot_kind="scoring")
     scored = registry.score_with_model(scoring, row, config)
     assert (scored["model_id"] == row["model_id"]).all()
 

@@ -36,11 +36,11 @@ events as (
 
 {%- for k in range(1, n_training + 1) %}
 
-training_{{ k }} as (
+    training_{{ k }} as (
     {{ propensity_customer_features(
         'orders', 'order_lines', 'events', '(select training_date_' ~ k ~ ' from snapshot_dates)'
     ) }}
-),
+    ),
 {%- endfor %}
 
 scoring as (
@@ -51,14 +51,14 @@ final as (
     {%- for k in range(1, n_training + 1) %}
         select
             customer_key,
-            'training' as snapshot,
+            'training' as snapshot_kind,
             * exclude (customer_key)
         from training_{{ k }}
         union all
     {%- endfor %}
     select
         customer_key,
-        'scoring' as snapshot,
+        'scoring' as snapshot_kind,
         * exclude (customer_key)
     from scoring
 )

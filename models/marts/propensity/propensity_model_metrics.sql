@@ -23,7 +23,7 @@ final as (
         cast(metric as varchar) as metric,
         cast(bucket as integer) as bucket,
         cast(feature as varchar) as feature,
-        cast(value as double) as value
+        cast(metric_value as double) as metric_value
     from evaluation
 )
 
