@@ -326,8 +326,13 @@ def explain_reasons(contributions: np.ndarray, feature_names: list[str], k: int 
 
 
 def score_propensity(scoring: pd.DataFrame, model_text: str, feature_names: list[str], calibration: dict,
-                     horizon_days: int) -> pd.DataFrame:
-    """Apply a stored model to a scoring snapshot: calibrated propensity, raw score, three reasons, baselines."""
+                     horizon_days: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Apply a stored model to a scoring snapshot.
+
+    Returns (scores, contributions): one row per customer with the calibrated
+    propensity, raw score, three reasons and the baseline scores; and
+    LightGBM's pred_contrib matrix (features + bias column) in the same order.
+    """
     booster = lgb.Booster(model_str=model_text)
     frame, _ = add_bgnbd_features(scoring.sort_values("customer_key", ignore_index=True), horizon_days)
     missing = [f for f in feature_names if f not in frame.columns]
