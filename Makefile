@@ -2,6 +2,7 @@
 #   make demo   - venv + demo data (DEMO_PERSONS) + dbt build into data/microseg.duckdb
 #   make test   - venv + sqlfluff lint + dbt build on a small generated dataset + pytest
 #   make bench  - generate BENCH_PERSONS persons, dbt build, print time / memory / slowest models
+#   make cdnow  - propensity benchmark on the real CDNOW data (downloads the lifetimes wheel, no install)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,10 +17,10 @@ BENCH_PERSONS ?= 1000000
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup demo data build test lint dbt-test pytest bench lock clean
+.PHONY: help setup demo data build test lint dbt-test pytest bench cdnow propensity-eval lock clean
 
 help:
-	@sed -n '1,6p' Makefile
+	@sed -n '1,7p' Makefile
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +57,16 @@ test: lint dbt-test pytest
 
 bench: setup
 	$(BIN)/python -m microseg.bench --persons $(BENCH_PERSONS) --seed $(SEED)
+
+# CDNOW: pip download lifetimes==0.11.3 (wheel only, not installed), extract CDNOW_master.txt,
+# map it into the raw contract and print the propensity ROC-AUCs at both cutoffs.
+CDNOW_DIR ?= data/cdnow
+cdnow: setup
+	$(BIN)/python -m microseg.propensity.cdnow --out $(CDNOW_DIR)
+
+# Model vs oracle vs baselines on the demo data (after make demo).
+propensity-eval: setup
+	$(BIN)/python -m microseg.propensity_eval --truth $(DEMO_DIR)/truth --db $(DEMO_DIR)/microseg.duckdb
 
 # Re-pin requirements.txt from requirements.in in a throwaway venv.
 lock:

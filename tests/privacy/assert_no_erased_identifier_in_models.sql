@@ -22,6 +22,8 @@
 -- depends_on: {{ ref('mart_customer_engagement') }}
 -- depends_on: {{ ref('segment_centroid_history') }}
 -- depends_on: {{ ref('segment_profiles') }}
+-- depends_on: {{ ref('propensity_model_metrics') }}
+-- depends_on: {{ ref('propensity_scores') }}
 {%- set erased = ref('stg_privacy__erased_identifiers') %}
 {%- set parts = [] %}
 {%- if execute %}

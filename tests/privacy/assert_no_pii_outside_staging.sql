@@ -15,6 +15,8 @@
 -- depends_on: {{ ref('mart_customer_engagement') }}
 -- depends_on: {{ ref('segment_centroid_history') }}
 -- depends_on: {{ ref('segment_profiles') }}
+-- depends_on: {{ ref('propensity_model_metrics') }}
+-- depends_on: {{ ref('propensity_scores') }}
 {%- set name_pattern = '^(.*_)?(first_?name|last_?name|full_?name|surname|e_?mail|phone|mobile|telephone)'
     ~ '(_clean|_raw|_normalized)?$' %}
 {%- set parts = [] %}

@@ -1,0 +1,366 @@
+"""Train and apply the LightGBM propensity model.
+
+Training (``train_propensity``) on the point-in-time training snapshot
+(features as of as_of_date - horizon, label = the target happened in
+(as_of_date - horizon, as_of_date]):
+
+1. optional stratified down-sampling to ``max_training_rows`` (bounded run time);
+2. BG/NBD expected purchases and P(alive), fitted on the snapshot itself (no
+   label is read), added as features;
+3. a bounded random search (``n_search`` candidates from a fixed grid) scored
+   by stratified k-fold cross-validation with early stopping on ROC-AUC;
+4. class imbalance: ``scale_pos_weight`` is a searched parameter (1 or
+   sqrt(negatives / positives)), and probabilities are recalibrated anyway;
+5. Platt calibration (logistic regression on the raw score) fitted on the
+   out-of-fold predictions of the chosen candidate; monotone, so it keeps the
+   ranking (AUC, deciles) and only fixes the probabilities;
+6. the final booster is refitted on all rows with the cross-validated number
+   of rounds and serialised as LightGBM's text format.
+
+Every random choice goes through ``random_state``; LightGBM runs with
+``deterministic=True`` and a fixed thread count, so the same data and seed give
+the same model text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
+
+from microseg.propensity import bgnbd
+from microseg.propensity.metrics import evaluation_rows
+
+# Columns of the feature snapshots that are not model inputs: keys, dates, the
+# label, and the RFM quintile scores (a baseline; redundant with their measures).
+NON_FEATURE_COLUMNS = frozenset(
+    {
+        "customer_key",
+        "snapshot_kind",
+        "feature_as_of_date",
+        "label_window_start",
+        "label_window_end",
+        "label",
+        "is_label_complete",
+        "r_score",
+        "f_score",
+        "m_score",
+        "rfm_score",
+    }
+)
+BGNBD_FEATURES = ("bgnbd_expected_purchases", "bgnbd_p_alive")
+BASELINES = ("recency", "rfm", "bgnbd")
+
+# The search space: small on purpose (bounded run time; CDNOW-sized data has little to gain beyond it).
+SEARCH_GRID = {
+    "num_leaves": [7, 15, 31],
+    "learning_rate": [0.05, 0.1],
+    "min_child_samples": [20, 50, 100, 200],
+    "feature_fraction": [0.7, 0.9, 1.0],
+    "bagging_fraction": [0.8, 1.0],
+    "lambda_l2": [0.0, 1.0, 10.0],
+    "imbalance": ["none", "sqrt"],
+}
+DEFAULT_CANDIDATE = {
+    "num_leaves": 15,
+    "learning_rate": 0.05,
+    "min_child_samples": 50,
+    "feature_fraction": 0.9,
+    "bagging_fraction": 1.0,
+    "lambda_l2": 1.0,
+    "imbalance": "none",
+}
+
+
+class PropensityTrainingError(ValueError):
+    """Training cannot proceed on this data; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class PropensityConfig:
+    """Settings of one training run (dbt vars map onto these fields)."""
+
+    horizon_days: int = 90
+    target: str = "purchase"
+    n_folds: int = 5
+    n_search: int = 6
+    max_training_rows: int = 200_000
+    max_boost_rounds: int = 1000
+    early_stopping_rounds: int = 30
+    min_positives: int = 20
+    random_state: int = 42
+    num_threads: int = 2
+    reuse_latest: bool = False
+    exclude_features: tuple[str, ...] = ()
+
+
+@dataclass
+class TrainedModel:
+    """What the registry stores about a trained model."""
+
+    model_text: str
+    feature_names: list[str]
+    params: dict
+    best_iteration: int
+    calibration: dict
+    bgnbd_params: dict | None
+    cv_metrics: dict
+    evaluation: pd.DataFrame
+    n_training_rows: int
+    n_positives: int
+    training_seconds: float
+    oof_propensity: np.ndarray = field(repr=False, default=None)
+
+    @property
+    def model_hash(self) -> str:
+        return hashlib.sha256(self.model_text.encode()).hexdigest()
+
+
+def feature_columns(frame: pd.DataFrame, exclude: tuple[str, ...] = ()) -> list[str]:
+    """Model inputs: every numeric or boolean column not in NON_FEATURE_COLUMNS or ``exclude``, in frame order."""
+    cols = []
+    for col in frame.columns:
+        if col in NON_FEATURE_COLUMNS or col in exclude:
+            continue
+        if pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col]):
+            cols.append(col)
+    return cols
+
+
+def add_bgnbd_features(frame: pd.DataFrame, horizon_days: int) -> tuple[pd.DataFrame, dict | None]:
+    """Fit BG/NBD on the snapshot's (x, t_x, T) and add expected purchases in the horizon and P(alive).
+
+    x = repeat_purchase_days, t_x = first_to_last_days, T = tenure_days (days,
+    converted to weeks). Reads no label. When BG/NBD cannot be fitted (no
+    repeat buyer) the columns are null and the params None.
+    """
+    out = frame.copy()
+    out[BGNBD_FEATURES[0]] = np.nan
+    out[BGNBD_FEATURES[1]] = np.nan
+    fitted = {}
+    # one fit per snapshot date: each snapshot's features only know its own past
+    dates = out["feature_as_of_date"] if "feature_as_of_date" in out else pd.Series(0, index=out.index)
+    for date, idx in out.groupby(dates).groups.items():
+        part = out.loc[idx]
+        x = part["repeat_purchase_days"].to_numpy(float)
+        t_x = part["first_to_last_days"].to_numpy(float) / 7.0
+        T = part["tenure_days"].to_numpy(float) / 7.0
+        try:
+            params = bgnbd.fit(x, t_x, T)
+        except bgnbd.BGNBDFitError:
+            continue
+        out.loc[idx, BGNBD_FEATURES[0]] = bgnbd.expected_purchases(params, horizon_days / 7.0, x, t_x, T)
+        out.loc[idx, BGNBD_FEATURES[1]] = bgnbd.p_alive(params, x, t_x, T)
+        fitted[str(pd.Timestamp(date).date()) if not isinstance(date, int) else "all"] = params.as_dict()
+    return out, (fitted or None)
+
+
+def baseline_scores(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Scores of the baselines, higher = more likely: recency only, RFM score, BG/NBD expected purchases."""
+    scores = {
+        "recency": -frame["recency_days"].to_numpy(float),
+        "rfm": (frame["r_score"] + frame["f_score"] + frame["m_score"]).to_numpy(float),
+    }
+    bg = frame[BGNBD_FEATURES[0]].to_numpy(float)
+    if np.all(np.isfinite(bg)):
+        scores["bgnbd"] = bg
+    return scores
+
+
+def _candidates(config: PropensityConfig) -> list[dict]:
+    rng = np.random.default_rng(config.random_state)
+    seen = [DEFAULT_CANDIDATE]
+    keys = sorted(SEARCH_GRID)
+    attempts = 0
+    while len(seen) < config.n_search and attempts < 1000:
+        attempts += 1
+        cand = {k: SEARCH_GRID[k][rng.integers(len(SEARCH_GRID[k]))] for k in keys}
+        if cand not in seen:
+            seen.append(cand)
+    return seen[: max(1, config.n_search)]
+
+
+def _lgb_params(candidate: dict, n_pos: int, n_neg: int, config: PropensityConfig) -> dict:
+    params = {k: v for k, v in candidate.items() if k != "imbalance"}
+    params.update(
+        objective="binary",
+        metric="auc",
+        scale_pos_weight=float(np.sqrt(n_neg / n_pos)) if candidate["imbalance"] == "sqrt" else 1.0,
+        bagging_freq=1 if candidate["bagging_fraction"] < 1.0 else 0,
+        seed=config.random_state,
+        deterministic=True,
+        force_row_wise=True,
+        num_threads=config.num_threads,
+        verbosity=-1,
+    )
+    return params
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def fit_platt(raw_score: np.ndarray, y: np.ndarray) -> dict:
+    """Platt scaling p = sigmoid(slope * raw + intercept) by maximum likelihood (unregularised)."""
+    from scipy.optimize import minimize
+
+    def nll(w):
+        z = w[0] * raw_score + w[1]
+        return np.mean(np.logaddexp(0, z) - y * z)
+
+    res = minimize(nll, np.array([1.0, 0.0]), method="BFGS")
+    return {"method": "platt", "slope": float(res.x[0]), "intercept": float(res.x[1])}
+
+
+def apply_calibration(raw_score: np.ndarray, calibration: dict) -> np.ndarray:
+    return _sigmoid(calibration["slope"] * np.asarray(raw_score, float) + calibration["intercept"])
+
+
+def _check_labels(y: np.ndarray, config: PropensityConfig) -> None:
+    n_pos = int(y.sum())
+    n_neg = int(y.size - n_pos)
+    need = max(config.min_positives, config.n_folds)
+    if n_pos < need or n_neg < need:
+        raise PropensityTrainingError(
+            f"Cannot train the propensity model: the training snapshot has {n_pos} positive and {n_neg} "
+            f"negative customers for target '{config.target}' and horizon {config.horizon_days} days; "
+            f"at least {need} of each are needed. Use a longer horizon, a more common target, "
+            "or reuse an earlier model (microseg__propensity_model_mode: reuse_latest)."
+        )
+
+
+def train_propensity(training: pd.DataFrame, config: PropensityConfig = PropensityConfig()) -> TrainedModel:
+    """Train on a snapshot with a boolean/0-1 ``label`` column; returns the model and its CV evaluation."""
+    started = time.perf_counter()
+    if "label" not in training.columns:
+        raise PropensityTrainingError("The training snapshot has no label column.")
+    training = training.sort_values(["customer_key", "feature_as_of_date"], ignore_index=True)
+    y_all = training["label"].astype(float).to_numpy()
+    _check_labels(y_all, config)
+    if len(training) > config.max_training_rows:
+        keep, _ = train_test_split(
+            np.arange(len(training)),
+            train_size=config.max_training_rows,
+            stratify=y_all,
+            random_state=config.random_state,
+        )
+        training = training.iloc[np.sort(keep)].reset_index(drop=True)
+    training, bg_params = add_bgnbd_features(training, config.horizon_days)
+    features = feature_columns(training, config.exclude_features)
+    X = training[features].astype(float)
+    y = training["label"].astype(float).to_numpy()
+    n_pos, n_neg = int(y.sum()), int(y.size - y.sum())
+
+    # a customer's rows of several snapshots stay in one fold: no customer is scored by a model that saw them
+    splitter = StratifiedGroupKFold(config.n_folds, shuffle=True, random_state=config.random_state)
+    folds = list(splitter.split(X, y, groups=training["customer_key"]))
+    dataset = lgb.Dataset(X, label=y, free_raw_data=False, params={"verbosity": -1, "feature_pre_filter": False})
+    best = None
+    search_log = []
+    for candidate in _candidates(config):
+        params = _lgb_params(candidate, n_pos, n_neg, config)
+        result = lgb.cv(
+            params,
+            dataset,
+            num_boost_round=config.max_boost_rounds,
+            folds=folds,
+            callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+            return_cvbooster=True,
+        )
+        auc = float(result["valid auc-mean"][-1])
+        rounds = len(result["valid auc-mean"])
+        search_log.append({**candidate, "cv_auc": auc, "rounds": rounds})
+        if best is None or auc > best[0] + 1e-12:
+            best = (auc, candidate, params, rounds, result["cvbooster"])
+
+    cv_auc, candidate, params, rounds, cvbooster = best
+    oof_raw = np.zeros(y.size)
+    for (_, valid_idx), booster in zip(folds, cvbooster.boosters):
+        oof_raw[valid_idx] = booster.predict(X.iloc[valid_idx], num_iteration=rounds, raw_score=True)
+    calibration = fit_platt(oof_raw, y)
+    oof_p = apply_calibration(oof_raw, calibration)
+
+    final = lgb.train(params, dataset, num_boost_round=rounds)
+    scores = {"model": oof_p, **baseline_scores(training)}
+    evaluation = evaluation_rows(y, scores, evaluation_set="cross_validation")
+    summary = evaluation[evaluation["table_name"] == "summary"]
+    cv_metrics = {
+        scorer: dict(zip(group["metric"], group["value"].astype(float))) for scorer, group in summary.groupby("scorer")
+    }
+    cv_metrics["search"] = search_log
+    return TrainedModel(
+        model_text=final.model_to_string(),
+        feature_names=features,
+        params={**params, "num_boost_round": rounds, "imbalance": candidate["imbalance"], "n_folds": config.n_folds},
+        best_iteration=rounds,
+        calibration=calibration,
+        bgnbd_params=bg_params,
+        cv_metrics=cv_metrics,
+        evaluation=evaluation,
+        n_training_rows=int(y.size),
+        n_positives=n_pos,
+        training_seconds=time.perf_counter() - started,
+        oof_propensity=oof_p,
+    )
+
+
+def explain_reasons(contributions: np.ndarray, feature_names: list[str], k: int = 3) -> list[list[str | None]]:
+    """Top-k reasons per row from LightGBM pred_contrib (last column = bias, ignored).
+
+    A reason is the feature with the k-th largest absolute contribution to the
+    log-odds, written 'feature (+0.42)'; ties go to the earlier feature.
+    """
+    contrib = contributions[:, : len(feature_names)]
+    order = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :k]
+    out = []
+    for row, idx in zip(contrib, order):
+        reasons = [f"{feature_names[j]} ({row[j]:+.2f})" if row[j] != 0 else None for j in idx]
+        out.append(reasons + [None] * (k - len(reasons)))
+    return out
+
+
+def score_propensity(scoring: pd.DataFrame, model_text: str, feature_names: list[str], calibration: dict,
+                     horizon_days: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Apply a stored model to a scoring snapshot.
+
+    Returns (scores, contributions): one row per customer with the calibrated
+    propensity, raw score, three reasons and the baseline scores; and
+    LightGBM's pred_contrib matrix (features + bias column) in the same order.
+    """
+    booster = lgb.Booster(model_str=model_text)
+    frame, _ = add_bgnbd_features(scoring.sort_values("customer_key", ignore_index=True), horizon_days)
+    missing = [f for f in feature_names if f not in frame.columns]
+    if missing:
+        raise PropensityTrainingError(
+            f"The stored model needs features the scoring snapshot lacks: {missing}. Retrain the model "
+            "(microseg__propensity_model_mode: retrain)."
+        )
+    X = frame[feature_names].astype(float)
+    raw = booster.predict(X, raw_score=True) if len(frame) else np.zeros(0)
+    contrib = booster.predict(X, pred_contrib=True) if len(frame) else np.zeros((0, len(feature_names) + 1))
+    reasons = explain_reasons(contrib, feature_names)
+    out = pd.DataFrame(
+        {
+            "customer_key": frame["customer_key"],
+            "raw_score": raw,
+            "propensity": apply_calibration(raw, calibration),
+            "reason_1": [r[0] for r in reasons],
+            "reason_2": [r[1] for r in reasons],
+            "reason_3": [r[2] for r in reasons],
+            "recency_days": frame["recency_days"].astype("int64"),
+            "rfm_score": (frame["r_score"] + frame["f_score"] + frame["m_score"]).astype("int64"),
+            "bgnbd_expected_purchases": frame[BGNBD_FEATURES[0]].astype(float),
+            "bgnbd_p_alive": frame[BGNBD_FEATURES[1]].astype(float),
+        }
+    )
+    return out, contrib
+
+
+def config_to_json(config: PropensityConfig) -> str:
+    return json.dumps(asdict(config), sort_keys=True)

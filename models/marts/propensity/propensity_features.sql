@@ -1,0 +1,66 @@
+{#- Point-in-time feature snapshots per customer with a purchase: 'training'
+    snapshots as of as_of_date - k * horizon for k = 1 ..
+    microseg__propensity_training_snapshots (labelled by propensity_labels
+    with what happens in the horizon after each), and one 'scoring' snapshot
+    as of as_of_date. Each snapshot reads only data up to its own date (macro
+    propensity_customer_features; proven by the singular test
+    assert_propensity_features_point_in_time). -#}
+{%- set horizon = var('microseg__propensity_horizon_days') | int %}
+{%- set n_training = var('microseg__propensity_training_snapshots') | int %}
+with
+
+as_of as (
+    select as_of_date from {{ ref('int_as_of_date') }}
+),
+
+snapshot_dates as (
+    select
+        {%- for k in range(1, n_training + 1) %}
+            cast(as_of_date - {{ k * horizon }} as date) as training_date_{{ k }},
+        {%- endfor %}
+        as_of_date as scoring_date
+    from as_of
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+order_lines as (
+    select * from {{ ref('stg_shop__order_lines') }}
+),
+
+events as (
+    select * from {{ ref('fct_events') }}
+),
+
+{%- for k in range(1, n_training + 1) %}
+
+    training_{{ k }} as (
+    {{ propensity_customer_features(
+        'orders', 'order_lines', 'events', '(select training_date_' ~ k ~ ' from snapshot_dates)'
+    ) }}
+    ),
+{%- endfor %}
+
+scoring as (
+    {{ propensity_customer_features('orders', 'order_lines', 'events', '(select scoring_date from snapshot_dates)') }}
+),
+
+final as (
+    {%- for k in range(1, n_training + 1) %}
+        select
+            customer_key,
+            'training' as snapshot_kind,
+            * exclude (customer_key)
+        from training_{{ k }}
+        union all
+    {%- endfor %}
+    select
+        customer_key,
+        'scoring' as snapshot_kind,
+        * exclude (customer_key)
+    from scoring
+)
+
+select * from final

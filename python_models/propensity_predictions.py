@@ -1,0 +1,15 @@
+"""Scores of the scoring snapshot (features as of as_of_date) with the latest
+registered model of the configured target and horizon: calibrated propensity,
+raw score, three reasons from LightGBM's pred_contrib, and the baseline scores.
+propensity_scores (SQL) adds deciles, percentiles and tiers.
+"""
+
+from microseg.propensity.registry import config_from_dbt, require_model, score_with_model
+
+
+def model(dbt, session):
+    dbt.config(materialized="table", schema="ml")
+    config = config_from_dbt(dbt.config.get("propensity"))
+    registry = dbt.ref("propensity_model_registry").df()
+    features = dbt.ref("propensity_features").df()
+    return score_with_model(features, require_model(registry, config), config)

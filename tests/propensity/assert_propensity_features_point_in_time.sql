@@ -1,0 +1,105 @@
+{#- No feature reads data after its as-of date. Each snapshot of
+    propensity_features is recomputed by the same macro from inputs physically
+    cut at the snapshot's date (orders after it, events that happened or
+    arrived after it, and their lines, are deleted first). Any difference
+    between the model and the recomputation means the model read something
+    the cut removed: a future order, a late event, a later line. Training
+    snapshots have at least their label window after their date in the data,
+    so the cut is never empty there. A snapshot missing from the model shows
+    up as every recomputed row "not in model". Returns the differing rows, both directions. -#}
+{%- set horizon = var('microseg__propensity_horizon_days') | int %}
+{%- set snapshot_names = [] %}
+{%- for k in range(1, (var('microseg__propensity_training_snapshots') | int) + 1) %}
+    {%- do snapshot_names.append(('training_' ~ k, 'training', k * horizon)) %}
+{%- endfor %}
+{%- do snapshot_names.append(('scoring', 'scoring', 0)) %}
+with
+
+features as (
+    select * from {{ ref('propensity_features') }}
+),
+
+as_of as (
+    select as_of_date from {{ ref('int_as_of_date') }}
+),
+
+{%- for snapshot_name, snapshot_kind, days_before in snapshot_names %}
+
+    dates_{{ snapshot_name }} as (
+        select cast(as_of_date - {{ days_before }} as date) as cut_date
+        from as_of
+    ),
+
+    orders_{{ snapshot_name }} as (
+        select o.*
+        from {{ ref('fct_orders') }} as o
+        where o.order_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
+    ),
+
+    lines_{{ snapshot_name }} as (
+        select l.*
+        from {{ ref('stg_shop__order_lines') }} as l
+        inner join orders_{{ snapshot_name }} as o on l.order_id = o.order_id
+    ),
+
+    events_{{ snapshot_name }} as (
+        select e.*
+        from {{ ref('fct_events') }} as e
+        where
+            e.event_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
+            and cast(coalesce(e.received_at, e.event_at) as date)
+            <= (select d.cut_date from dates_{{ snapshot_name }} as d)
+    ),
+
+    recomputed_{{ snapshot_name }} as (
+    {{ propensity_customer_features(
+        'orders_' ~ snapshot_name, 'lines_' ~ snapshot_name, 'events_' ~ snapshot_name,
+        '(select d.cut_date from dates_' ~ snapshot_name ~ ' as d)'
+    ) }}
+    ),
+
+    model_{{ snapshot_name }} as (
+        select * exclude (snapshot_kind)
+        from features
+        where
+            snapshot_kind = '{{ snapshot_kind }}'
+            and feature_as_of_date = (select d.cut_date from dates_{{ snapshot_name }} as d)
+    ),
+
+    differences_{{ snapshot_name }} as (
+        (
+            select
+                '{{ snapshot_name }}' as snapshot_name,
+                'in model, not in recomputation' as finding,
+                *
+            from (
+                select * from model_{{ snapshot_name }}
+                except all
+                select * from recomputed_{{ snapshot_name }}
+            )
+        )
+        union all
+        (
+            select
+                '{{ snapshot_name }}' as snapshot_name,
+                'in recomputation, not in model' as finding,
+                *
+            from (
+                select * from recomputed_{{ snapshot_name }}
+                except all
+                select * from model_{{ snapshot_name }}
+            )
+        )
+    ),
+{%- endfor %}
+
+final as (
+    {%- for snapshot_name, snapshot_kind, days_before in snapshot_names %}
+        select * from differences_{{ snapshot_name }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+)
+
+select * from final  -- noqa: AM04

@@ -1,0 +1,256 @@
+"""Propensity: BG/NBD maximum likelihood, metrics, training on synthetic data,
+reasons, registry round trip, CDNOW mapping."""
+
+from __future__ import annotations
+
+import json
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from microseg.propensity import bgnbd, cdnow, metrics, registry
+from microseg.propensity.train import (
+    PropensityConfig,
+    PropensityTrainingError,
+    explain_reasons,
+    score_propensity,
+    train_propensity,
+)
+
+TRUE = bgnbd.BGNBDParams(r=0.25, alpha=4.0, a=0.8, b=2.5)
+
+
+@pytest.fixture(scope="module")
+def simulated_bgnbd():
+    rng = np.random.default_rng(7)
+    T = rng.uniform(20, 40, size=6000)
+    x, t_x = bgnbd.simulate(TRUE, T, rng)
+    return x, t_x, T
+
+
+def test_bgnbd_recovers_known_parameters(simulated_bgnbd):
+    x, t_x, T = simulated_bgnbd
+    fit = bgnbd.fit(x, t_x, T)
+    assert fit.r == pytest.approx(TRUE.r, rel=0.15)
+    assert fit.alpha == pytest.approx(TRUE.alpha, rel=0.25)
+    assert fit.a == pytest.approx(TRUE.a, rel=0.35)
+    assert fit.b == pytest.approx(TRUE.b, rel=0.35)
+    # the fit is the maximum: the true parameters cannot score higher on the same data
+    assert bgnbd.log_likelihood(fit, x, t_x, T).sum() >= bgnbd.log_likelihood(TRUE, x, t_x, T).sum()
+
+
+def test_bgnbd_expected_purchases_match_simulation():
+    """Conditional expectation for one (x, t_x, T) against a Monte Carlo of the same process."""
+    rng = np.random.default_rng(3)
+    n, T, t = 200_000, 30.0, 10.0
+    lam = rng.gamma(TRUE.r, 1 / TRUE.alpha, n)
+    p = rng.beta(TRUE.a, TRUE.b, n)
+    # simulate the whole 40 weeks, keep customers whose first 30 weeks show x=2 repeat purchases with t_x in [20, 22]
+    times = np.cumsum(rng.exponential(1 / lam[:, None], size=(n, 40)), axis=1)
+    dropped_after = rng.geometric(p)  # dies right after this many repeat purchases
+    alive_count = np.minimum((times <= T + t).sum(1), dropped_after)
+    in_cal = np.minimum((times <= T).sum(1), dropped_after)
+    last_cal = np.where(in_cal > 0, times[np.arange(n), np.maximum(in_cal - 1, 0)], 0)
+    keep = (in_cal == 2) & (last_cal >= 20) & (last_cal <= 22)
+    observed = (alive_count - in_cal)[keep].mean()
+    expected = bgnbd.expected_purchases(TRUE, t, np.array([2.0]), np.array([21.0]), np.array([T]))[0]
+    assert keep.sum() > 300
+    assert expected == pytest.approx(observed, rel=0.15)
+
+
+def test_bgnbd_p_alive_and_bad_input():
+    p = bgnbd.p_alive(TRUE, np.array([0.0, 3.0, 3.0]), np.array([0.0, 29.0, 5.0]), np.array([30.0, 30.0, 30.0]))
+    assert p[0] == 1.0
+    assert p[1] > p[2]  # a recent last purchase means more likely alive
+    with pytest.raises(bgnbd.BGNBDFitError, match="repeat purchase"):
+        bgnbd.fit(np.zeros(5), np.zeros(5), np.full(5, 10.0))
+    with pytest.raises(bgnbd.BGNBDFitError, match="t_x <= T"):
+        bgnbd.fit(np.array([1.0]), np.array([12.0]), np.array([10.0]))
+
+
+def test_metrics_on_known_scores():
+    y = np.array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1] * 10)
+    perfect = y + np.linspace(0, 0.1, y.size)
+    s = metrics.summary(y, perfect, is_probability=False)
+    assert s["roc_auc"] == 1.0 and s["pr_auc"] == pytest.approx(1.0)
+    assert s["top_decile_lift"] == pytest.approx(5.0)  # top 10 rows all positive, base rate 0.2
+    assert np.isnan(s["brier_score"])
+    p = np.full(y.size, 0.2)
+    prob = metrics.summary(y, p, is_probability=True)
+    assert prob["roc_auc"] == 0.5
+    assert prob["brier_score"] == pytest.approx(0.16)
+    table = metrics.decile_table(y, perfect)
+    assert table["n_rows"].sum() == y.size and table.iloc[0]["decile"] == 10
+    cal = metrics.calibration_table(y, p)
+    assert list(cal["bin"]) == [3] and cal["observed_rate"].iloc[0] == pytest.approx(0.2)
+    # ties share a decile
+    assert len(set(metrics.deciles(np.zeros(50)))) == 1
+
+
+def synthetic_snapshot(n: int, seed: int) -> pd.DataFrame:
+    """Customers whose next-period purchase depends on recency, frequency and sessions."""
+    rng = np.random.default_rng(seed)
+    freq = rng.poisson(2, n) + 1
+    tenure = rng.integers(100, 700, n)
+    recency = np.minimum(rng.exponential(150, n).astype(int), tenure)
+    first_to_last = np.where(freq > 1, tenure - recency, 0)
+    sessions = rng.poisson(3, n)
+    logit = -1.0 - recency / 120 + 0.4 * freq + 0.25 * sessions
+    label = rng.random(n) < 1 / (1 + np.exp(-logit))
+    frame = pd.DataFrame(
+        {
+            "customer_key": [f"c{i:06d}" for i in range(n)],
+            "snapshot_kind": "training",
+            "feature_as_of_date": pd.Timestamp("2026-01-01").date(),
+            "recency_days": recency,
+            "tenure_days": tenure,
+            "first_to_last_days": first_to_last,
+            "repeat_purchase_days": np.where(first_to_last > 0, freq - 1, 0),
+            "frequency": freq,
+            "monetary_eur": freq * rng.gamma(2, 30, n),
+            "sessions_90d": sessions,
+            "noise": rng.normal(size=n),
+            "label": label,
+        }
+    )
+    frame["r_score"] = 1 + (5 * frame["recency_days"].rank(method="min", ascending=False).sub(1) / n).astype(int)
+    frame["f_score"] = 1 + (5 * frame["frequency"].rank(method="min").sub(1) / n).astype(int)
+    frame["m_score"] = 1 + (5 * frame["monetary_eur"].rank(method="min").sub(1) / n).astype(int)
+    return frame
+
+
+FAST = PropensityConfig(horizon_days=90, n_folds=3, n_search=2, max_boost_rounds=200, num_threads=1)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return train_propensity(synthetic_snapshot(3000, 1), FAST)
+
+
+def test_training_beats_baselines_and_is_calibrated(trained):
+    cv = trained.cv_metrics
+    frame = synthetic_snapshot(3000, 1)
+    oracle_logit = -1.0 - frame["recency_days"] / 120 + 0.4 * frame["frequency"] + 0.25 * frame["sessions_90d"]
+    oracle_auc = metrics.summary(frame["label"], oracle_logit, is_probability=False)["roc_auc"]
+    assert cv["model"]["roc_auc"] > oracle_auc - 0.03
+    assert cv["model"]["roc_auc"] > max(cv["recency"]["roc_auc"], cv["rfm"]["roc_auc"], cv["bgnbd"]["roc_auc"])
+    # Platt calibration on out-of-fold scores: mean prediction equals the base rate
+    assert trained.oof_propensity.mean() == pytest.approx(cv["model"]["positive_rate"], abs=0.01)
+    assert "label" not in trained.feature_names and "r_score" not in trained.feature_names
+    assert "bgnbd_expected_purchases" in trained.feature_names
+    assert len(cv["search"]) == 2
+    # stored as LightGBM text and loadable
+    assert trained.model_text.startswith("tree") and lgb.Booster(model_str=trained.model_text).num_trees() > 0
+
+
+def test_training_is_deterministic(trained):
+    again = train_propensity(synthetic_snapshot(3000, 1), FAST)
+    assert again.model_text == trained.model_text
+    assert np.array_equal(again.oof_propensity, trained.oof_propensity)
+
+
+def test_too_few_positives_is_a_clear_error():
+    frame = synthetic_snapshot(500, 2)
+    frame["label"] = False
+    frame.loc[:4, "label"] = True
+    with pytest.raises(PropensityTrainingError, match="5 positive and 495 negative"):
+        train_propensity(frame, FAST)
+
+
+def test_training_rows_are_capped():
+    capped = train_propensity(synthetic_snapshot(3000, 1), PropensityConfig(**{**FAST.__dict__, "max_training_rows": 1000}))
+    assert capped.n_training_rows == 1000
+
+
+def test_scoring_gives_probabilities_and_reasons(trained):
+    scoring = synthetic_snapshot(400, 5).drop(columns="label").assign(snapshot_kind="scoring")
+    out, contrib = score_propensity(scoring, trained.model_text, trained.feature_names, trained.calibration, 90)
+    assert out["customer_key"].is_unique and len(out) == 400
+    assert out["propensity"].between(0, 1).all()
+    # contributions add up to the raw score (LightGBM's pred_contrib contract)
+    assert np.allclose(contrib.sum(axis=1), out["raw_score"])
+    top = out["reason_1"].str.split(" ").str[0]
+    assert top.isin(trained.feature_names).all()
+    # the customer with the most recent purchase has recency among its reasons pushing up
+    best = out.loc[scoring["recency_days"].idxmin()]
+    assert any(r and r.startswith("recency_days (+") for r in best[["reason_1", "reason_2", "reason_3"]])
+
+
+def test_explain_reasons_orders_by_absolute_contribution():
+    contrib = np.array([[0.1, -0.5, 0.3, 0.0, 9.0]])  # last column is the bias
+    assert explain_reasons(contrib, ["a", "b", "c", "d"]) == [["b (-0.50)", "c (+0.30)", "a (+0.10)"]]
+
+
+def test_registry_row_round_trip():
+    features = synthetic_snapshot(2000, 3)
+    labels = features[["customer_key", "snapshot_kind", "label", "feature_as_of_date"]].assign(is_label_complete=True)
+    labels = labels.rename(columns={"feature_as_of_date": "label_window_start", "label": "target_happened"})
+    features = features.drop(columns="label")
+    config = PropensityConfig(**{**FAST.__dict__, "target": "purchase"})
+    table = registry.train_registry_row(features, labels, config)
+    assert table.schema == registry.REGISTRY_SCHEMA and table.num_rows == 1
+    row = table.to_pandas().iloc[0]
+    assert json.loads(row["parameters"])["calibration"]["method"] == "platt"
+    assert row["as_of_date"] == pd.Timestamp("2026-04-01").date()  # 2026-01-01 + 90 days
+    assert registry.latest_model(table.to_pandas(), config)["model_id"] == row["model_id"]
+    other = PropensityConfig(**{**FAST.__dict__, "target": "event:add_to_cart"})
+    assert registry.latest_model(table.to_pandas(), other) is None
+    with pytest.raises(PropensityTrainingError, match="microseg__propensity_model_mode: retrain"):
+        registry.require_model(table.to_pandas(), other)
+    scoring = features.assign(snapshot_kind="scoring")
+    scored = registry.score_with_model(scoring, row, config)
+    assert (scored["model_id"] == row["model_id"]).all()
+
+
+def test_stacked_snapshots_keep_a_customer_in_one_fold(monkeypatch):
+    """Two training snapshots of the same customers: CV folds group by customer, BG/NBD fits per snapshot."""
+    first = synthetic_snapshot(1500, 4)
+    second = synthetic_snapshot(1500, 5).assign(feature_as_of_date=pd.Timestamp("2025-10-03").date())
+    stacked = pd.concat([first, second], ignore_index=True)
+    seen = {}
+    real_cv = lgb.cv
+
+    def spy(params, dataset, **kwargs):
+        seen["folds"] = kwargs["folds"]
+        return real_cv(params, dataset, **kwargs)
+
+    monkeypatch.setattr(lgb, "cv", spy)
+    trained = train_propensity(stacked, FAST)
+    keys = stacked.sort_values(["customer_key", "feature_as_of_date"], ignore_index=True)["customer_key"]
+    for train_idx, valid_idx in seen["folds"]:
+        assert not set(keys.iloc[train_idx]) & set(keys.iloc[valid_idx])
+    assert set(trained.bgnbd_params) == {"2025-10-03", "2026-01-01"}
+    assert trained.n_training_rows == 3000
+
+
+def test_config_rejects_unknown_mode():
+    settings = {"propensity_horizon_days": "90", "propensity_target": "purchase", "propensity_model_mode": "sometimes",
+                "propensity_max_training_rows": "10", "propensity_cv_folds": "3",
+                "propensity_search_candidates": "1", "propensity_seed": "1"}
+    with pytest.raises(PropensityTrainingError, match="retrain or reuse_latest"):
+        registry.config_from_dbt(settings)
+
+
+def test_cdnow_mapping_follows_the_raw_contract(tmp_path):
+    master_txt = tmp_path / "CDNOW_master.txt"
+    master_txt.write_text(
+        " customer_id  date number_of_cds  dollar_value\n"
+        " 00001 19970101  1   11.77\n 00002 19970112  2   0.00\n 00001 19970401  3   36.00\n"
+    )
+    master = cdnow.read_master(master_txt)
+    assert list(master["customer_id"]) == [1, 2, 1]
+    cdnow.to_raw_contract(master, tmp_path / "raw")
+    orders = pq.read_table(tmp_path / "raw" / "orders.parquet").to_pandas()
+    lines = pq.read_table(tmp_path / "raw" / "order_lines.parquet").to_pandas()
+    assert list(orders.columns) == ["order_id", "customer_ref", "ordered_at", "currency", "channel", "payment_method"]
+    assert orders["order_id"].is_unique and orders["customer_ref"].iloc[0] == orders["customer_ref"].iloc[2]
+    assert list(lines["line_amount"]) == ["11.77", "0.00", "36.00"] and list(lines["unit_price"])[2] == "12.0000"
+    for name, columns in cdnow.EMPTY_TABLES.items():
+        table = pq.read_table(tmp_path / "raw" / f"{name}.parquet")
+        assert table.num_rows == 0 and table.column_names == columns
+        assert all(str(t) == "string" for t in table.schema.types)
+    # a free CD is still a purchase: customer 2 is active, customer 1 buys again in the window
+    assert cdnow.direct_label_count(master, "1997-01-31") == (2, 1)
