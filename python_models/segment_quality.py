@@ -10,7 +10,8 @@ from microseg.segment_run import config_from_vars, quality_table
 
 def model(dbt, session):
     dbt.config(materialized="table", schema="marts")
-    # dbt vars reach a Python model through config keys set in _segments__models.yml
+    # dbt vars reach a Python model through config keys set in _segments__models.yml;
+    # dbt parses dbt.config.get() statically, so each key is spelled out (no loop)
     settings = {
         "microseg__segment_k_min": dbt.config.get("microseg__segment_k_min"),
         "microseg__segment_k_max": dbt.config.get("microseg__segment_k_max"),
