@@ -5,43 +5,20 @@ run the dbt identity stage on it and check pairwise precision and recall
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from microseg.generate import generate
 from microseg.identity_eval import evaluate, format_report
-
-ROOT = Path(__file__).resolve().parents[2]
-PERSONS = 3000
 
 pytestmark = pytest.mark.dbt
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, Path]:
-    tmp = tmp_path_factory.mktemp("identity")
-    generate(persons=PERSONS, seed=42, out=tmp / "data", progress=False)
-    db = tmp / "microseg.duckdb"
-    env = {
-        **os.environ,
-        "MICROSEG_RAW_PATH": str(tmp / "data" / "raw"),
-        "MICROSEG_DUCKDB_PATH": str(db),
-        "DBT_PROFILES_DIR": str(ROOT),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    dbt = Path(sys.executable).with_name("dbt")
-    # cautious: only tests whose parents are all built (a relationship from fct_orders is not)
-    cmd = [str(dbt), "build", "--select", "+customer_identity_map", "+dim_customers", "--indirect-selection", "cautious",
-           "--exclude", "resource_type:unit_test", "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
-           "--project-dir", str(ROOT)]  # fmt: skip
-    run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    return tmp / "data" / "truth", db
+def built(dbt_build) -> tuple[Path, Path]:
+    """The shared 3,000-person build (conftest.dbt_build)."""
+    return dbt_build.truth, dbt_build.db
 
 
 def test_pairwise_precision_and_recall_meet_the_bar(built):

@@ -4,47 +4,24 @@ dbt in a subprocess (marker ``dbt``; ``pytest -m "not dbt"`` skips it)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from microseg.generate import generate
 from microseg.segment_eval import evaluate, format_report
-
-ROOT = Path(__file__).resolve().parents[2]
-PERSONS = 3000
 
 pytestmark = pytest.mark.dbt
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, Path]:
-    tmp = tmp_path_factory.mktemp("segments")
-    generate(persons=PERSONS, seed=42, out=tmp / "data", progress=False)
-    db = tmp / "microseg.duckdb"
-    env = {
-        **os.environ,
-        "MICROSEG_RAW_PATH": str(tmp / "data" / "raw"),
-        "MICROSEG_DUCKDB_PATH": str(db),
-        "DBT_PROFILES_DIR": str(ROOT),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    dbt = Path(sys.executable).with_name("dbt")
-    common = ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"), "--project-dir", str(ROOT)]
-    cmd = [str(dbt), "build", "--select", "+segment_profiles", "+customer_identity_map", "--indirect-selection",
-           "cautious", "--exclude", "resource_type:unit_test", *common]  # fmt: skip
-    run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+def built(dbt_build) -> tuple[Path, Path, dict[str, int]]:
+    """The shared 3,000-person build (conftest.dbt_build), with the segment ids
+    before a second run of the segment models on the same data."""
+    first = _ids(dbt_build.db)
     # a second run on the same data must keep every segment id
-    rerun = [str(dbt), "run", "--select", "customer_segments", "segment_centroid_history", *common]
-    first = _ids(db)
-    run = subprocess.run(rerun, cwd=ROOT, env=env, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    return tmp / "data" / "truth", db, first
+    dbt_build.dbt("run", "--select", "customer_segments", "segment_centroid_history")
+    return dbt_build.truth, dbt_build.db, first
 
 
 def _ids(db: Path) -> dict[str, int]:
