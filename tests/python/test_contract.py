@@ -55,3 +55,10 @@ def test_every_var_has_a_config_check_rule():
     rules = set(re.findall(r"\('(microseg__\w+)', '\w+'", macro))
     assert project_vars - rules == set(), "vars without a rule"
     assert rules - project_vars == set(), "rules for vars that do not exist"
+
+
+def test_readme_lists_each_source_as_sources_yml_does():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| (\w+) \| (required|optional) \|", readme, re.M))
+    listed.pop("table", None)  # the header row
+    assert listed == {name: "required" if t.required else "optional" for name, t in contract.load().items()}
