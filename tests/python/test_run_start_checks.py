@@ -46,7 +46,6 @@ def models_run(tmp: Path) -> list[str]:
 @pytest.mark.parametrize(
     ("bad_vars", "line"),
     [
-        ({"microseg__segment_k_min": 1}, "var microseg__segment_k_min = 1: must be an integer >= 2"),
         ({"microseg__raw_format": "xlsx"}, 'var microseg__raw_format = "xlsx": must be one of parquet, csv'),
         ({"microseg__segment_k_min": 9, "microseg__segment_k_max": 5},
          "var microseg__segment_k_min = 9: must be <= microseg__segment_k_max (5)"),
@@ -98,11 +97,15 @@ def test_optional_sources_absent_folder_source_and_extra_columns(generated, tmp_
     for i, part in enumerate((orders.slice(0, half), orders.slice(half))):
         part = part.append_column("row_number", pa.array([str(n) for n in range(part.num_rows)]))
         pq.write_table(part.append_column("load_id", pa.array([f"load{i}"] * part.num_rows)), raw / "orders" / f"{i}.parquet")
-    run = dbt(tmp_path, raw, "build", "--select", "+stg_shop__orders", "+stg_tracking__events",
-              "+stg_enrichment__third_party", "--exclude", "resource_type:unit_test")  # fmt: skip
+    run = dbt(tmp_path, raw, "build", "--select", "+stg_shop__orders", "+stg_shop__orders_rejected", "+stg_tracking__events",
+              "+stg_enrichment__third_party", "--exclude", "resource_type:unit_test",
+              "--indirect-selection", "cautious")  # fmt: skip
     assert run.returncode == 0, run.stdout[-4000:]
     assert f"source events not found at {raw}/events.parquet or {raw}/events/*.parquet: built empty" in run.stdout
     assert f"source third_party not found at {raw}/third_party.parquet or {raw}/third_party/*.parquet: built empty" in run.stdout
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    reconciled = [r["status"] for r in results if r["unique_id"].startswith("test.microseg.row_reconciliation_stg_shop__orders_")]
+    assert reconciled == ["pass"]
     con = duckdb.connect(str(tmp_path / "microseg.duckdb"), read_only=True)
     count = lambda rel: con.execute(f"select count(*) from {rel}").fetchall()[0][0]  # noqa: E731
     assert count("staging.stg_tracking__events") == 0 and count("staging.stg_enrichment__third_party") == 0
