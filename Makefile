@@ -72,7 +72,7 @@ propensity-eval: setup
 # Preflight of a raw folder (default: the demo data) before the first dbt build: per source found/missing,
 # files, missing and extra columns, CSV encoding/delimiter/malformed lines, rows, unparseable values (masked).
 RAW ?= $(DEMO_DIR)/raw
-RAW_FORMAT ?= parquet
+RAW_FORMAT ?= $(or $(MICROSEG_RAW_FORMAT),parquet)
 check-raw: setup
 	$(BIN)/python -m microseg.preflight --raw $(RAW) --format $(RAW_FORMAT)
 

@@ -15,6 +15,7 @@ with a reason code.
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import os
 import re
@@ -73,16 +74,32 @@ def find_files(raw: Path, table: str, fmt: str) -> list[Path]:
     return ([single] if single.is_file() else []) + folder
 
 
+def bad_at_offset(path: Path, chunk: int = 1 << 20) -> int | None:
+    """Offset of the first byte that is not valid UTF-8, or None; reads the file in chunks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    done = 0
+    with path.open("rb") as fh:
+        while True:
+            data = fh.read(chunk)
+            pending = len(decoder.getstate()[0])  # bytes of a character split across chunks
+            try:
+                decoder.decode(data, final=not data)
+            except UnicodeDecodeError as err:
+                return done - pending + err.start
+            if not data:
+                return None
+            done += len(data)
+
+
 def check_csv_text(path: Path, report: TableReport) -> tuple[str, str]:
     """Encoding and delimiter of a CSV file, and its malformed lines; returns (encoding, delimiter)."""
     head = path.open("rb").read(SNIFF_BYTES)
     encoding = "utf-8"
-    try:
-        path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as err:
+    offset = bad_at_offset(path)
+    if offset is not None:
         encoding = "latin-1"
-        report.problem(f"{path}: not UTF-8 (byte 0x{err.object[err.start]:02x} at offset {err.start}); "
-                       "re-export as UTF-8")  # fmt: skip
+        byte = path.open("rb").read(offset + 1)[-1]
+        report.problem(f"{path}: not UTF-8 (byte 0x{byte:02x} at offset {offset}); re-export as UTF-8")
     sample = head.decode(encoding, errors="replace")
     try:
         delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0] + "\n", delimiters=",;\t|").delimiter
