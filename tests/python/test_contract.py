@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from microseg import contract
+from microseg.generate.enrichment import INCOME_BANDS
 from microseg.generate.writer import RAW_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,12 +41,15 @@ def test_generator_writes_the_contract_columns():
     assert contract.columns("erasure_requests") == ("request_id", "identifier_type", "identifier_value", "requested_at")
 
 
-def test_enums_match_what_staging_accepts():
-    """The event types of sources.yml are the ones base_tracking__events accepts (one list, checked)."""
+def test_enums_match_the_other_copies():
+    """The event types and income bands of sources.yml are the ones staging, the propensity target and the
+    generator use (copies that cannot read sources.yml yet, checked here)."""
     events = {c.name: c for c in contract.load()["events"].columns}
-    sql = (ROOT / "models/staging/tracking/base_tracking__events.sql").read_text()
-    block = re.search(r"set event_types = \[(.*?)\]", sql, re.S).group(1)
-    assert set(re.findall(r"'(\w+)'", block)) == set(events["event_type"].values)
+    for path in ("models/staging/tracking/base_tracking__events.sql", "macros/propensity/propensity_target.sql"):
+        block = re.search(r"set event_types = \[(.*?)\]", (ROOT / path).read_text(), re.S).group(1)
+        assert set(re.findall(r"'(\w+)'", block)) == set(events["event_type"].values), path
+    third_party = {c.name: c for c in contract.load()["third_party"].columns}
+    assert INCOME_BANDS == third_party["income_band"].values
 
 
 def test_every_var_has_a_config_check_rule():
