@@ -17,7 +17,8 @@
     {%- set raw_path = var('microseg__raw_path') | string | trim -%}
     {%- set raw_format = var('microseg__raw_format') | string | trim | lower -%}
     {%- set views = [] -%}
-    {%- for node in graph.sources.values() | sort(attribute='unique_id') -%}
+    {#- only this project's sources: a project installing microseg as a package keeps its own -#}
+    {%- for node in graph.sources.values() | sort(attribute='unique_id') if node.package_name == 'microseg' -%}
         {%- set table = node.name -%}
         {%- set meta = node.config.get('meta') or node.meta or {} -%}
         {%- set file_path = raw_path ~ '/' ~ table ~ '.' ~ raw_format -%}
