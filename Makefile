@@ -3,6 +3,7 @@
 #   make test   - venv + sqlfluff lint + dbt build on a small generated dataset + pytest
 #   make bench  - generate BENCH_PERSONS persons, dbt build, print time / memory / slowest models
 #   make cdnow  - propensity benchmark on the real CDNOW data (downloads the lifetimes wheel, no install)
+#   make check-raw RAW=<dir> - preflight of a raw folder against the raw contract (models/sources.yml)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,10 +18,10 @@ BENCH_PERSONS ?= 1000000
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup demo data build test lint dbt-test pytest bench cdnow propensity-eval lock clean
+.PHONY: help setup demo data build test lint dbt-test pytest bench cdnow propensity-eval check-raw lock clean
 
 help:
-	@sed -n '1,7p' Makefile
+	@sed -n '1,8p' Makefile
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +68,13 @@ cdnow: setup
 # Model vs oracle vs baselines on the demo data (after make demo).
 propensity-eval: setup
 	$(BIN)/python -m microseg.propensity_eval --truth $(DEMO_DIR)/truth --db $(DEMO_DIR)/microseg.duckdb
+
+# Preflight of a raw folder (default: the demo data) before the first dbt build: per source found/missing,
+# files, missing and extra columns, CSV encoding/delimiter/malformed lines, rows, unparseable values (masked).
+RAW ?= $(DEMO_DIR)/raw
+RAW_FORMAT ?= $(or $(MICROSEG_RAW_FORMAT),parquet)
+check-raw: setup
+	$(BIN)/python -m microseg.preflight --raw $(RAW) --format $(RAW_FORMAT)
 
 # Re-pin requirements.txt from requirements.in in a throwaway venv.
 lock:

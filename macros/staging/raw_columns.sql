@@ -1,28 +1,27 @@
-{#- The raw contract (docs/data_contract.md) as column lists, one per raw
-    table. Base models read exactly these columns (as text) and rejected models
-    hand them back under the same names; models/sources.yml documents them. -#}
+{#- The raw contract columns of one raw table, in the order of
+    models/sources.yml, read from the dbt graph: sources.yml is the one place
+    the contract is written (docs/data_contract.md is generated from it). Base
+    models read exactly these columns (as text) and rejected models hand them
+    back under the same names.
+
+    The graph is empty while dbt parses (the list is then empty) and while it
+    compiles a unit test: then the columns come from the view raw.<table>,
+    which on-run-start (microseg_raw_sources) made from the same sources.yml
+    entry. A table that is not in sources.yml is an error. -#}
 {% macro raw_columns(table_name) -%}
-    {%- set columns = {
-        'crm_customers': [
-            'source_system', 'crm_id', 'first_name', 'last_name', 'email', 'phone',
-            'birth_date', 'gender', 'city', 'region', 'postcode', 'signup_at',
-            'marketing_consent', 'consent_updated_at', 'updated_at',
-        ],
-        'orders': ['order_id', 'customer_ref', 'ordered_at', 'currency', 'channel', 'payment_method'],
-        'order_lines': [
-            'order_line_id', 'order_id', 'product_category', 'quantity', 'unit_price',
-            'discount_amount', 'line_amount',
-        ],
-        'events': [
-            'event_id', 'event_type', 'event_at', 'received_at', 'anonymous_id', 'user_id',
-            'session_id', 'platform', 'device', 'page_category', 'campaign_id', 'order_id',
-        ],
-        'third_party': [
-            'email', 'interest_sustainability', 'interest_outdoors', 'interest_fashion',
-            'interest_tech', 'interest_home', 'interest_deals', 'income_band', 'household_size',
-            'provided_at',
-        ],
-        'erasure_requests': ['request_id', 'identifier_type', 'identifier_value', 'requested_at'],
-    } -%}
-    {{ return(columns[table_name]) }}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- if graph.get('sources') -%}
+        {%- for node in graph.sources.values() if node.resource_type == 'source' and node.name == table_name -%}
+            {{ return(node.columns.keys() | list) }}
+        {%- endfor -%}
+    {%- else -%}
+        {%- set view = api.Relation.create(database=target.database, schema='raw', identifier=table_name) -%}
+        {%- set columns = adapter.get_columns_in_relation(view) | map(attribute='name') | list -%}
+        {%- if columns -%}
+            {{ return(columns) }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ exceptions.raise_compiler_error("raw_columns: no raw table '" ~ table_name ~ "' in models/sources.yml") }}
 {%- endmacro %}

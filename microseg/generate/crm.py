@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..contract import columns as contract_columns
 from . import names as nm
 from .config import Calendar
 from .context import ID_CRM_A, ID_CRM_B, RunContext
@@ -37,23 +38,7 @@ from .textfmt import (
     scramble,
 )
 
-CRM_COLUMNS = (
-    "source_system",
-    "crm_id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birth_date",
-    "gender",
-    "city",
-    "region",
-    "postcode",
-    "signup_at",
-    "marketing_consent",
-    "consent_updated_at",
-    "updated_at",
-)
+CRM_COLUMNS = contract_columns("crm_customers")
 
 KIND_PRIMARY, KIND_B, KIND_DUP = 0, 1, 2
 TYPO_RATE = 0.35

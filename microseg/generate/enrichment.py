@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..contract import columns as contract_columns
 from . import names as nm
 from .config import DAY
 from .context import RunContext
@@ -22,19 +23,8 @@ from .people import People
 from .personas import persona_arrays
 from .textfmt import TS_UTC_Z, fixed_ids, format_cents, format_ts, int_strings, join, mask_replace, pool_take
 
-THIRD_PARTY_COLUMNS = (
-    "email",
-    "interest_sustainability",
-    "interest_outdoors",
-    "interest_fashion",
-    "interest_tech",
-    "interest_home",
-    "interest_deals",
-    "income_band",
-    "household_size",
-    "provided_at",
-)
-ERASURE_COLUMNS = ("request_id", "identifier_type", "identifier_value", "requested_at")
+THIRD_PARTY_COLUMNS = contract_columns("third_party")
+ERASURE_COLUMNS = contract_columns("erasure_requests")
 INCOME_BANDS = ("<25k", "25-50k", "50-75k", "75-100k", "100k+")
 THIRD_PARTY_COVERAGE = 0.60
 ERASURE_RATE = 0.005
@@ -119,7 +109,7 @@ def make_third_party(
     m[miss] = True
     raw_email = mask_replace(raw_email, m, pool_take([None, ""], rng.integers(0, 2, len(miss))))
     cols = {"email": raw_email}
-    cols.update({c: score_cols[j] for j, c in enumerate(THIRD_PARTY_COLUMNS[1:7])})
+    cols.update({c: score_cols[j] for j, c in enumerate(c for c in THIRD_PARTY_COLUMNS if c.startswith("interest_"))})
     cols["income_band"] = pool_take(INCOME_BANDS, income)
     cols["household_size"] = int_strings(hh)
     cols["provided_at"] = format_ts(provided, TS_UTC_Z)

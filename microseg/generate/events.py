@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from ..contract import columns as contract_columns
 from .config import CAMPAIGN_EVERY_DAYS, DAY, DEVICES, UNMAPPED_LABELS, YEAR, choose_labels, label_table
 from .context import ID_EVENT, ID_SESSION, RunContext
 from .crm import Crm
@@ -27,20 +28,7 @@ from .personas import persona_arrays
 from .purchases import Purchases
 from .textfmt import TS_UTC_Z, fixed_ids, format_ts, local_to_utc_berlin, pool_take, scramble
 
-EVENT_COLUMNS = (
-    "event_id",
-    "event_type",
-    "event_at",
-    "received_at",
-    "anonymous_id",
-    "user_id",
-    "session_id",
-    "platform",
-    "device",
-    "page_category",
-    "campaign_id",
-    "order_id",
-)
+EVENT_COLUMNS = contract_columns("events")
 EVENT_TYPES = (
     "session_start",
     "page_view",

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..contract import columns as contract_columns
 from . import names as nm
 from .config import (
     CATEGORIES,
@@ -49,16 +50,8 @@ from .textfmt import (
     scramble,
 )
 
-ORDER_COLUMNS = ("order_id", "customer_ref", "ordered_at", "currency", "channel", "payment_method")
-LINE_COLUMNS = (
-    "order_line_id",
-    "order_id",
-    "product_category",
-    "quantity",
-    "unit_price",
-    "discount_amount",
-    "line_amount",
-)
+ORDER_COLUMNS = contract_columns("orders")
+LINE_COLUMNS = contract_columns("order_lines")
 WEB, APP, STORE, MARKETPLACE = range(4)
 CRM_REF_SHARE = 0.70  # orders of CRM persons that carry the CRM id (else the email)
 DISCOUNT_PCTS = np.array([0.10, 0.15, 0.20, 0.25, 0.30, 0.40, 0.50])

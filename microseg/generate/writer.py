@@ -13,19 +13,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .crm import CRM_COLUMNS
-from .enrichment import ERASURE_COLUMNS, THIRD_PARTY_COLUMNS
-from .events import EVENT_COLUMNS
-from .orders import LINE_COLUMNS, ORDER_COLUMNS
+from ..contract import raw_columns
 
-RAW_COLUMNS: dict[str, tuple[str, ...]] = {
-    "crm_customers": CRM_COLUMNS,
-    "orders": ORDER_COLUMNS,
-    "order_lines": LINE_COLUMNS,
-    "events": EVENT_COLUMNS,
-    "third_party": THIRD_PARTY_COLUMNS,
-    "erasure_requests": ERASURE_COLUMNS,
-}
+#: the raw contract (models/sources.yml): every raw table and its columns, in file order
+RAW_COLUMNS: dict[str, tuple[str, ...]] = raw_columns()
 #: columns with (almost) unique values: no dictionary encoding attempt
 HIGH_CARDINALITY = {
     "crm_id",

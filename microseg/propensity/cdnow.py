@@ -38,6 +38,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .. import contract
+
 WHEEL = "lifetimes==0.11.3"
 MEMBER = "lifetimes/datasets/CDNOW_master.txt"
 CUTOFFS = ("1998-03-31", "1997-12-31")
@@ -47,16 +49,12 @@ HORIZON_DAYS = 91
 TRAINING_SNAPSHOTS = 3
 N_CUSTOMERS = 23_570
 
-# Raw contract columns (docs/data_contract.md) of the tables CDNOW does not have.
+# Required raw tables (models/sources.yml) CDNOW does not have: written empty, with their contract columns. The
+# optional ones (events, third_party, erasure_requests) are left absent: the build makes them empty.
 EMPTY_TABLES = {
-    "crm_customers": ["source_system", "crm_id", "first_name", "last_name", "email", "phone", "birth_date", "gender",
-                      "city", "region", "postcode", "signup_at", "marketing_consent", "consent_updated_at",
-                      "updated_at"],
-    "events": ["event_id", "event_type", "event_at", "received_at", "anonymous_id", "user_id", "session_id",
-               "platform", "device", "page_category", "campaign_id", "order_id"],
-    "third_party": ["email", "interest_sustainability", "interest_outdoors", "interest_fashion", "interest_tech",
-                    "interest_home", "interest_deals", "income_band", "household_size", "provided_at"],
-    "erasure_requests": ["request_id", "identifier_type", "identifier_value", "requested_at"],
+    name: list(table.column_names)
+    for name, table in contract.load().items()
+    if table.required and name not in ("orders", "order_lines")
 }
 
 
@@ -90,7 +88,8 @@ def read_master(path: Path) -> pd.DataFrame:
 
 
 def to_raw_contract(master: pd.DataFrame, raw_dir: Path) -> None:
-    """Write orders, order_lines (one per master row) and empty files for the other sources as Parquet."""
+    """Write orders, order_lines (one per master row, contract column order) and an empty file for every other
+    required source as Parquet; optional sources are not written."""
     raw_dir.mkdir(parents=True, exist_ok=True)
     n = len(master)
     idx = pd.Series(range(1, n + 1))
@@ -117,8 +116,9 @@ def to_raw_contract(master: pd.DataFrame, raw_dir: Path) -> None:
             "line_amount": master["amount_usd"].map("{:.2f}".format).to_numpy(),
         }
     )
-    pq.write_table(pa.Table.from_pandas(orders, preserve_index=False), raw_dir / "orders.parquet")
-    pq.write_table(pa.Table.from_pandas(lines, preserve_index=False), raw_dir / "order_lines.parquet")
+    for name, frame in (("orders", orders), ("order_lines", lines)):
+        frame = frame[list(contract.columns(name))]
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), raw_dir / f"{name}.parquet")
     for name, columns in EMPTY_TABLES.items():
         schema = pa.schema([(c, pa.string()) for c in columns])
         pq.write_table(schema.empty_table(), raw_dir / f"{name}.parquet")

@@ -1,4 +1,4 @@
-"""Tests of the demo-data generator (microseg.generate) against docs/data_contract.md.
+"""Tests of the demo-data generator (microseg.generate) against the raw contract (models/sources.yml).
 
 A few small runs (2,000 persons) are generated once per module and shared.
 Counts that the generator reports in truth/dirt.json are re-measured here
@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from microseg.contract import raw_columns
 from microseg.generate import generate, main
 from microseg.generate import textfmt as tf
 from microseg.generate.config import CATEGORIES, CATEGORY_LABELS, FX_RATES, UNMAPPED_LABELS, Calendar, label_table
@@ -32,63 +33,8 @@ SEED = 7
 END = "2026-06-30"
 PACKAGE_DIR = Path(__file__).resolve().parents[2] / "microseg" / "generate"
 
-# the raw contract, as written in docs/data_contract.md
-CONTRACT = {
-    "crm_customers": [
-        "source_system",
-        "crm_id",
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "birth_date",
-        "gender",
-        "city",
-        "region",
-        "postcode",
-        "signup_at",
-        "marketing_consent",
-        "consent_updated_at",
-        "updated_at",
-    ],
-    "orders": ["order_id", "customer_ref", "ordered_at", "currency", "channel", "payment_method"],
-    "order_lines": [
-        "order_line_id",
-        "order_id",
-        "product_category",
-        "quantity",
-        "unit_price",
-        "discount_amount",
-        "line_amount",
-    ],
-    "events": [
-        "event_id",
-        "event_type",
-        "event_at",
-        "received_at",
-        "anonymous_id",
-        "user_id",
-        "session_id",
-        "platform",
-        "device",
-        "page_category",
-        "campaign_id",
-        "order_id",
-    ],
-    "third_party": [
-        "email",
-        "interest_sustainability",
-        "interest_outdoors",
-        "interest_fashion",
-        "interest_tech",
-        "interest_home",
-        "interest_deals",
-        "income_band",
-        "household_size",
-        "provided_at",
-    ],
-    "erasure_requests": ["request_id", "identifier_type", "identifier_value", "requested_at"],
-}
+# the raw contract, as written in models/sources.yml
+CONTRACT = {name: list(columns) for name, columns in raw_columns().items()}
 TRUTH_FILES = ["persons.parquet", "identity.parquet", "future_orders.parquet", "dirt.json", "meta.json"]
 EVENT_TYPES = [
     "session_start",

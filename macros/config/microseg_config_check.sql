@@ -1,0 +1,171 @@
+{#- on-run-start: every microseg__* var of dbt_project.yml checked before any
+    model runs. A bad value stops the run with ONE line:
+        var microseg__segment_k_min = 1: must be an integer >= 2
+    One rule per var, (name, kind, options): a new var is one new line (a
+    pytest fails when a var of dbt_project.yml has no rule here). Kinds:
+        int / number   options min, max (inclusive), gt (exclusive lower bound)
+        enum           options values
+        text           a non-blank string
+        int_list       a non-empty list of integers, options min
+        text_list      a list of distinct non-blank strings, options non_empty, must_contain
+        date_or_null   null or a YYYY-MM-DD date DuckDB parses
+        timezone       a time zone name DuckDB knows (pg_timezone_names)
+        digits         a string of 1 to 4 digits
+        tiers          a mapping {high, medium} of numbers in (0, 1], high > medium
+        target         the propensity target syntax (macro propensity_target)
+    Rules across vars (k_min <= k_max, ...) follow the table. -#}
+{% macro microseg_config_check() -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set share = {'gt': 0, 'max': 1} -%}
+    {%- set rules = [
+        ('microseg__raw_path', 'text', {}),
+        ('microseg__raw_format', 'enum', {'values': ['parquet', 'csv']}),
+        ('microseg__as_of_date', 'date_or_null', {}),
+        ('microseg__default_country_code', 'digits', {}),
+        ('microseg__late_event_hours', 'number', {'gt': 0}),
+        ('microseg__outlier_robust_z', 'number', {'gt': 0}),
+        ('microseg__engagement_windows_days', 'int_list', {'min': 1}),
+        ('microseg__business_timezone', 'timezone', {}),
+        ('microseg__evening_start_hour', 'int', {'min': 0, 'max': 23}),
+        ('microseg__categories', 'text_list', {'non_empty': true, 'must_contain': 'other'}),
+        ('microseg__identity_match_threshold', 'number', share),
+        ('microseg__identity_max_records_per_identifier', 'int', {'min': 1}),
+        ('microseg__identity_max_block_size', 'int', {'min': 2}),
+        ('microseg__erasure_max_hops', 'int', {'min': 1}),
+        ('microseg__feature_outlier_robust_z', 'number', {'gt': 0}),
+        ('microseg__propensity_horizon_days', 'int', {'min': 1}),
+        ('microseg__propensity_training_snapshots', 'int', {'min': 1}),
+        ('microseg__propensity_target', 'target', {}),
+        ('microseg__propensity_model_mode', 'enum', {'values': ['retrain', 'reuse_latest']}),
+        ('microseg__propensity_max_training_rows', 'int', {'min': 100}),
+        ('microseg__propensity_cv_folds', 'int', {'min': 2, 'max': 20}),
+        ('microseg__propensity_search_candidates', 'int', {'min': 1}),
+        ('microseg__propensity_seed', 'int', {'min': 0}),
+        ('microseg__propensity_exclude_features', 'text_list', {}),
+        ('microseg__propensity_tier_thresholds', 'tiers', {}),
+        ('microseg__segment_active_days', 'int', {'min': 1}),
+        ('microseg__segment_event_window_days', 'int', {'min': 1}),
+        ('microseg__segment_prior_weight', 'number', {'min': 0}),
+        ('microseg__segment_morning_end_hour', 'int', {'min': 1, 'max': 23}),
+        ('microseg__segment_k_min', 'int', {'min': 2}),
+        ('microseg__segment_k_max', 'int', {'min': 2}),
+        ('microseg__segment_min_share', 'number', share),
+        ('microseg__segment_min_size', 'int', {'min': 1}),
+        ('microseg__segment_pca_variance_share', 'number', share),
+        ('microseg__segment_core_threshold', 'number', share),
+        ('microseg__segment_random_state', 'int', {'min': 0}),
+        ('microseg__segment_fit_sample', 'int', {'min': 100}),
+        ('microseg__segment_silhouette_sample', 'int', {'min': 100}),
+        ('microseg__segment_silhouette_metric', 'enum', {'values': ['cosine', 'euclidean']}),
+        ('microseg__segment_bootstrap_rounds', 'int', {'min': 1}),
+        ('microseg__segment_id_max_distance', 'number', {'gt': 0}),
+        ('microseg__segment_silhouette_floor', 'number', {'min': -1, 'max': 1}),
+        ('microseg__segment_stability_floor', 'number', {'min': -1, 'max': 1}),
+    ] -%}
+    {%- for name, kind, options in rules -%}
+        {%- set problem = microseg_config_problem(var(name, none), kind, options) -%}
+        {%- if problem -%}
+            {{ microseg_config_fail(name, var(name, none), problem) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if var('microseg__segment_k_min') > var('microseg__segment_k_max') -%}
+        {{ microseg_config_fail(
+            'microseg__segment_k_min', var('microseg__segment_k_min'),
+            'must be <= microseg__segment_k_max (' ~ var('microseg__segment_k_max') ~ ')'
+        ) }}
+    {%- endif -%}
+    {%- if var('microseg__segment_morning_end_hour') > var('microseg__evening_start_hour') -%}
+        {{ microseg_config_fail(
+            'microseg__segment_morning_end_hour', var('microseg__segment_morning_end_hour'),
+            'must be <= microseg__evening_start_hour (' ~ var('microseg__evening_start_hour') ~ ')'
+        ) }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
+
+{% macro microseg_config_fail(name, value, problem) -%}
+    {{ exceptions.raise_compiler_error("var " ~ name ~ " = " ~ tojson(value) ~ ": " ~ problem) }}
+{%- endmacro %}
+
+
+{#- What is wrong with `value` for a rule of `kind` with `options`, or '' when
+    nothing is. -#}
+{% macro microseg_config_problem(value, kind, options) -%}
+    {%- set is_int = value is integer and value is not boolean -%}
+    {%- set is_number = value is number and value is not boolean -%}
+    {%- if kind in ('int', 'number') -%}
+        {%- set bounds = [] -%}
+        {%- if 'gt' in options %}{% do bounds.append('> ' ~ options.gt) %}{% endif -%}
+        {%- if 'min' in options %}{% do bounds.append('>= ' ~ options.min) %}{% endif -%}
+        {%- if 'max' in options %}{% do bounds.append('<= ' ~ options.max) %}{% endif -%}
+        {%- set wanted = ('an integer' if kind == 'int' else 'a number') ~ (' ' ~ bounds | join(' and ') if bounds else '') -%}
+        {%- if not (is_int if kind == 'int' else is_number)
+            or ('gt' in options and value <= options.gt)
+            or ('min' in options and value < options.min)
+            or ('max' in options and value > options.max) -%}
+            {{ return('must be ' ~ wanted) }}
+        {%- endif -%}
+    {%- elif kind == 'enum' -%}
+        {%- if value not in options['values'] -%}
+            {{ return('must be one of ' ~ options['values'] | join(', ')) }}
+        {%- endif -%}
+    {%- elif kind == 'text' -%}
+        {%- if value is not string or value | trim == '' -%}
+            {{ return('must be a non-blank string') }}
+        {%- endif -%}
+    {%- elif kind == 'digits' -%}
+        {%- if modules.re.fullmatch('[0-9]{1,4}', value | string) is none or value is boolean -%}
+            {{ return('must be 1 to 4 digits, e.g. "49"') }}
+        {%- endif -%}
+    {%- elif kind == 'int_list' -%}
+        {%- if value is string or value is not iterable or value is mapping or value | length == 0 -%}
+            {{ return('must be a non-empty list of integers >= ' ~ options.min) }}
+        {%- endif -%}
+        {%- for item in value if not (item is integer and item is not boolean and item >= options.min) -%}
+            {{ return('must be a non-empty list of integers >= ' ~ options.min) }}
+        {%- endfor -%}
+    {%- elif kind == 'text_list' -%}
+        {%- set wanted = 'must be a list of distinct non-blank strings'
+            ~ (', not empty' if options.get('non_empty') else '')
+            ~ (", containing '" ~ options.must_contain ~ "'" if options.get('must_contain') else '') -%}
+        {%- if value is string or value is not iterable or value is mapping
+            or (options.get('non_empty') and value | length == 0)
+            or (options.get('must_contain') and options.must_contain not in value)
+            or value | unique | list | length != value | length -%}
+            {{ return(wanted) }}
+        {%- endif -%}
+        {%- for item in value if item is not string or item | trim == '' -%}
+            {{ return(wanted) }}
+        {%- endfor -%}
+    {%- elif kind == 'date_or_null' -%}
+        {%- if value is not none -%}
+            {%- set text = value | string -%}
+            {%- if modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) is none
+                or not run_query("select try_cast('" ~ text ~ "' as date) is not null").columns[0].values()[0] -%}
+                {{ return('must be null or a date YYYY-MM-DD') }}
+            {%- endif -%}
+        {%- endif -%}
+    {%- elif kind == 'timezone' -%}
+        {%- if value is not string
+            or run_query(
+                "select count(*) from pg_timezone_names() where name = '" ~ value | replace("'", "''") ~ "'"
+            ).columns[0].values()[0] == 0 -%}
+            {{ return("must be a time zone DuckDB knows (select name from pg_timezone_names()), e.g. 'Europe/Berlin'") }}
+        {%- endif -%}
+    {%- elif kind == 'tiers' -%}
+        {%- if value is not mapping or value.keys() | list | sort != ['high', 'medium']
+            or value.high is not number or value.medium is not number
+            or not (0 < value.medium < value.high <= 1) -%}
+            {{ return('must be {high: h, medium: m} with 0 < m < h <= 1') }}
+        {%- endif -%}
+    {%- elif kind == 'target' -%}
+        {#- propensity_target() stops the run with its own one-line message -#}
+        {%- do propensity_target() -%}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("microseg_config_check: unknown rule kind '" ~ kind ~ "'") }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}

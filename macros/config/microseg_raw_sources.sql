@@ -1,0 +1,107 @@
+{#- on-run-start: point every raw source of models/sources.yml at its files,
+    before any model runs. A raw table is a file <raw_path>/<table>.<format>
+    and/or a folder of files <raw_path>/<table>/*.<format>; zero-byte files
+    are skipped. Each source becomes the view <schema>.<table> (sources.yml:
+    schema raw) selecting the contract columns by name, as text, so extra
+    columns (row numbers, load ids) are ignored by every reader: base models,
+    reconciliation tests, unit tests (which replace source() as usual) and
+    data_quality_summary.
+
+    Fails with one line, before any model runs, when a required table has no
+    file or a file lacks a contract column; an optional table without files
+    logs one line and becomes an empty view, so its models build empty. -#}
+{% macro microseg_raw_sources() -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set raw_path = var('microseg__raw_path') | string | trim -%}
+    {%- set raw_format = var('microseg__raw_format') | string | trim | lower -%}
+    {%- set views = [] -%}
+    {#- only this project's sources: a project installing microseg as a package keeps its own -#}
+    {%- for node in graph.sources.values() | sort(attribute='unique_id') if node.package_name == 'microseg' -%}
+        {%- set table = node.name -%}
+        {%- set meta = node.config.get('meta') or node.meta or {} -%}
+        {%- set file_path = raw_path ~ '/' ~ table ~ '.' ~ raw_format -%}
+        {%- set folder_glob = raw_path ~ '/' ~ table ~ '/*.' ~ raw_format -%}
+        {%- set where = file_path ~ ' or ' ~ folder_glob -%}
+        {%- set found = run_query(
+            "select file from glob('" ~ microseg_sql_string(file_path) ~ "')"
+            ~ " union all select file from glob('" ~ microseg_sql_string(folder_glob) ~ "') order by file"
+        ).columns[0].values() | list -%}
+        {%- set files = [] -%}
+        {%- if found | length > 0 -%}
+            {%- set files = run_query(
+                "select filename from read_blob(" ~ microseg_sql_list(found) ~ ") where size > 0 order by filename"
+            ).columns[0].values() | list -%}
+        {%- endif -%}
+        {%- if found | length == 0 and meta.get('required', true) -%}
+            {{ exceptions.raise_compiler_error(
+                "required raw source " ~ table ~ " not found at " ~ where
+                ~ " (var microseg__raw_path / env MICROSEG_RAW_PATH, microseg__raw_format)"
+            ) }}
+        {%- elif files | length == 0 -%}
+            {%- if found | length == 0 -%}
+                {{ log("source " ~ table ~ " not found at " ~ where ~ ": built empty", info=true) }}
+            {%- else -%}
+                {{ log("source " ~ table ~ " at " ~ where ~ " has only empty files: built empty", info=true) }}
+            {%- endif -%}
+        {%- endif -%}
+        {%- set columns = node.columns.keys() | list -%}
+        {%- for file in files -%}
+            {%- set found_columns = run_query(
+                "describe select * from " ~ microseg_raw_reader([file], raw_format)
+            ).columns[0].values() | map('lower') | list -%}
+            {%- for column in columns if column | lower not in found_columns -%}
+                {{ exceptions.raise_compiler_error(
+                    "raw file " ~ file ~ " has no column " ~ column ~ " (found: " ~ found_columns | join(', ')
+                    ~ (": one column, so a wrong delimiter or a malformed line; run make check-raw" if found_columns | length == 1 else "")
+                    ~ ")"
+                ) }}
+            {%- endfor -%}
+        {%- endfor -%}
+        {%- set relation = api.Relation.create(database=node.database, schema=node.schema, identifier=node.identifier) -%}
+        {%- set view_sql -%}
+            create schema if not exists {{ relation.without_identifier() }};
+            create or replace view {{ relation }} as
+            select
+                {%- for column in columns %}
+                    {%- if files | length > 0 %}
+                        cast({{ adapter.quote(column) }} as varchar) as {{ column }}
+                    {%- else %}
+                        cast(null as varchar) as {{ column }}
+                    {%- endif %}{{ "," if not loop.last }}
+                {%- endfor %}
+            {%- if files | length > 0 %}
+                from {{ microseg_raw_reader(files, raw_format) }}
+            {%- else %}
+                where false
+            {%- endif %}
+        {%- endset -%}
+        {%- do views.append(view_sql) -%}
+    {%- endfor -%}
+    {#- returned as the hook's SQL, which dbt runs and commits -#}
+    {{ return(views | join(';\n')) }}
+{%- endmacro %}
+
+
+{#- DuckDB table function reading `files` (a list of paths) as text columns,
+    unioned by column name. CSV keeps DuckDB's dialect sniffing: a fixed
+    dialect turns one malformed line into a sniffing error for the whole file;
+    the preflight (make check-raw) reports such lines. -#}
+{% macro microseg_raw_reader(files, raw_format) -%}
+    {%- if raw_format == 'csv' -%}
+        read_csv({{ microseg_sql_list(files) }}, header = true, all_varchar = true, union_by_name = true)
+    {%- else -%}
+        read_parquet({{ microseg_sql_list(files) }}, union_by_name = true)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro microseg_sql_string(text) -%}
+    {{ return(text | string | replace("'", "''")) }}
+{%- endmacro %}
+
+
+{% macro microseg_sql_list(items) -%}
+    [{%- for item in items -%}'{{ microseg_sql_string(item) }}'{{ ", " if not loop.last }}{%- endfor -%}]
+{%- endmacro %}

@@ -1,0 +1,113 @@
+"""on-run-start (macros/config): bad vars and bad raw folders stop dbt with one line before any model runs;
+optional sources may be absent, a source may be a folder of files, extra raw columns are ignored."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from microseg.generate import generate
+
+pytestmark = pytest.mark.dbt
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run_start") / "data"
+    generate(persons=200, seed=3, out=out, progress=False)
+    return out / "raw"
+
+
+def dbt(tmp: Path, raw: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MICROSEG_RAW_PATH": str(raw), "MICROSEG_DUCKDB_PATH": str(tmp / "microseg.duckdb"),
+           "DBT_PROFILES_DIR": str(ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # fmt: skip
+    cmd = [str(Path(sys.executable).with_name("dbt")), *args, "--threads", "2", "--project-dir", str(ROOT),
+           "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]  # fmt: skip
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def models_run(tmp: Path) -> list[str]:
+    """Models dbt executed, from run_results.json (none when a run-start hook failed)."""
+    path = tmp / "target" / "run_results.json"
+    results = json.loads(path.read_text())["results"] if path.exists() else []
+    return [r["unique_id"] for r in results if r["unique_id"].startswith("model.")]
+
+
+@pytest.mark.parametrize(
+    ("bad_vars", "line"),
+    [
+        ({"microseg__raw_format": "xlsx"}, 'var microseg__raw_format = "xlsx": must be one of parquet, csv'),
+        ({"microseg__segment_k_min": 9, "microseg__segment_k_max": 5},
+         "var microseg__segment_k_min = 9: must be <= microseg__segment_k_max (5)"),
+        ({"microseg__business_timezone": "Mars/Olympus"},
+         'var microseg__business_timezone = "Mars/Olympus": must be a time zone DuckDB knows'),
+    ],
+)
+def test_bad_var_stops_the_run_before_any_model(generated, tmp_path, bad_vars, line):
+    run = dbt(tmp_path, generated, "run", "--select", "base_privacy__erasure_requests", "--vars", json.dumps(bad_vars))
+    assert run.returncode != 0
+    assert [x.strip() for x in run.stdout.splitlines() if line in x], run.stdout[-3000:]
+    assert models_run(tmp_path) == [] and "base_privacy__erasure_requests" not in run.stdout
+
+
+def test_missing_required_source_stops_the_run(generated, tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(generated, raw)
+    (raw / "crm_customers.parquet").unlink()
+    run = dbt(tmp_path, raw, "run", "--select", "base_privacy__erasure_requests")
+    assert run.returncode != 0
+    line = f"required raw source crm_customers not found at {raw}/crm_customers.parquet or {raw}/crm_customers/*.parquet"
+    assert line in run.stdout, run.stdout[-3000:]
+    assert models_run(tmp_path) == []
+
+
+def test_missing_column_names_file_and_column(generated, tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(generated, raw)
+    path = raw / "erasure_requests.parquet"
+    pq.write_table(pq.read_table(path).drop_columns(["identifier_type"]), path)
+    run = dbt(tmp_path, raw, "run", "--select", "base_privacy__erasure_requests")
+    assert run.returncode != 0
+    assert f"raw file {path} has no column identifier_type (found: request_id, identifier_value, requested_at)" in run.stdout
+    assert models_run(tmp_path) == []
+
+
+def test_optional_sources_absent_folder_source_and_extra_columns(generated, tmp_path):
+    """events and third_party absent: built empty with one log line each; orders delivered as a folder of two
+    files with extra per-row columns: every raw order is staged, counted as a duplicate or rejected (the row
+    reconciliation test passes) and no column but the contract's reaches staging."""
+    raw = tmp_path / "raw"
+    shutil.copytree(generated, raw)
+    for name in ("events", "third_party"):
+        (raw / f"{name}.parquet").unlink()
+    orders = pq.read_table(raw / "orders.parquet")
+    (raw / "orders.parquet").unlink()
+    (raw / "orders").mkdir()
+    half = orders.num_rows // 2
+    for i, part in enumerate((orders.slice(0, half), orders.slice(half))):
+        part = part.append_column("row_number", pa.array([str(n) for n in range(part.num_rows)]))
+        pq.write_table(part.append_column("load_id", pa.array([f"load{i}"] * part.num_rows)), raw / "orders" / f"{i}.parquet")
+    run = dbt(tmp_path, raw, "build", "--select", "+stg_shop__orders", "+stg_shop__orders_rejected", "+stg_tracking__events",
+              "+stg_enrichment__third_party", "--exclude", "resource_type:unit_test",
+              "--indirect-selection", "cautious")  # fmt: skip
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert f"source events not found at {raw}/events.parquet or {raw}/events/*.parquet: built empty" in run.stdout
+    assert f"source third_party not found at {raw}/third_party.parquet or {raw}/third_party/*.parquet: built empty" in run.stdout
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    reconciled = [r["status"] for r in results if r["unique_id"].startswith("test.microseg.row_reconciliation_stg_shop__orders_")]
+    assert reconciled == ["pass"]
+    con = duckdb.connect(str(tmp_path / "microseg.duckdb"), read_only=True)
+    count = lambda rel: con.execute(f"select count(*) from {rel}").fetchall()[0][0]  # noqa: E731
+    assert count("staging.stg_tracking__events") == 0 and count("staging.stg_enrichment__third_party") == 0
+    assert count("raw.orders") == orders.num_rows and count("staging.stg_shop__orders") > 0.9 * orders.num_rows
+    assert [c[0] for c in con.execute("describe raw.orders").fetchall()] == orders.column_names
