@@ -1,3 +1,5 @@
+{#- One row per erasure request and identifier it names (a request id naming
+    several identifiers has a row for each). -#}
 with
 
 erasure_requests as (
