@@ -29,11 +29,12 @@
 {%- endmacro %}
 
 
-{#- email or crm_id from the request's type and value: any spelling of the
-    type (`E-Mail`, `EMAIL`, `e_mail`, `crm`, `crm id`, `customer_id`); a value
-    with an @ is an email whatever the type says; an unknown or blank type
-    with any other value is read as a crm id (and fails the build as unmatched
-    if no crm id is spelled like it). Null only without a value. -#}
+{#- email, phone or crm_id from the request's type and value: any spelling
+    of the type (`E-Mail`, `EMAIL`, `e_mail`, `Telefon`, `mobile`, `crm`,
+    `crm id`, `customer_id`); a value with an @ is an email whatever the type
+    says; an unknown or blank type with any other value is read as a crm id
+    (and fails the build as unmatched if no crm id is spelled like it). Null
+    only without a value. -#}
 {% macro erasure_identifier_type(type_expr, value_expr) -%}
     case
         when {{ value_expr }} is null then null
@@ -42,6 +43,10 @@
             regexp_replace(lower(coalesce({{ type_expr }}, '')), '[^a-z]', '', 'g')
             in ('email', 'mail', 'emailaddress', 'mailaddress')
             then 'email'
+        when
+            regexp_replace(lower(coalesce({{ type_expr }}, '')), '[^a-z]', '', 'g')
+            in ('phone', 'phonenumber', 'telephone', 'telefon', 'tel', 'mobile', 'mobilephone', 'cell')
+            then 'phone'
         else 'crm_id'
     end
 {%- endmacro %}

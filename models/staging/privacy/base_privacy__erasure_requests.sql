@@ -45,11 +45,12 @@ typed as (
     select
         * exclude (identifier_clean),
         {{ erasure_identifier_type('raw_identifier_type', 'identifier_clean') }} as identifier_type,
-        -- an email is lower-cased like every other email (and hashed in
+        -- an email or phone is normalized like every other (and hashed in
         -- staging); a crm id keeps its case: stg_privacy__erasure_seeds
         -- matches it to the data's spelling
         case {{ erasure_identifier_type('raw_identifier_type', 'identifier_clean') }}
             when 'email' then lower(identifier_clean)
+            when 'phone' then {{ normalize_phone('identifier_clean') }}
             else identifier_clean
         end as identifier_value
     from cleaned

@@ -1,29 +1,20 @@
 {#- The suppression list (GDPR art. 17): every identifier of a person who asked
-    to be erased, one row per identifier, with the request that reached it
-    (the lowest request_id when several did). The base_* models look every row
-    up here and keep an erased row only as a tombstone.
+    to be erased, one row per identifier, with the request that reached it (the
+    lowest request_id when several did). The base_* models look every row up
+    here and keep an erased row only as a tombstone.
 
-    The person is found the way identity resolution finds a customer, with the
-    same definitions (macros/identity), over every raw row (rejected rows
-    included, since they are kept in quarantine; macros/identity/erasure_raw.sql):
-
-    1. links and edges: macros identity_identifier_links, identifier_exclusions
-       (the giant-component guard) and identity_edges (guest-email guard
-       included), the ones int_identity__edges is built from;
-    2. a breadth-first walk over those edges from the request's identifier
-       (stg_privacy__erasure_seeds; macro erasure_walk, at most var
-       microseg__erasure_max_hops steps). A requested identifier is followed
-       to the records carrying it even when the guard excluded it: those
-       records hold the identifier, so their rows are erased anyway;
-    3. fuzzy CRM matches of the reached records (macro crm_fuzzy_matches, same
-       threshold as identity), then a second walk from the matched records
-       the first walk had not reached;
-    4. order ids: every order placed under a reached crm id or guest email, or
-       bought from a reached device (its lines and purchase events go too).
-
-    Holds crm ids, order ids, anonymous ids and salted hashes, never a raw
-    email or phone. It is the only model that holds erased identifiers, and
-    must: it is what the build filters on. -#}
+    The person is found with identity's own definitions (macros/identity:
+    identity_identifier_links, identifier_exclusions, identity_edges with both
+    guards) over every raw row, rejected ones included (erasure_raw.sql):
+    1. a walk (macro erasure_walk, at most var microseg__erasure_max_hops
+       steps) from each request's identifier (stg_privacy__erasure_seeds); a
+       requested identifier reaches the records carrying it even when the
+       guard excluded it, since those records hold it and are erased anyway;
+    2. fuzzy CRM matches of the reached records (macro crm_fuzzy_matches),
+       then a second walk from the matched records not yet reached;
+    3. every order of a reached crm id or guest email or bought from a reached device.
+    Crm ids, order ids, anonymous ids and salted hashes only. It is the only
+    model that holds erased identifiers, and must: the build filters on it. -#}
 {%- set max_hops = var('microseg__erasure_max_hops') %}
 with
 
@@ -47,8 +38,7 @@ raw_events as materialized (
     {{ erasure_raw_events() }}
 ),
 
--- every CTE read more than once is materialized: inlined, DuckDB recomputed
--- them at each step of the walk
+-- CTEs read more than once are materialized (else recomputed at each walk step)
 links as materialized (
     select distinct
         record_id,
@@ -81,21 +71,17 @@ one_way_edges as materialized (
 ),
 
 seed_links as (
-    -- a requested identifier reaches the records carrying it, guard or not
+    -- a requested email or phone reaches the records carrying it, guard or not
     select
         seeds.node_type,
         seeds.node_value,
         'crm_id' as next_type,
         links.record_id as next_value
     from links
-    inner join seeds
-        on
-            links.identifier_id = seeds.node_value
-            and seeds.node_type = case links.identifier_source
-                when 'email' then 'email_hash'
-                when 'phone' then 'phone_hash'
-                else 'anonymous_id'
-            end
+    inner join seeds on links.identifier_id = seeds.node_value
+    where
+        (links.identifier_source = 'email' and seeds.node_type = 'email_hash')
+        or (links.identifier_source = 'phone' and seeds.node_type = 'phone_hash')
 ),
 
 edges as materialized (
@@ -130,8 +116,10 @@ fuzzy_seeds as materialized (
     -- records the first walk has not reached walk again
     select
         'crm_id' as node_type,
-        case when fuzzy_matches.left_id = first_walk.node_value then fuzzy_matches.right_id else fuzzy_matches.left_id end
-            as node_value,
+        case
+            when fuzzy_matches.left_id = first_walk.node_value then fuzzy_matches.right_id
+            else fuzzy_matches.left_id
+        end as node_value,
         first_walk.request_id
     from fuzzy_matches
     inner join first_walk

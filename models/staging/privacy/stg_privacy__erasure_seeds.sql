@@ -2,8 +2,9 @@
     as the raw data spells it, and whether the data holds it at all. One row
     per staged request identifier.
 
-    An email request matches by its salted hash (the request was normalized
-    like every email, base_privacy__erasure_requests). A crm id matches a crm
+    An email or phone request matches by its salted hash (the request was
+    normalized like every email or phone, base_privacy__erasure_requests)
+    against raw CRM, guest orders and enrichment (phones: CRM). A crm id matches a crm
     id seen in any raw CRM record, order or event when the two are equal
     ignoring case: staging keeps crm ids as written (trimmed), so a request
     typed in lower case must be turned into the data's spelling before the
@@ -53,6 +54,11 @@ known_email_hashes as (
     where email_hash is not null
 ),
 
+known_phone_hashes as (
+    select distinct phone_hash from crm_records
+    where phone_hash is not null
+),
+
 crm_seeds as (
     select
         requests.request_id,
@@ -76,10 +82,23 @@ email_seeds as (
     where requests.identifier_type = 'email'
 ),
 
+phone_seeds as (
+    select
+        requests.request_id,
+        'phone_hash' as identifier_type,
+        requests.identifier_hash as identifier_value,
+        known_phone_hashes.phone_hash is not null as is_matched
+    from requests
+    left join known_phone_hashes on requests.identifier_hash = known_phone_hashes.phone_hash
+    where requests.identifier_type = 'phone'
+),
+
 final as (
     select * from crm_seeds
     union all
     select * from email_seeds
+    union all
+    select * from phone_seeds
 )
 
 select * from final
