@@ -96,6 +96,7 @@ def test_erased_identifiers_appear_in_no_table(dbt_build):
         ).fetchone()[0]
         if n:
             hits.append((schema, table, column, n))
+    con.close()
     assert hits == [], f"erased identifiers still present: {hits}"
 
 
@@ -108,6 +109,7 @@ def test_erasure_is_counted_and_reconciled(dbt_build):
     assert audit[0] == staged_requests.fetchone()[0] == audit[2], "every generated request is staged and applied"
     assert audit[1] > 0, "the demo requests name people who have data"
     summary = con.execute("select sum(erased_rows), sum(unaccounted_rows) from marts.data_quality_summary").fetchone()
+    con.close()
     assert summary == (audit[1], 0)
 
 
@@ -161,6 +163,7 @@ def test_privacy_tests_fail_on_planted_pii_and_erased_ids(dbt_build, tmp_path):
         findings[test] = set(
             con.execute(f"select model_name, column_name from ({sql}) where finding <> 'relation_missing'").fetchall()
         )
+    con.close()
     assert findings["assert_no_pii_outside_staging"] == {("dim_customers", "city"), ("dim_customers", "postcode")}
     assert findings["assert_no_erased_identifier_in_models"] == {("dim_customers", "primary_crm_customer_id")}
 
@@ -233,9 +236,9 @@ def test_damaged_requests_build_passes_with_warn(damaged):
 
 
 def test_damaged_requests_audit_status(damaged):
-    con = duckdb.connect(str(damaged["db"]), read_only=True)
-    audit = dict(con.execute("select request_id, status from marts.erasure_audit").fetchall())
-    removed = dict(con.execute("select request_id, erased_rows from marts.erasure_audit").fetchall())
+    with duckdb.connect(str(damaged["db"]), read_only=True) as con:
+        audit = dict(con.execute("select request_id, status from marts.erasure_audit").fetchall())
+        removed = dict(con.execute("select request_id, erased_rows from marts.erasure_audit").fetchall())
     unnamed = [r for r in audit if r.startswith("unnamed-")]
     assert len(unnamed) == 1, "a request without an id is kept under an id made from its row"
     for request_id in ["P1", "P2", "P3", "P4", "P6", *unnamed]:
@@ -248,29 +251,35 @@ def test_damaged_requests_audit_status(damaged):
 def test_damaged_requests_erase_their_persons(damaged):
     """Each normalizable request erases its whole person (truth), nobody else."""
     p = damaged["persons"]
-    con = duckdb.connect(str(damaged["db"]), read_only=True)
-    mapping = con.sql(
-        """select map.source, map.source_id, map.customer_key, customers.is_anonymous
-           from marts.customer_identity_map as map
-           inner join marts.dim_customers as customers on map.customer_key = customers.customer_key"""
-    ).df()
-    suppressed = con.sql("select identifier_type, identifier_value from staging.stg_privacy__erased_identifiers").df()
-    # the planted requests in truth's spelling (the generated ones are checked on the shared build)
-    requests = pd.DataFrame(
+    with duckdb.connect(str(damaged["db"]), read_only=True) as con:
+        mapping = con.sql(
+            """select map.source, map.source_id, map.customer_key, customers.is_anonymous
+               from marts.customer_identity_map as map
+               inner join marts.dim_customers as customers on map.customer_key = customers.customer_key"""
+        ).df()
+        suppressed = con.sql("select identifier_type, identifier_value from staging.stg_privacy__erased_identifiers").df()
+        # the generated requests (R...) as staged, the planted ones in truth's spelling
+        generated = con.sql(
+            "select identifier_type, identifier_hash from staging.stg_privacy__erasure_requests "
+            "where request_id like 'R%'"
+        ).df()
+        orders_left = con.execute(
+            "select count(*) from marts.fct_orders as orders inner join marts.customer_identity_map as map "
+            "on orders.customer_key = map.customer_key where map.source_id in (select unnest(?))",
+            [p["crm_id"].tolist() + p["email_hash"].tolist()],
+        ).fetchone()[0]
+    planted = pd.DataFrame(
         {"identifier_type": ["crm_id", "email", "email", "email", "crm_id", "crm_id"],
          "identifier_hash": [p["crm_id"][0], p["email_hash"][1], p["email_hash"][2], p["email_hash"][3],
                              p["crm_id"][4], p["crm_id"][5]]}
     )  # fmt: skip
+    requests = pd.concat([generated, planted], ignore_index=True)
     truth = pd.read_parquet(damaged["truth"] / "identity.parquet")
     r = erasure_completeness(truth, requests, mapping, suppressed)
-    assert r["persons"] == 6
+    only_generated = erasure_completeness(truth, generated, mapping, suppressed)
+    assert r["persons"] == only_generated["persons"] + 6
     assert r["left_linkable"] == 0, r["by_source"]
     assert r["over_erased_identifiers"] == 0, r
-    orders_left = con.execute(
-        "select count(*) from marts.fct_orders as orders inner join marts.customer_identity_map as map "
-        "on orders.customer_key = map.customer_key where map.source_id in (select unnest(?))",
-        [p["crm_id"].tolist() + p["email_hash"].tolist()],
-    ).fetchone()[0]
     assert orders_left == 0
 
 
