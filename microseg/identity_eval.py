@@ -205,7 +205,14 @@ def evaluate_erasure(truth_dir: Path | str, db_path: Path | str) -> dict:
     truth = pd.read_parquet(Path(truth_dir) / "identity.parquet")
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        requests = con.sql("select identifier_type, identifier_hash from staging.stg_privacy__erasure_requests").df()
+        # where each request starts, in the data's spelling (a lower-case crm id
+        # resolved to the record's); phone requests have no truth to check against
+        requests = con.sql(
+            """select case identifier_type when 'email_hash' then 'email' else identifier_type end as identifier_type,
+                      identifier_value as identifier_hash
+               from staging.stg_privacy__erasure_seeds
+               where identifier_type in ('crm_id', 'email_hash')"""
+        ).df()
         mapping = con.sql(
             """select map.source, map.source_id, map.customer_key, customers.is_anonymous
                from marts.customer_identity_map as map

@@ -15,7 +15,7 @@
     (default 0.87): records with different known birth dates (at most 0.80) or in
     different cities (at most 0.80) never reach it; a one-typo pair with the same
     birth date and postcode scores 0.90 or more. Reads cleaned names from
-    staging; holds only ids and scores. -#}
+    staging; holds only ids and scores.
 
     `crm_relation` needs crm_customer_id, source_system, first_name_clean,
     last_name_clean, birth_date, birth_year, city and postcode. With

@@ -1,10 +1,10 @@
 {#- The identifiers reachable from `seeds` (node_type, node_value, request_id)
     over `edges` (node_type, node_value, next_type, next_value, both
     directions), each with the request it was reached from and the number of
-    hops: a breadth-first walk that stops at `stop_nodes` (node_type,
-    node_value), the identifiers identity would not follow (shared emails,
-    phones, devices). A stop node is neither reached nor followed, unless it
-    is a seed. With `known` (node_type, node_value, request_id: identifiers an
+    hops: a breadth-first walk. The erasure closure passes edges the
+    identity guard has already filtered (macro identity_edges); with
+    `stop_nodes` (node_type, node_value) those are neither reached nor
+    followed either, unless they are seeds. With `known` (node_type, node_value, request_id: identifiers an
     earlier walk reached) the walk does not enter those again.
 
     Unrolled into `max_hops` steps rather than a recursive CTE: each step
@@ -13,7 +13,7 @@
     every edge at each iteration and ran out of memory at 1M persons. The
     model's `hops` column shows how far the walk went; a test fails when the
     last step still found something (raise var microseg__erasure_max_hops). -#}
-{% macro erasure_walk(seeds, edges, stop_nodes, max_hops, known=none) -%}
+{% macro erasure_walk(seeds, edges, max_hops, stop_nodes=none, known=none) -%}
     with
 
     hop_0 as materialized (
@@ -41,10 +41,12 @@
                 on
                     frontier.node_type = next_edges.node_type
                     and frontier.node_value = next_edges.node_value
-            left join {{ stop_nodes }} as stop_nodes
-                on
-                    next_edges.next_type = stop_nodes.node_type
-                    and next_edges.next_value = stop_nodes.node_value
+            {%- if stop_nodes %}
+                left join {{ stop_nodes }} as stop_nodes
+                    on
+                        next_edges.next_type = stop_nodes.node_type
+                        and next_edges.next_value = stop_nodes.node_value
+            {%- endif %}
             left join reached_{{ hop - 1 }} as reached
                 on
                     next_edges.next_type = reached.node_type
@@ -58,8 +60,10 @@
                         and frontier.request_id = known.request_id
             {%- endif %}
             where
-                stop_nodes.node_value is null
-                and reached.node_value is null
+                reached.node_value is null
+                {%- if stop_nodes %}
+                    and stop_nodes.node_value is null
+                {%- endif %}
                 {%- if known %}
                     and known.node_value is null
                 {%- endif %}

@@ -11,7 +11,7 @@
 
     Excluded identifiers stay in customer_identity_map as customers of their own
     (a household email's guest orders belong to that household email). Reads the
-    cleaned names from staging; holds only hashed ids and counts. -#}
+    cleaned names from staging; holds only hashed ids and counts.
 
     `links_relation`: (record_id, identifier_source, identifier_id), one row per
     link; `crm_relation`: crm_customer_id, first_name_clean, birth_date. Used by

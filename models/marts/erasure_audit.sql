@@ -1,8 +1,17 @@
-{#- One row per staged erasure request: what the build removed for it, per
-    source. A removed row is a distinct raw row (its exact copies are counted
-    as duplicates in data_quality_summary); a row that several requests reach
-    is counted once, under the lowest request_id. No identifier is kept here,
-    only the request id, its type and date. -#}
+{#- One row per erasure request, whatever state it is in, with its status and
+    what the build removed for it, per source:
+      - applied: every identifier it names is in the raw data, and the walk
+        started from it;
+      - unmatched: an identifier it names matches nothing in the raw data
+        (stg_privacy__erasure_seeds.is_matched false);
+      - invalid: no row of it has a usable identifier (rejected with
+        missing_identifier).
+    Anything but applied fails the build (test assert_erasure_requests_applied,
+    severity var microseg__erasure_unmatched_severity). A removed row is a
+    distinct raw row (its exact copies are counted as duplicates in
+    data_quality_summary); a row that several requests reach is counted once,
+    under the lowest request_id. No identifier is kept here, only the request
+    id, its type and date. -#}
 {%- set sources = [
     ('crm', 'base_crm__customers'),
     ('order', 'base_shop__orders'),
@@ -13,12 +22,41 @@
 {%- set erased_identifier_types = ['crm_id', 'email_hash', 'phone_hash', 'anonymous_id', 'order_id'] -%}
 with
 
-requests as (
-    select * from {{ ref('stg_privacy__erasure_requests') }}
+request_rows as (
+    select
+        request_id,
+        identifier_type,
+        requested_at,
+        reject_reason
+    from {{ ref('base_privacy__erasure_requests') }}
+    where reject_reason is null or reject_reason = 'missing_identifier'
+),
+
+seeds as (
+    select * from {{ ref('stg_privacy__erasure_seeds') }}
 ),
 
 erased_identifiers as (
     select * from {{ ref('stg_privacy__erased_identifiers') }}
+),
+
+requests as (
+    select
+        request_rows.request_id,
+        case
+            when bool_and(request_rows.reject_reason is not null) then 'invalid'
+            when bool_or(not seeds.is_matched) then 'unmatched'
+            else 'applied'
+        end as status,
+        case
+            when count(distinct request_rows.identifier_type) > 1 then 'several'
+            else min(request_rows.identifier_type)
+        end as identifier_type,
+        count(distinct seeds.identifier_value) as identifier_count,
+        min(request_rows.requested_at) as requested_at
+    from request_rows
+    left join seeds on request_rows.request_id = seeds.request_id
+    group by request_rows.request_id
 ),
 
 erased as (
@@ -61,7 +99,9 @@ reached_identifiers as (
 final as (
     select
         requests.request_id,
+        requests.status,
         requests.identifier_type,
+        cast(requests.identifier_count as bigint) as identifier_count,
         requests.requested_at,
         {%- for identifier_type in erased_identifier_types %}
             cast(coalesce(reached_identifiers.reached_{{ identifier_type }}_count, 0) as bigint)

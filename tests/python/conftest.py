@@ -44,12 +44,13 @@ class DbtBuild:
 
 @pytest.fixture(scope="session")
 def dbt_build(tmp_path_factory) -> DbtBuild:
-    """PERSONS generated persons (seed 42) built up to the identity map and the
-    segment profiles. Cautious indirect selection: only tests whose parents are
+    """PERSONS generated persons (seed 42) built up to the identity map, the
+    segment profiles and the quality marts (erasure_audit, data_quality_summary). Cautious indirect selection: only tests whose parents are
     all built run (a relationship from fct_orders is not)."""
     tmp = tmp_path_factory.mktemp("dbt_build")
     generate(persons=PERSONS, seed=42, out=tmp / "data", progress=False)
     build = DbtBuild(workdir=tmp, truth=tmp / "data" / "truth", db=tmp / "microseg.duckdb")
     build.dbt("build", "--select", "+customer_identity_map", "+dim_customers", "+segment_profiles",
+              "+erasure_audit", "+data_quality_summary",
               "--indirect-selection", "cautious", "--exclude", "resource_type:unit_test")  # fmt: skip
     return build

@@ -1,3 +1,5 @@
+{#- One row per erasure request and identifier it names (a request id naming
+    several identifiers has a row for each). -#}
 with
 
 erasure_requests as (
@@ -9,8 +11,8 @@ final as (
     select
         request_id,
         identifier_type,
-        case identifier_type
-            when 'email' then {{ hash_pii('identifier_value') }}
+        case
+            when identifier_type in ('email', 'phone') then {{ hash_pii('identifier_value') }}
             else identifier_value
         end as identifier_hash,
         requested_at

@@ -1,0 +1,63 @@
+{#- The raw rows the erasure closure walks (stg_privacy__erasure_seeds,
+    stg_privacy__erased_identifiers): every raw row of the source, rejected
+    ones included, cleaned with the same macros the base_* staging models use,
+    so a value here equals the staged value of the same row. Erased rows must
+    never be staged, so the closure cannot read staging: it reads the sources
+    itself. Each macro returns one select of distinct rows. -#}
+
+
+{#- CRM records: the columns identity_identifier_links, identifier_exclusions
+    and crm_fuzzy_matches read. -#}
+{% macro erasure_raw_crm_records() -%}
+    select distinct
+        {{ clean_text('cast(crm_id as varchar)') }} as crm_customer_id,
+        lower({{ clean_text('cast(source_system as varchar)') }}) as source_system,
+        {{ hash_pii(normalize_email('cast(email as varchar)')) }} as email_hash,
+        {{ hash_pii(normalize_phone('cast(phone as varchar)')) }} as phone_hash,
+        {{ clean_name('cast(first_name as varchar)') }} as first_name_clean,
+        {{ clean_name('cast(last_name as varchar)') }} as last_name_clean,
+        {{ parse_birth_date('cast(birth_date as varchar)') }} as birth_date,
+        year({{ parse_birth_date('cast(birth_date as varchar)') }}) as birth_year,
+        {{ title_case('cast(city as varchar)') }} as city,
+        {{ clean_text('cast(postcode as varchar)') }} as postcode
+    from {{ source('crm', 'crm_customers') }}
+    where {{ clean_text('cast(crm_id as varchar)') }} is not null
+{%- endmacro %}
+
+
+{#- Orders: a guest checkout names an email, a customer a crm id (as base_shop__orders). -#}
+{% macro erasure_raw_orders() -%}
+    select distinct
+        {{ clean_text('cast(order_id as varchar)') }} as order_id,
+        case
+            when not contains({{ clean_text('cast(customer_ref as varchar)') }}, '@')
+                then {{ clean_text('cast(customer_ref as varchar)') }}
+        end as customer_crm_id,
+        case
+            when contains({{ clean_text('cast(customer_ref as varchar)') }}, '@')
+                then {{ hash_pii(normalize_email('cast(customer_ref as varchar)')) }}
+        end as customer_email_hash
+    from {{ source('shop', 'orders') }}
+{%- endmacro %}
+
+
+{#- Events that tie a device or a crm id to something: logins and the events
+    after them carry the crm id, purchases the order id. -#}
+{% macro erasure_raw_events() -%}
+    select distinct
+        {{ clean_text('cast(anonymous_id as varchar)') }} as anonymous_id,
+        {{ clean_text('cast(user_id as varchar)') }} as user_crm_id,
+        lower({{ clean_text('cast(event_type as varchar)') }}) as event_type,
+        {{ clean_text('cast(order_id as varchar)') }} as order_id
+    from {{ source('tracking', 'events') }}
+    where
+        {{ clean_text('cast(user_id as varchar)') }} is not null
+        or lower({{ clean_text('cast(event_type as varchar)') }}) = 'purchase'
+{%- endmacro %}
+
+
+{#- Email hashes of the third-party enrichment (as base_enrichment__third_party). -#}
+{% macro erasure_raw_third_party_emails() -%}
+    select distinct {{ hash_pii(normalize_email('cast(email as varchar)')) }} as email_hash
+    from {{ source('enrichment', 'third_party') }}
+{%- endmacro %}
