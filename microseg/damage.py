@@ -211,27 +211,32 @@ def plant_row_damage(raw: Path | str, out: Path | str) -> Path:
     return out
 
 
-#: file-level classes: folder name -> (what is wrong, file and column the error must name)
-FILE_DAMAGES: dict[str, tuple[str, str, str]] = {
-    "missing_required_column": ("crm_customers without its signup_at column", "crm_customers", "signup_at"),
-    "zero_byte_file": ("an empty orders file (0 bytes)", "orders", ""),
-    "csv_stray_field": ("a CSV crm_customers line with one field too many, holding an email", "crm_customers", ""),
-}
+#: file-level classes: name -> (what is wrong, folder, raw file and column the
+#: error line must name). The two Parquet classes share one folder (one dbt run
+#: reports both: dbt goes on with the nodes that do not depend on a failed one).
+FILE_DAMAGES: dict[str, tuple[str, str, str, str]] = {
+    "missing_required_column": ("crm_customers without its signup_at column", "parquet_files", "crm_customers",
+                                "signup_at"),
+    "zero_byte_file": ("an empty orders file (0 bytes)", "parquet_files", "orders", ""),
+    "csv_stray_field": ("a CSV crm_customers line with one field too many, holding an email", "csv_file",
+                        "crm_customers", ""),
+}  # fmt: skip
 
 
 def plant_file_damage(raw: Path | str, out: Path | str) -> dict[str, Path]:
-    """One folder per FILE_DAMAGES class under ``out``, each a copy of ``raw``
-    (Parquet; CSV for csv_stray_field) with that one file damaged."""
+    """The FILE_DAMAGES folders under ``out`` (folder name -> path), each a copy
+    of ``raw`` with its classes planted: parquet_files (crm_customers without
+    signup_at, a zero-byte orders.parquet) and csv_file (every table as CSV, one
+    crm_customers line with a stray field holding an email)."""
     raw, out = Path(raw), Path(out)
     folders = {}
-    for name in FILE_DAMAGES:
-        folder = out / name
-        _copy(raw, folder)
-        folders[name] = folder
-    crm = folders["missing_required_column"] / "crm_customers.parquet"
+    for folder_name in sorted({spec[1] for spec in FILE_DAMAGES.values()}):
+        folders[folder_name] = out / folder_name
+        _copy(raw, folders[folder_name])
+    crm = folders["parquet_files"] / "crm_customers.parquet"
     pq.write_table(pq.read_table(crm).drop_columns(["signup_at"]), crm)
-    (folders["zero_byte_file"] / "orders.parquet").write_bytes(b"")
-    csv_folder = folders["csv_stray_field"]
+    (folders["parquet_files"] / "orders.parquet").write_bytes(b"")
+    csv_folder = folders["csv_file"]
     for path in list(csv_folder.glob("*.parquet")):
         pacsv.write_csv(pq.read_table(path), path.with_suffix(".csv"))
         path.unlink()

@@ -103,6 +103,16 @@
 {%- endmacro %}
 
 
+{#- identifier_has_pii of any of the id `columns`. -#}
+{% macro any_identifier_has_pii(columns) -%}
+    (
+        {%- for column in columns %}
+            {{ identifier_has_pii(column) }}{{ " or" if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+
 {#- True when a free-text attribute (city, region, channel, page label ...)
     holds an `@` or a phone-number-like value. -#}
 {% macro text_has_pii(expr) -%}

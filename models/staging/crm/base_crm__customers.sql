@@ -97,7 +97,9 @@ checked as (
                 then {{ birth_date_reason('raw_birth_date', 'birth_date') }}
             when
                 {{ any_longer_than(['first_name_clean', 'last_name_clean', 'city'], var('microseg__max_name_length')) }}
-                or {{ any_longer_than(['crm_customer_id', 'email', 'region', 'postcode'], var('microseg__max_text_length')) }}
+                or {{ any_longer_than(
+                    ['crm_customer_id', 'email', 'region', 'postcode'], var('microseg__max_text_length')
+                ) }}
                 then 'out_of_range'
             when source_system is null or source_system not in ('crm_a', 'crm_b') then 'invalid_value'
         end as check_reason

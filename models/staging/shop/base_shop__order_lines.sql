@@ -72,7 +72,9 @@ checked as (
                 abs(contained.quantity) > {{ var('microseg__max_quantity') }}
                 or greatest(abs(contained.unit_price), abs(contained.line_amount), abs(contained.discount_amount))
                 > {{ var('microseg__max_amount') }}
-                or {{ any_longer_than(['contained.order_line_id', 'contained.order_id'], var('microseg__max_text_length')) }}
+                or {{ any_longer_than(
+                    ['contained.order_line_id', 'contained.order_id'], var('microseg__max_text_length')
+                ) }}
                 then 'out_of_range'
             when
                 (contained.line_amount < 0 and contained.quantity > 0)

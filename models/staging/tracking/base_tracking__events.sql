@@ -63,9 +63,9 @@ checked as (
         *,
         case
             when
-                {%- for column in ['event_id', 'anonymous_id', 'user_crm_id', 'session_id', 'campaign_id', 'order_id'] %}
-                    {{ identifier_has_pii(column) }}{{ " or" if not loop.last }}
-                {%- endfor %}
+                {{ any_identifier_has_pii(
+                    ['event_id', 'anonymous_id', 'user_crm_id', 'session_id', 'campaign_id', 'order_id']
+                ) }}
                 then 'pii_in_text'
             when {{ timestamp_reason('raw_event_at', 'event_at') }} is not null
                 then {{ timestamp_reason('raw_event_at', 'event_at') }}
