@@ -197,7 +197,8 @@ def file_damage_runs(clean_raw, tmp_path_factory) -> dict[str, tuple[str, str]]:
         workdir = tmp_path_factory.mktemp(f"damage_{name}")
         raw_format = "csv" if any(raw.glob("*.csv")) else "parquet"
         run = run_dbt(workdir, raw, workdir / "microseg.duckdb", "build", "--select", "+base_crm__customers",
-                      "+base_shop__orders", "--exclude", "resource_type:unit_test", raw_format=raw_format)  # fmt: skip
+                      "+base_shop__orders", "--indirect-selection", "cautious", "--exclude", "resource_type:unit_test",
+                      raw_format=raw_format)  # fmt: skip
         assert run.returncode != 0, name
         runs[name] = (run.stdout + run.stderr, (workdir / "logs" / "dbt.log").read_text(errors="replace"))
     return runs
