@@ -27,6 +27,8 @@ from microseg.generate import generate
 ROOT = Path(__file__).resolve().parents[2]
 PERSONS = 300
 
+pytestmark = pytest.mark.dbt
+
 REJECTED_MODEL = {
     "crm_customers": "stg_crm__customers_rejected",
     "orders": "stg_shop__orders_rejected",
