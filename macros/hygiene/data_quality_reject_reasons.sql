@@ -5,6 +5,6 @@
 {% macro data_quality_reject_reasons() -%}
     {{ return([
         'missing_key', 'duplicate_key', 'invalid_timestamp', 'invalid_number', 'invalid_value',
-        'amount_sign_mismatch', 'unknown_order', 'missing_identifier',
+        'amount_sign_mismatch', 'unknown_order', 'missing_identifier', 'out_of_range', 'pii_in_text',
     ]) }}
 {%- endmacro %}

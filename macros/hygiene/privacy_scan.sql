@@ -61,15 +61,42 @@
 
 {#- True when a text value looks like a phone number: only digits and phone
     punctuation (+ ( ) . / - space), holding 7 to 15 digits (E.164 allows at
-    most 15), and not an ISO date. Ids with letters ('O000001234',
-    'A00012345') fail the first rule; a 32- or 64-character hex hash fails it
-    too unless it is all digits, and then it has more than 15 digits. -#}
+    most 15), and not an ISO date or a US ZIP+4 code. Ids with letters
+    ('O000001234', 'A00012345') fail the first rule; a 32- or 64-character
+    hex hash fails it too unless it is all digits, and then it has more than
+    15 digits. An all-digit id of 7 to 15 digits does look like a phone
+    number: identifier columns are scanned with looks_like_formatted_phone
+    instead (privacy_identifier_columns). -#}
 {% macro looks_like_phone(expr) -%}
     (
         regexp_full_match({{ expr }}, '\s*\+?[0-9()./ -]{7,30}\s*')
         and length(regexp_replace({{ expr }}, '[^0-9]', '', 'g')) between 7 and 15
-        and not regexp_full_match(trim({{ expr }}), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+        and not regexp_full_match(trim({{ expr }}), '[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{5}-[0-9]{4}')
     )
+{%- endmacro %}
+
+
+{#- A phone number as people write one: looks_like_phone and not all digits
+    (a `+`, a space or punctuation in it). What an identifier column may not
+    hold: `+49 30 1234567` is a phone number, `100234567` an order id. -#}
+{% macro looks_like_formatted_phone(expr) -%}
+    (
+        {{ looks_like_phone(expr) }}
+        and not regexp_full_match(trim({{ expr }}), '[0-9]+')
+    )
+{%- endmacro %}
+
+
+{#- True when `column_name` of model `node` is an identifier (an id that may
+    be all digits, like an order or basket id), so the PII scan looks for
+    emails and formatted phone numbers in it, not for bare digit runs: the
+    column name is in var microseg__privacy_identifier_columns, or the
+    column's yml meta says `privacy: identifier`. -#}
+{% macro is_privacy_identifier_column(node, column_name) -%}
+    {%- set names = var('microseg__privacy_identifier_columns', []) | map('lower') | list -%}
+    {%- set column = node.columns.get(column_name) or node.columns.get(column_name | lower) -%}
+    {%- set meta = (column.meta if column is not none and column.meta is defined else {}) or {} -%}
+    {{ return(column_name | lower in names or meta.get('privacy') == 'identifier') }}
 {%- endmacro %}
 
 {#- The findings of a privacy test: `parts` are selects of (model_name,

@@ -1,5 +1,5 @@
 {#- A person name for fuzzy matching: trimmed, inner whitespace collapsed to one
-    space, lower-cased; blank -> null. -#}
+    space, lower-cased; blank or a placeholder (clean_text) -> null. -#}
 {% macro clean_name(expr) -%}
-    nullif(lower(trim(regexp_replace({{ expr }}, '\s+', ' ', 'g'))), '')
+    lower(regexp_replace({{ clean_text(expr) }}, '\s+', ' ', 'g'))
 {%- endmacro %}

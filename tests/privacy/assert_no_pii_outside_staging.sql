@@ -2,7 +2,11 @@
     (SQL and Python) that is not under models/staging is read from the built
     database:
     - every text column is scanned for values that look like an email address
-      or a phone number (macros looks_like_email / looks_like_phone);
+      or a phone number (macros looks_like_email / looks_like_phone); an
+      identifier column (var microseg__privacy_identifier_columns or yml
+      meta `privacy: identifier`: order, basket, session ids that may be all
+      digits) only for emails and phone numbers written as such
+      (looks_like_formatted_phone);
     - a column named like a raw name, email or phone (first_name, email,
       phone, ... but not *_hash / *_domain) fails by its name alone: clear
       names cannot be told from other words by pattern.
@@ -39,10 +43,12 @@
                 ) %}
             {%- endif %}
             {%- if data_type | upper == 'VARCHAR' %}
+                {%- set phone_check = looks_like_formatted_phone(quoted) if is_privacy_identifier_column(node, column_name)
+                    else looks_like_phone(quoted) %}
                 {%- do parts.append(
                     "select '" ~ node.name ~ "' as model_name, '" ~ column_name ~ "' as column_name, "
                     ~ "'email_or_phone_value' as finding, count(*) as n_values from " ~ node.relation_name
-                    ~ " where " ~ looks_like_email(quoted) ~ " or " ~ looks_like_phone(quoted)
+                    ~ " where " ~ looks_like_email(quoted) ~ " or " ~ phone_check
                 ) %}
             {%- elif 'VARCHAR' in data_type | upper %}
                 {#- lists, structs and maps of text: an email anywhere in their text form #}

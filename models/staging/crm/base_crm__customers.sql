@@ -29,6 +29,7 @@ typed as (
         {{ normalize_phone('raw_phone') }} as phone,
         {{ clean_name('raw_first_name') }} as first_name_clean,
         {{ clean_name('raw_last_name') }} as last_name_clean,
+        nullif(split_part({{ normalize_email('raw_email') }}, '@', 2), '') as email_domain,
         -- crm_b writes DD/MM/YYYY; ISO is tried first for both systems
         {{ parse_birth_date('raw_birth_date') }} as birth_date,
         case lower({{ clean_text('raw_gender') }})
@@ -39,7 +40,7 @@ typed as (
             when 'x' then 'diverse'
             when 'diverse' then 'diverse'
         end as gender,
-        {{ title_case('raw_city') }} as city,
+        {{ title_case(clean_text('raw_city')) }} as city,
         {{ clean_text('raw_region') }} as region,
         {{ clean_text('raw_postcode') }} as postcode,
         {{ to_utc_timestamp('raw_signup_at') }} as signup_at,
@@ -58,21 +59,51 @@ typed as (
     from distinct_raw_rows
 ),
 
+contained as (
+    -- PII typed into a free-text attribute is emptied, not kept: these columns
+    -- leave staging in clear (dim_customers); pii_nulled_columns flags the row
+    select
+        * replace (
+            {{ without_pii('city') }} as city,
+            {{ without_pii('region') }} as region,
+            {{ without_pii('postcode') }} as postcode,
+            case
+                -- a domain, not whatever followed an @ (a phone number, a second address)
+                when regexp_full_match(email_domain, '[\p{L}0-9-]+(\.[\p{L}0-9-]+)*\.\p{L}{2,}') then email_domain
+            end as email_domain
+        ),
+        {{ pii_nulled_columns(['city', 'region', 'postcode']) }} as pii_nulled_columns
+    from typed
+),
+
 checked as (
-    -- every check except the two key checks, in reason-code order
+    -- every check except the two key checks, in reason-code order; a record
+    -- with only an id and a signup time is a customer (no identifier needed)
     select
         *,
         case
-            when signup_at is null then 'invalid_timestamp'
-            when source_system is null or source_system not in ('crm_a', 'crm_b') then 'invalid_value'
             when
-                email is null
-                and phone is null
-                and first_name_clean is null
-                and last_name_clean is null
-                then 'missing_identifier'
+                {{ identifier_has_pii('crm_customer_id') }}
+                or {{ identifier_has_pii('first_name_clean', names_too=true) }}
+                or {{ identifier_has_pii('last_name_clean', names_too=true) }}
+                then 'pii_in_text'
+            when {{ timestamp_reason('raw_signup_at', 'signup_at') }} is not null
+                then {{ timestamp_reason('raw_signup_at', 'signup_at') }}
+            when {{ timestamp_reason('raw_updated_at', 'updated_at', required=false) }} is not null
+                then {{ timestamp_reason('raw_updated_at', 'updated_at', required=false) }}
+            when {{ timestamp_reason('raw_consent_updated_at', 'consent_updated_at', required=false) }} is not null
+                then {{ timestamp_reason('raw_consent_updated_at', 'consent_updated_at', required=false) }}
+            when {{ birth_date_reason('raw_birth_date', 'birth_date') }} is not null
+                then {{ birth_date_reason('raw_birth_date', 'birth_date') }}
+            when
+                {{ any_longer_than(['first_name_clean', 'last_name_clean', 'city'], var('microseg__max_name_length')) }}
+                or {{ any_longer_than(
+                    ['crm_customer_id', 'email', 'region', 'postcode'], var('microseg__max_text_length')
+                ) }}
+                then 'out_of_range'
+            when source_system is null or source_system not in ('crm_a', 'crm_b') then 'invalid_value'
         end as check_reason
-    from typed
+    from contained
 ),
 
 dispositions as (

@@ -15,7 +15,7 @@ final as (
         {{ hash_pii('last_name_clean') }} as last_name_hash,
         first_name_clean,
         last_name_clean,
-        nullif(split_part(email, '@', 2), '') as email_domain,
+        email_domain,
         birth_date,
         year(birth_date) as birth_year,
         gender,

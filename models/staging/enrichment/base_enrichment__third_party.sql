@@ -48,7 +48,8 @@ checked as (
     select
         *,
         case
-            when provided_at is null then 'invalid_timestamp'
+            when {{ timestamp_reason('raw_provided_at', 'provided_at') }} is not null
+                then {{ timestamp_reason('raw_provided_at', 'provided_at') }}
             -- a blank score or household size is unknown (null); a non-blank
             -- one that does not parse is an invalid number
             when
@@ -57,6 +58,10 @@ checked as (
                     or ({{ clean_text('raw_' ~ interest) }} is not null and {{ interest }} is null)
                 {%- endfor %}
                 then 'invalid_number'
+            when
+                household_size > 100
+                or {{ any_longer_than(['email'], var('microseg__max_text_length')) }}
+                then 'out_of_range'
             when
                 household_size < 1
                 or income_band not in ('<25k', '25-50k', '50-75k', '75-100k', '100k+')

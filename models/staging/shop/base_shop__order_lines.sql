@@ -33,7 +33,8 @@ typed as (
         {{ clean_text('raw_order_line_id') }} as order_line_id,
         {{ clean_text('raw_order_id') }} as order_id,
         {{ clean_text('raw_product_category') }} as product_category,
-        {{ try_cast_integer('raw_quantity') }} as quantity,
+        -- fractional quantities are real (goods sold by weight): a double
+        {{ try_cast_number('raw_quantity') }} as quantity,
         {{ try_cast_number('raw_unit_price') }} as unit_price,
         -- a blank discount is no discount; a discount that does not parse is
         -- still an invalid number (checked below)
@@ -44,25 +45,50 @@ typed as (
     from distinct_raw_rows
 ),
 
+contained as (
+    -- PII typed into the category label is emptied (flagged): the line stays
+    select
+        * replace ({{ without_pii('product_category') }} as product_category),
+        {{ pii_nulled_columns(['product_category']) }} as pii_nulled_columns
+    from typed
+),
+
 checked as (
     -- every check except the two key checks, in reason-code order
     select
-        typed.*,
+        contained.*,
         case
             when
-                typed.quantity is null
-                or typed.unit_price is null
-                or typed.line_amount is null
-                or typed.is_invalid_discount
+                {{ identifier_has_pii('contained.order_line_id') }}
+                or {{ identifier_has_pii('contained.order_id') }}
+                then 'pii_in_text'
+            when
+                contained.quantity is null
+                or contained.unit_price is null
+                or contained.line_amount is null
+                or contained.is_invalid_discount
                 then 'invalid_number'
             when
-                (typed.line_amount < 0 and typed.quantity > 0)
-                or (typed.line_amount > 0 and typed.quantity < 0)
+                abs(contained.quantity) > {{ var('microseg__max_quantity') }}
+                or greatest(abs(contained.unit_price), abs(contained.line_amount), abs(contained.discount_amount))
+                > {{ var('microseg__max_amount') }}
+                or {{ any_longer_than(
+                    ['contained.order_line_id', 'contained.order_id'], var('microseg__max_text_length')
+                ) }}
+                then 'out_of_range'
+            when
+                (contained.line_amount < 0 and contained.quantity > 0)
+                or (contained.line_amount > 0 and contained.quantity < 0)
+                -- no units, but money moved
+                or (contained.quantity = 0 and (contained.line_amount <> 0 or contained.discount_amount <> 0))
+                -- a negative discount on a sale raises the price
+                or (contained.discount_amount < 0 and contained.quantity > 0)
+                or contained.unit_price < 0
                 then 'amount_sign_mismatch'
             when staged_orders.order_id is null then 'unknown_order'
         end as check_reason
-    from typed
-    left join staged_orders on typed.order_id = staged_orders.order_id
+    from contained
+    left join staged_orders on contained.order_id = staged_orders.order_id
 ),
 
 dispositions as (

@@ -44,16 +44,38 @@ typed as (
     from distinct_raw_rows
 ),
 
+contained as (
+    -- PII typed into a free-text attribute is emptied (flagged), not kept
+    select
+        * replace (
+            {{ without_pii('channel') }} as channel,
+            {{ without_pii('payment_method') }} as payment_method
+        ),
+        {{ pii_nulled_columns(['channel', 'payment_method']) }} as pii_nulled_columns
+    from typed
+),
+
 checked as (
     -- every check except the two key checks, in reason-code order
     select
-        typed.*,
+        contained.*,
         case
-            when typed.ordered_at is null then 'invalid_timestamp'
+            when
+                {{ identifier_has_pii('contained.order_id') }}
+                or {{ identifier_has_pii('contained.customer_crm_id') }}
+                then 'pii_in_text'
+            when {{ timestamp_reason('contained.raw_ordered_at', 'contained.ordered_at') }} is not null
+                then {{ timestamp_reason('contained.raw_ordered_at', 'contained.ordered_at') }}
+            when
+                {{ any_longer_than(
+                    ['contained.order_id', 'contained.customer_crm_id', 'contained.customer_email'],
+                    var('microseg__max_text_length')
+                ) }}
+                then 'out_of_range'
             when fx_rates.currency is null then 'invalid_value'
         end as check_reason
-    from typed
-    left join fx_rates on typed.currency = fx_rates.currency
+    from contained
+    left join fx_rates on contained.currency = fx_rates.currency
 ),
 
 dispositions as (

@@ -43,12 +43,40 @@ typed as (
     from distinct_raw_rows
 ),
 
+contained as (
+    -- PII typed into a free-text attribute is emptied (flagged): the event stays
+    select
+        * replace (
+            {{ without_pii('platform') }} as platform,
+            {{ without_pii('device') }} as device,
+            {{ without_pii('page_category') }} as page_category
+        ),
+        {{ pii_nulled_columns(['platform', 'device', 'page_category']) }} as pii_nulled_columns
+    from typed
+),
+
 checked as (
-    -- every check except the two key checks, in reason-code order
+    -- every check except the two key checks, in reason-code order; an email
+    -- or phone number in an identifier rejects the row (an id cannot be
+    -- emptied without changing whom the event belongs to)
     select
         *,
         case
-            when event_at is null then 'invalid_timestamp'
+            when
+                {{ any_identifier_has_pii(
+                    ['event_id', 'anonymous_id', 'user_crm_id', 'session_id', 'campaign_id', 'order_id']
+                ) }}
+                then 'pii_in_text'
+            when {{ timestamp_reason('raw_event_at', 'event_at') }} is not null
+                then {{ timestamp_reason('raw_event_at', 'event_at') }}
+            when {{ timestamp_reason('raw_received_at', 'received_at', required=false) }} is not null
+                then {{ timestamp_reason('raw_received_at', 'received_at', required=false) }}
+            when
+                {{ any_longer_than(
+                    ['event_id', 'anonymous_id', 'user_crm_id', 'session_id', 'campaign_id', 'order_id', 'page_category'],
+                    var('microseg__max_text_length')
+                ) }}
+                then 'out_of_range'
             when
                 event_type is null
                 or event_type not in (
@@ -58,7 +86,7 @@ checked as (
                 )
                 then 'invalid_value'
         end as check_reason
-    from typed
+    from contained
 ),
 
 dispositions as (
