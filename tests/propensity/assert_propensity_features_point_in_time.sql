@@ -63,14 +63,16 @@ as_of as (
         cross join dates_{{ snapshot_name }} as d
     ),
 
-    events_{{ snapshot_name }} as (
-        select e.*
-        from {{ ref('fct_events') }} as e
-        where
-            e.event_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
-            and cast(coalesce(e.received_at, e.event_at) as date)
-            <= (select d.cut_date from dates_{{ snapshot_name }} as d)
-    ),
+    {%- if propensity_target().kind == 'event' %}
+        events_{{ snapshot_name }} as (
+            select e.*
+            from {{ ref('fct_events') }} as e
+            where
+                e.event_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
+                and cast(coalesce(e.received_at, e.event_at) as date)
+                <= (select d.cut_date from dates_{{ snapshot_name }} as d)
+        ),
+    {%- endif %}
 
     recomputed_{{ snapshot_name }} as (
     {{ propensity_customer_features(

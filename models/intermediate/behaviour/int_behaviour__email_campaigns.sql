@@ -16,7 +16,7 @@ events as (
     where
         customer_key is not null
         and campaign_id is not null
-        and event_type in ('{{ email_types.values() | join("', '") }}')
+        and event_type in ('{{ email_types.values() | join("', '") }}')  -- noqa: LT05
 ),
 
 final as (

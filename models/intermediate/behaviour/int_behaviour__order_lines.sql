@@ -57,7 +57,7 @@ category_stats as (
 
 final as (
     select
-        converted.* exclude (log_unit_amount_eur),
+        converted.* exclude (log_unit_amount_eur),  -- noqa: RF02
         coalesce(
             {{ robust_z('log_unit_amount_eur', 'category_stats', alias='converted') }} > {{ outlier_robust_z }},
             false

@@ -15,7 +15,7 @@ events as (
     where
         customer_key is not null
         and session_id is not null
-        and platform in ('{{ var("microseg__session_platforms") | join("', '") }}')
+        and platform in ('{{ var("microseg__session_platforms") | join("', '") }}')  -- noqa: LT05
 ),
 
 sessions as (

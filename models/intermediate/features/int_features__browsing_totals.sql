@@ -34,9 +34,9 @@ customers as (
 final as (
     select
         customers.customer_key,
-        sessions.* exclude (customer_key),
-        emails.* exclude (customer_key),
-        touchpoints.* exclude (customer_key)
+        sessions.* exclude (customer_key),  -- noqa: RF02
+        emails.* exclude (customer_key),  -- noqa: RF02
+        touchpoints.* exclude (customer_key)  -- noqa: RF02
     from customers
     left join sessions on customers.customer_key = sessions.customer_key
     left join emails on customers.customer_key = emails.customer_key

@@ -50,7 +50,7 @@ order_gaps as (
 final as (
     select
         order_totals.*,
-        line_totals.* exclude (customer_key),
+        line_totals.* exclude (customer_key),  -- noqa: RF02
         order_gaps.gap_mean_days,
         order_gaps.gap_sd_days
     from order_totals

@@ -38,9 +38,12 @@ email_campaigns as (
     select * from {{ ref('int_behaviour__email_campaigns') }}
 ),
 
-events as (
-    select * from {{ ref('fct_events') }}
-),
+{#- raw events only for an event target's own history -#}
+{%- if propensity_target().kind == 'event' %}
+    events as (
+        select * from {{ ref('fct_events') }}
+    ),
+{%- endif %}
 
 {%- for k in range(1, n_training + 1) %}
 

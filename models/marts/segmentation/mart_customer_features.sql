@@ -65,7 +65,7 @@ joined as (
         known_customers.customer_key,
         known_customers.signup_at,
         activity.last_activity_date,
-        purchases.* exclude (customer_key),
+        purchases.* exclude (customer_key),  -- noqa: RF02
         {%- for metric in ['sessions', 'page_views', 'cart_adds', 'checkouts', 'cart_sessions', 'checkout_sessions',
                            'app_sessions', 'emails_sent', 'emails_opened', 'emails_clicked'] %}
             browsing.{{ metric }}_{{ w }} as {{ metric }},
@@ -94,8 +94,9 @@ joined as (
 base_shares as (
     select
         {%- for name, hits, trials in shares %}
-            sum({{ hits }}) / nullif(sum({{ trials }}), 0) as {{ name }}{{ ',' if not loop.last }}
+            sum({{ hits }}) / nullif(sum({{ trials }}), 0) as {{ name }},
         {%- endfor %}
+        count(*) as active_customers
     from joined
 ),
 
