@@ -6,12 +6,16 @@
     deviation), and when that is 0 too every value is the median and the
     z-score is null.
 
-    robust_z_stats(relation, columns): a one-row select with <column>_median
-    and <column>_scale for each column, over the non-null values of relation.
+    robust_z_stats(relation, columns, group_by): a select with <column>_median
+    and <column>_scale for each column, over the non-null values of relation:
+    one row, or one row per value of the column group_by (e.g. a category).
     robust_z(column, stats, alias): the z-score of column (of relation alias
     `alias`, optional) given the alias of the stats relation. -#}
-{% macro robust_z_stats(relation, columns) -%}
+{% macro robust_z_stats(relation, columns, group_by=none) -%}
     select
+        {%- if group_by %}
+            medians.{{ group_by }},
+        {%- endif %}
         {%- for column in columns %}
             medians.{{ column }}_median,
             coalesce(
@@ -20,13 +24,22 @@
             ) as {{ column }}_scale{{ "," if not loop.last }}
         {%- endfor %}
     from {{ relation }} as values_
-    cross join (
+    {{ 'inner' if group_by else 'cross' }} join (
         select
+            {%- if group_by %}
+                {{ group_by }},
+            {%- endif %}
             {%- for column in columns %}
                 median(cast({{ column }} as double)) as {{ column }}_median{{ "," if not loop.last }}
             {%- endfor %}
         from {{ relation }}
+        {%- if group_by %}
+            group by {{ group_by }}
+        {%- endif %}
     ) as medians
+    {%- if group_by %}
+        on values_.{{ group_by }} = medians.{{ group_by }}
+    {%- endif %}
     group by all
 {%- endmacro %}
 

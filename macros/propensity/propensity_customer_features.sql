@@ -6,11 +6,17 @@
     sales after discount, never returns: a return is a negative line on its
     original order with no date of its own, so a return recorded on an order
     before `as_of` may have happened after it.
-    `orders`, `order_lines`, `events`: relations or CTE names with the columns
-    of fct_orders, stg_shop__order_lines and fct_events. The singular test
-    assert_propensity_features_point_in_time calls this macro with inputs cut
-    at the as-of date and requires identical rows. -#}
-{% macro propensity_customer_features(orders, order_lines, events, as_of) -%}
+    Browsing and email counts are the shared window metrics of macro
+    behaviour_metrics (sessions = distinct sessions fully known by `as_of`,
+    emails = distinct campaigns), the same definitions as the engagement and
+    features marts.
+    `orders`, `order_lines`, `sessions`, `email_campaigns`: relations or CTE
+    names with the columns of the behaviour models int_behaviour__orders,
+    __order_lines, __sessions and __email_campaigns; `events` (fct_events
+    columns) is read only for an event target's own history. The singular
+    test assert_propensity_features_point_in_time calls this macro with
+    inputs cut at the as-of date and requires identical rows. -#}
+{% macro propensity_customer_features(orders, order_lines, sessions, email_campaigns, events, as_of) -%}
     {%- set target = propensity_target() -%}
     with
 
@@ -47,18 +53,48 @@
         where not l.is_return
     ),
 
-    pit_events as (
-        select
-            e.customer_key,
-            e.event_type,
-            e.event_date,
-            date_diff('day', e.event_date, pit_date.feature_as_of_date) as days_before
-        from {{ events }} as e
-        cross join pit_date
-        where
-            e.customer_key is not null
-            and e.event_date <= pit_date.feature_as_of_date
-            and cast(coalesce(e.received_at, e.event_at) as date) <= pit_date.feature_as_of_date
+    {%- if target.kind == 'event' %}
+        pit_events as (
+            select
+                e.customer_key,
+                e.event_type,
+                date_diff('day', e.event_date, pit_date.feature_as_of_date) as days_before
+            from {{ events }} as e
+            cross join pit_date
+            where
+                e.customer_key is not null
+                and e.event_type = '{{ target.value }}'
+                and e.event_date <= pit_date.feature_as_of_date
+                and cast(coalesce(e.received_at, e.event_at) as date) <= pit_date.feature_as_of_date
+        ),
+
+        target_event_features as (
+            select
+                customer_key,
+                count(*) filter (where days_before < 90) as target_events_90d,
+                min(days_before) as days_since_target_event
+            from pit_events
+            group by customer_key
+        ),
+    {%- endif %}
+
+    {%- set pit = '(select feature_as_of_date from pit_date)' %}
+
+    window_orders as (
+        {{ behaviour_metrics('orders', pit, [30, 90, 180, 365], orders, only=['purchases', 'sales_eur']) }}
+    ),
+
+    session_features as (
+        {{ behaviour_metrics('sessions', pit, [30, 90], sessions,
+                             only=['sessions', 'product_views', 'cart_adds', 'checkouts']) }}
+    ),
+
+    last_session as (
+        {{ behaviour_metrics('sessions', pit, [none], sessions, only=['last_session_date']) }}
+    ),
+
+    email_features as (
+        {{ behaviour_metrics('email_campaigns', pit, [90], email_campaigns) }}
     ),
 
     purchase_gaps as (
@@ -87,12 +123,7 @@
             count(distinct order_date) as purchase_days,
             sum(sales_amount_eur) as monetary_eur,
             sum(discount_amount_eur) as discount_amount_eur,
-            sum(item_quantity) as item_quantity,
-            {%- for days in [30, 90, 180, 365] %}
-                count(*) filter (where order_date > feature_as_of_date - {{ days }}) as orders_{{ days }}d,
-            {%- endfor %}
-            coalesce(sum(sales_amount_eur) filter (where order_date > feature_as_of_date - 90), 0) as sales_90d_eur,
-            coalesce(sum(sales_amount_eur) filter (where order_date > feature_as_of_date - 365), 0) as sales_365d_eur
+            sum(item_quantity) as item_quantity
         from pit_orders
         group by customer_key
     ),
@@ -108,26 +139,6 @@
                 max(order_date) filter (where category = '{{ target.value }}') as last_target_date
             {%- endif %}
         from pit_lines
-        group by customer_key
-    ),
-
-    event_features as (
-        select
-            customer_key,
-            count(*) filter (where event_type = 'session_start' and days_before < 30) as sessions_30d,
-            count(*) filter (where event_type = 'session_start' and days_before < 90) as sessions_90d,
-            count(*) filter (where event_type = 'product_view' and days_before < 90) as product_views_90d,
-            count(*) filter (where event_type = 'add_to_cart' and days_before < 90) as cart_adds_90d,
-            count(*) filter (where event_type = 'checkout' and days_before < 90) as checkouts_90d,
-            count(*) filter (where event_type = 'email_sent' and days_before < 90) as emails_sent_90d,
-            count(*) filter (where event_type = 'email_open' and days_before < 90) as email_opens_90d,
-            count(*) filter (where event_type = 'email_click' and days_before < 90) as email_clicks_90d,
-            min(days_before) filter (where event_type = 'session_start') as days_since_last_session
-            {%- if target.kind == 'event' %},
-                count(*) filter (where event_type = '{{ target.value }}' and days_before < 90) as target_events_90d,
-                min(days_before) filter (where event_type = '{{ target.value }}') as days_since_target_event
-            {%- endif %}
-        from pit_events
         group by customer_key
     ),
 
@@ -155,33 +166,40 @@
                     then date_diff('day', o.last_purchase_date, o.feature_as_of_date)
                     * (o.purchase_days - 1.0) / nullif(date_diff('day', o.first_purchase_date, o.last_purchase_date), 0)
             end as recency_to_mean_gap_ratio,
-            o.orders_30d,
-            o.orders_90d,
-            o.orders_180d,
-            o.orders_365d,
-            cast(o.sales_90d_eur as double) as sales_90d_eur,
-            cast(o.sales_365d_eur as double) as sales_365d_eur,
+            {%- for days in [30, 90, 180, 365] %}
+                wo.purchases_{{ days }}d as orders_{{ days }}d,
+            {%- endfor %}
+            cast(wo.sales_eur_90d as double) as sales_90d_eur,
+            cast(wo.sales_eur_365d as double) as sales_365d_eur,
             coalesce(lf.category_count, 0) as category_count,
             {#- the target's own history: null for 'purchase' (orders_90d and recency_days are it) -#}
             {%- if target.kind == 'category_purchase' %}
                 coalesce(lf.target_orders_90d, 0) as target_count_90d,
                 date_diff('day', lf.last_target_date, o.feature_as_of_date) as days_since_target,
             {%- elif target.kind == 'event' %}
-                coalesce(ef.target_events_90d, 0) as target_count_90d,
-                ef.days_since_target_event as days_since_target,
+                coalesce(tf.target_events_90d, 0) as target_count_90d,
+                tf.days_since_target_event as days_since_target,
             {%- else %}
                 cast(null as bigint) as target_count_90d,
                 cast(null as bigint) as days_since_target,
             {%- endif %}
-            {%- for col in ['sessions_30d', 'sessions_90d', 'product_views_90d', 'cart_adds_90d', 'checkouts_90d',
-                            'emails_sent_90d', 'email_opens_90d', 'email_clicks_90d'] %}
-                coalesce(ef.{{ col }}, 0) as {{ col }},
+            {%- for col in ['sessions_30d', 'sessions_90d', 'product_views_90d', 'cart_adds_90d', 'checkouts_90d'] %}
+                coalesce(sf.{{ col }}, 0) as {{ col }},
             {%- endfor %}
-            ef.days_since_last_session
+            coalesce(mf.emails_sent_90d, 0) as emails_sent_90d,
+            coalesce(mf.emails_opened_90d, 0) as email_opens_90d,
+            coalesce(mf.emails_clicked_90d, 0) as email_clicks_90d,
+            date_diff('day', ls.last_session_date, o.feature_as_of_date) as days_since_last_session
         from order_features as o
+        inner join window_orders as wo on o.customer_key = wo.customer_key
         left join purchase_gaps as g on o.customer_key = g.customer_key
+        left join last_session as ls on o.customer_key = ls.customer_key
         left join line_features as lf on o.customer_key = lf.customer_key
-        left join event_features as ef on o.customer_key = ef.customer_key
+        left join session_features as sf on o.customer_key = sf.customer_key
+        left join email_features as mf on o.customer_key = mf.customer_key
+        {%- if target.kind == 'event' %}
+            left join target_event_features as tf on o.customer_key = tf.customer_key
+        {%- endif %}
     )
 
     select

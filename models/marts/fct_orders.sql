@@ -1,7 +1,7 @@
 with
 
 orders as (
-    select * from {{ ref('int_orders_resolved') }}
+    select * from {{ ref('int_behaviour__orders') }}
 ),
 
 final as (

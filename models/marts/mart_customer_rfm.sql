@@ -1,15 +1,10 @@
 {#- Recency, frequency and monetary value per purchasing customer as of
-    int_as_of_date. Orders after the as-of date are ignored; frequency counts
-    orders with a sale (an order holding only returns does not count); monetary
-    value is net of returns and discounts, in EUR. -#}
+    int_as_of_date (measures and quintile scores: int_customer_rfm), with
+    tenure and the named segment of the (R, FM) cell from seed rfm_segments. -#}
 with
 
-as_of as (
-    select as_of_date from {{ ref('int_as_of_date') }}
-),
-
-orders as (
-    select * from {{ ref('fct_orders') }}
+rfm as (
+    select * from {{ ref('int_customer_rfm') }}
 ),
 
 customers as (
@@ -23,90 +18,35 @@ rfm_segments as (
     select * from {{ ref('rfm_segments') }}
 ),
 
-orders_as_of as (
-    select orders.*
-    from orders
-    cross join as_of
-    where
-        orders.customer_key is not null
-        and orders.order_date <= as_of.as_of_date
-),
-
-per_customer as (
-    select
-        customer_key,
-        min(order_date) filter (where sales_amount_eur > 0) as first_order_date,
-        max(order_date) filter (where sales_amount_eur > 0) as last_order_date,
-        count(*) filter (where sales_amount_eur > 0) as frequency,
-        sum(net_revenue_eur) as monetary_eur,
-        sum(returns_amount_eur) as returns_amount_eur
-    from orders_as_of
-    group by customer_key
-),
-
-measured as (
-    select
-        per_customer.customer_key,
-        as_of.as_of_date,
-        per_customer.first_order_date,
-        per_customer.last_order_date,
-        date_diff('day', per_customer.last_order_date, as_of.as_of_date) as recency_days,
-        cast(per_customer.frequency as bigint) as frequency,
-        cast(per_customer.monetary_eur as decimal(18, 2)) as monetary_eur,
-        cast(per_customer.monetary_eur / per_customer.frequency as decimal(18, 2)) as avg_order_value_eur,
-        cast(per_customer.returns_amount_eur as decimal(18, 2)) as returns_amount_eur,
-        date_diff(
-            'day',
-            least(per_customer.first_order_date, cast(customers.signup_at as date)),
-            as_of.as_of_date
-        ) as tenure_days
-    from per_customer
-    cross join as_of
-    left join customers on per_customer.customer_key = customers.customer_key
-    where per_customer.frequency > 0
-),
-
-scored as (
-    select
-        *,
-        {{ quintile_score('recency_days', descending=true) }} as r_score,
-        {{ quintile_score('frequency') }} as f_score,
-        {{ quintile_score('monetary_eur') }} as m_score
-    from measured
-),
-
-with_fm as (
-    select
-        *,
-        cast(round((f_score + m_score) / 2.0) as integer) as fm_score,
-        cast(r_score as varchar) || cast(f_score as varchar) || cast(m_score as varchar) as rfm_cell
-    from scored
-),
-
 final as (
     select
-        with_fm.customer_key,
-        with_fm.as_of_date,
-        with_fm.first_order_date,
-        with_fm.last_order_date,
-        with_fm.recency_days,
-        with_fm.frequency,
-        with_fm.monetary_eur,
-        with_fm.avg_order_value_eur,
-        with_fm.returns_amount_eur,
-        with_fm.tenure_days,
-        with_fm.r_score,
-        with_fm.f_score,
-        with_fm.m_score,
-        with_fm.fm_score,
-        with_fm.rfm_cell,
+        rfm.customer_key,
+        rfm.as_of_date,
+        rfm.first_order_date,
+        rfm.last_order_date,
+        rfm.recency_days,
+        rfm.frequency,
+        rfm.monetary_eur,
+        rfm.avg_order_value_eur,
+        rfm.returns_amount_eur,
+        date_diff(
+            'day',
+            least(rfm.first_order_date, cast(customers.signup_at as date)),
+            rfm.as_of_date
+        ) as tenure_days,
+        rfm.r_score,
+        rfm.f_score,
+        rfm.m_score,
+        rfm.fm_score,
+        rfm.rfm_cell,
         rfm_segments.rfm_segment,
         rfm_segments.suggested_action
-    from with_fm
+    from rfm
+    left join customers on rfm.customer_key = customers.customer_key
     left join rfm_segments
         on
-            with_fm.r_score between rfm_segments.r_score_min and rfm_segments.r_score_max
-            and with_fm.fm_score between rfm_segments.fm_score_min and rfm_segments.fm_score_max
+            rfm.r_score between rfm_segments.r_score_min and rfm_segments.r_score_max
+            and rfm.fm_score between rfm_segments.fm_score_min and rfm_segments.fm_score_max
 )
 
 select * from final

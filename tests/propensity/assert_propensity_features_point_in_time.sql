@@ -1,7 +1,8 @@
 {#- No feature reads data after its as-of date. Each snapshot of
-    propensity_features is recomputed by the same macro from inputs physically
-    cut at the snapshot's date (orders after it, events that happened or
-    arrived after it, and their lines, are deleted first). Any difference
+    propensity_features is recomputed by the same macro from behaviour rows
+    physically cut at the snapshot's date (orders after it and their lines,
+    sessions not fully known by it, email sends / opens / clicks first known
+    after it, events that happened or arrived after it, are deleted first). Any difference
     between the model and the recomputation means the model read something
     the cut removed: a future order, a late event, a later line. Training
     snapshots have at least their label window after their date in the data,
@@ -32,28 +33,51 @@ as_of as (
 
     orders_{{ snapshot_name }} as (
         select o.*
-        from {{ ref('fct_orders') }} as o
+        from {{ ref('int_behaviour__orders') }} as o
         where o.order_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
     ),
 
     lines_{{ snapshot_name }} as (
         select l.*
-        from {{ ref('stg_shop__order_lines') }} as l
+        from {{ ref('int_behaviour__order_lines') }} as l
         inner join orders_{{ snapshot_name }} as o on l.order_id = o.order_id
     ),
 
-    events_{{ snapshot_name }} as (
-        select e.*
-        from {{ ref('fct_events') }} as e
-        where
-            e.event_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
-            and cast(coalesce(e.received_at, e.event_at) as date)
-            <= (select d.cut_date from dates_{{ snapshot_name }} as d)
+    sessions_{{ snapshot_name }} as (
+        select s.*
+        from {{ ref('int_behaviour__sessions') }} as s
+        where s.known_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
     ),
+
+    emails_{{ snapshot_name }} as (
+        select
+            {%- for flag in var('microseg__email_event_types') %}
+                coalesce(c.{{ flag }}_known_date <= d.cut_date, false) as is_{{ flag }},
+                case when c.{{ flag }}_known_date <= d.cut_date then c.first_{{ flag }}_date end
+                    as first_{{ flag }}_date,
+                case when c.{{ flag }}_known_date <= d.cut_date then c.{{ flag }}_known_date end
+                    as {{ flag }}_known_date,
+            {%- endfor %}
+            c.customer_key
+        from {{ ref('int_behaviour__email_campaigns') }} as c
+        cross join dates_{{ snapshot_name }} as d
+    ),
+
+    {%- if propensity_target().kind == 'event' %}
+        events_{{ snapshot_name }} as (
+            select e.*
+            from {{ ref('fct_events') }} as e
+            where
+                e.event_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
+                and cast(coalesce(e.received_at, e.event_at) as date)
+                <= (select d.cut_date from dates_{{ snapshot_name }} as d)
+        ),
+    {%- endif %}
 
     recomputed_{{ snapshot_name }} as (
     {{ propensity_customer_features(
-        'orders_' ~ snapshot_name, 'lines_' ~ snapshot_name, 'events_' ~ snapshot_name,
+        'orders_' ~ snapshot_name, 'lines_' ~ snapshot_name, 'sessions_' ~ snapshot_name,
+        'emails_' ~ snapshot_name, 'events_' ~ snapshot_name,
         '(select d.cut_date from dates_' ~ snapshot_name ~ ' as d)'
     ) }}
     ),

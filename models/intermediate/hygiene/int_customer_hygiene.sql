@@ -1,12 +1,12 @@
 {#- Feature hygiene for the marts that follow (features, segmentation,
-    propensity), one row per known (not anonymous) customer of dim_customers, as of
+    propensity), one row per known (not anonymous) customer of int_customers, as of
     int_as_of_date:
 
     - missing values imputed by a documented rule, each with is_<col>_imputed:
       numbers with the lower median of the known values (birth_year,
       household_size, interest scores), categories with the mode (gender,
       region, income_band); the fill values are computed over all customers;
-    - RFM measures (mart_customer_rfm, net of returns) kept as they are and
+    - RFM measures (int_customer_rfm, net of returns) kept as they are and
       flagged, never clipped: a robust z-score per measure over purchasing
       customers, on the signed log scale sign(x) * ln(1 + |x|) because spend
       and order counts are right-skewed, and is_<col>_outlier when |z| exceeds
@@ -15,10 +15,10 @@
     Customers without a purchase have null RFM measures (no purchase is not a
     missing value to impute) and is_<col>_outlier false. -#}
 {%- set threshold = var('microseg__feature_outlier_robust_z', 3.5) -%}
-{%- set interests = [
-    'interest_sustainability', 'interest_outdoors', 'interest_fashion', 'interest_tech', 'interest_home',
-    'interest_deals',
-] -%}
+{%- set interests = [] -%}
+{%- for interest in var('microseg__interests') -%}
+    {%- do interests.append('interest_' ~ interest) -%}
+{%- endfor -%}
 {%- set rfm_measures = ['frequency', 'monetary_eur', 'avg_order_value_eur'] -%}
 with
 
@@ -33,7 +33,7 @@ customers as (
         birth_year,
         gender,
         region
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers') }}
     -- device-only visitors have no profile to impute and no purchases to flag
     where not is_anonymous
 ),
@@ -50,7 +50,7 @@ rfm as (
         {%- endfor %}
         customer_key,
         recency_days
-    from {{ ref('mart_customer_rfm') }}
+    from {{ ref('int_customer_rfm') }}
 ),
 
 observed as (

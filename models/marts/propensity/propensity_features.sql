@@ -2,9 +2,9 @@
     snapshots as of as_of_date - k * horizon for k = 1 ..
     microseg__propensity_training_snapshots (labelled by propensity_labels
     with what happens in the horizon after each), and one 'scoring' snapshot
-    as of as_of_date. Each snapshot reads only data up to its own date (macro
-    propensity_customer_features; proven by the singular test
-    assert_propensity_features_point_in_time). -#}
+    as of as_of_date. Each snapshot reads only behaviour rows known by its own
+    date (macro propensity_customer_features over the behaviour layer; proven
+    by the singular test assert_propensity_features_point_in_time). -#}
 {%- set horizon = var('microseg__propensity_horizon_days') | int %}
 {%- set n_training = var('microseg__propensity_training_snapshots') | int %}
 with
@@ -23,28 +23,41 @@ snapshot_dates as (
 ),
 
 orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_behaviour__orders') }}
 ),
 
 order_lines as (
-    select * from {{ ref('stg_shop__order_lines') }}
+    select * from {{ ref('int_behaviour__order_lines') }}
 ),
 
-events as (
-    select * from {{ ref('fct_events') }}
+sessions as (
+    select * from {{ ref('int_behaviour__sessions') }}
 ),
+
+email_campaigns as (
+    select * from {{ ref('int_behaviour__email_campaigns') }}
+),
+
+{#- raw events only for an event target's own history -#}
+{%- if propensity_target().kind == 'event' %}
+    events as (
+        select * from {{ ref('fct_events') }}
+    ),
+{%- endif %}
 
 {%- for k in range(1, n_training + 1) %}
 
     training_{{ k }} as (
     {{ propensity_customer_features(
-        'orders', 'order_lines', 'events', '(select training_date_' ~ k ~ ' from snapshot_dates)'
-    ) }}
+        'orders', 'order_lines', 'sessions', 'email_campaigns', 'events',
+        '(select training_date_' ~ k ~ ' from snapshot_dates)') }}
     ),
 {%- endfor %}
 
 scoring as (
-    {{ propensity_customer_features('orders', 'order_lines', 'events', '(select scoring_date from snapshot_dates)') }}
+    {{ propensity_customer_features(
+        'orders', 'order_lines', 'sessions', 'email_campaigns', 'events',
+        '(select scoring_date from snapshot_dates)') }}
 ),
 
 final as (

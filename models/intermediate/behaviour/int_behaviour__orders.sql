@@ -1,0 +1,64 @@
+{#- One row per order with its customer and its line totals in EUR. Each line
+    is rounded to cents before summing, so order totals add up exactly
+    (net = sales - returns) instead of drifting by a cent through float sums. -#}
+with
+
+orders as (
+    select * from {{ ref('int_orders_resolved') }}
+),
+
+order_lines as (
+    select * from {{ ref('int_behaviour__order_lines') }}
+),
+
+lines_in_cents as (
+    select
+        order_id,
+        quantity,
+        is_return,
+        is_amount_outlier,
+        cast(line_amount_eur as decimal(18, 2)) as line_amount_eur,
+        cast(discount_amount_eur as decimal(18, 2)) as discount_amount_eur
+    from order_lines
+),
+
+line_totals as (
+    select
+        order_id,
+        count(*) as line_count,
+        coalesce(sum(quantity) filter (where not is_return), 0) as item_quantity,
+        coalesce(-sum(quantity) filter (where is_return), 0) as returned_quantity,
+        coalesce(sum(line_amount_eur) filter (where not is_return), 0) as sales_amount_eur,
+        coalesce(sum(discount_amount_eur) filter (where not is_return), 0) as discount_amount_eur,
+        coalesce(-sum(line_amount_eur) filter (where is_return), 0) as returns_amount_eur,
+        coalesce(sum(line_amount_eur), 0) as net_revenue_eur,
+        bool_or(is_amount_outlier) as has_outlier_line
+    from lines_in_cents
+    group by order_id
+),
+
+final as (
+    select
+        orders.order_id,
+        orders.customer_key,
+        orders.ordered_at,
+        orders.order_date,
+        cast({{ to_business_time('orders.ordered_at') }} as date) as order_business_date,
+        orders.channel,
+        orders.payment_method,
+        orders.currency,
+        cast(coalesce(line_totals.line_count, 0) as bigint) as line_count,
+        cast(coalesce(line_totals.item_quantity, 0) as bigint) as item_quantity,
+        cast(coalesce(line_totals.returned_quantity, 0) as bigint) as returned_quantity,
+        cast(coalesce(line_totals.sales_amount_eur, 0) as decimal(18, 2)) as sales_amount_eur,
+        cast(coalesce(line_totals.discount_amount_eur, 0) as decimal(18, 2)) as discount_amount_eur,
+        cast(coalesce(line_totals.returns_amount_eur, 0) as decimal(18, 2)) as returns_amount_eur,
+        cast(coalesce(line_totals.net_revenue_eur, 0) as decimal(18, 2)) as net_revenue_eur,
+        coalesce(line_totals.returned_quantity, 0) > 0 as has_return,
+        coalesce(line_totals.has_outlier_line, false) as has_outlier_line,
+        orders.customer_key is not null as is_customer_resolved
+    from orders
+    left join line_totals on orders.order_id = line_totals.order_id
+)
+
+select * from final

@@ -1,0 +1,69 @@
+{#- One row per (customer, session) of a resolved customer on a session
+    platform (var microseg__session_platforms): when it started (UTC and in
+    the business time zone, var microseg__business_timezone), its platform
+    and device (those of its first event), its event counts (var
+    microseg__session_event_types), category views, cart and checkout flags,
+    and known_at: when its last event had both happened and been received,
+    so point-in-time snapshots use only sessions fully known by their date. -#}
+{%- set event_types = var('microseg__session_event_types') -%}
+{%- set view_types = var('microseg__view_event_types') -%}
+{%- set view_list = "('" ~ view_types | join("', '") ~ "')" -%}
+with
+
+events as (
+    select * from {{ ref('int_events_resolved') }}
+    where
+        customer_key is not null
+        and session_id is not null
+        and platform in ('{{ var("microseg__session_platforms") | join("', '") }}')  -- noqa: LT05
+),
+
+sessions as (
+    select
+        {%- for metric, event_type in event_types.items() %}
+            count(*) filter (where event_type = '{{ event_type }}') as {{ metric }},
+        {%- endfor %}
+        {%- for category in var('microseg__categories') %}
+            count(*) filter (where event_type in {{ view_list }} and category = '{{ category }}')
+                as views_{{ category }},
+        {%- endfor %}
+        customer_key,
+        session_id,
+        min(event_at) as started_at,
+        max(event_at) as ended_at,
+        max(greatest(event_at, coalesce(received_at, event_at))) as known_at,
+        arg_min(platform, event_at) as platform,
+        arg_min(device, event_at) as device,
+        count(*) filter (where event_type in {{ view_list }} and category is not null) as category_views,
+        count(*) as event_count
+    from events
+    group by customer_key, session_id
+),
+
+final as (
+    select
+        customer_key,
+        session_id,
+        started_at,
+        {{ to_business_time('started_at') }} as started_at_local,
+        cast(started_at as date) as session_date,
+        cast({{ to_business_time('started_at') }} as date) as session_business_date,
+        ended_at,
+        known_at,
+        cast(known_at as date) as known_date,
+        platform,
+        device,
+        event_count,
+        {%- for metric in event_types %}
+            {{ metric }},
+        {%- endfor %}
+        category_views,
+        {%- for category in var('microseg__categories') %}
+            views_{{ category }},
+        {%- endfor %}
+        cart_adds > 0 as has_cart_add,
+        checkouts > 0 as has_checkout
+    from sessions
+)
+
+select * from final
