@@ -27,7 +27,7 @@ def built(dbt_build) -> tuple[Path, Path, dict[str, int]]:
 def _ids(db: Path) -> dict[str, int]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return dict(con.sql("select customer_key, segment_id from marts.customer_segments").fetchall())
+        return dict(con.sql("select customer_key, segment_id from ml.customer_segments").fetchall())
     finally:
         con.close()
 
