@@ -70,7 +70,8 @@ def model_seconds(target: Path, name: str = "customer_segments") -> dict[str, fl
     if not path.exists():
         return {}
     results = json.loads(path.read_text())["results"]
-    wanted = {name, "segment_model", "segment_quality", "segment_profiles", "segment_centroid_history", "mart_customer_features"}
+    wanted = {name, "segment_model", "segment_quality", "segment_profiles", "segment_centroid_history",
+              "mart_customer_features"}
     return {r["unique_id"].split(".")[-1]: round(r["execution_time"], 1) for r in results
             if r["unique_id"].startswith("model.") and r["unique_id"].split(".")[-1] in wanted}
 

@@ -54,7 +54,8 @@ def config_from_dbt(settings: dict | None) -> seg.SegmentationConfig:
     the field names of VARS; values rendered from vars arrive as text). A
     missing key is an error naming its var: there is no Python default."""
     if not settings:
-        raise ValueError("The segmentation Python models need their `segmentation` config (python_models/_segments__models.yml).")
+        raise ValueError("The segmentation Python models need their `segmentation` config "
+                         "(python_models/_segments__models.yml).")
     values = {}
     for var, name in VARS.items():
         value = settings.get(name)
