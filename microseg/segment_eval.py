@@ -36,10 +36,10 @@ def classic_rfm_labels(features: pd.DataFrame, random_state: int = 42) -> np.nda
 def evaluate(truth: Path, db: Path) -> dict:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        segments = con.sql("select * from marts.customer_segments").df()
+        segments = con.sql("select * from ml.customer_segments").df()
         features = con.sql("select * from marts.mart_customer_features").df()
         id_map = con.sql("select source, source_id, customer_key from marts.customer_identity_map").df()
-        quality = con.sql("select * from marts.segment_quality order by k").df()
+        quality = con.sql("select * from ml.segment_quality order by k").df()
     finally:
         con.close()
     identity = pd.read_parquet(Path(truth) / "identity.parquet")
@@ -70,7 +70,8 @@ def model_seconds(target: Path, name: str = "customer_segments") -> dict[str, fl
     if not path.exists():
         return {}
     results = json.loads(path.read_text())["results"]
-    wanted = {name, "segment_quality", "segment_profiles", "segment_centroid_history", "mart_customer_features"}
+    wanted = {name, "segment_model", "segment_quality", "segment_profiles", "segment_centroid_history",
+              "mart_customer_features"}
     return {r["unique_id"].split(".")[-1]: round(r["execution_time"], 1) for r in results
             if r["unique_id"].startswith("model.") and r["unique_id"].split(".")[-1] in wanted}
 

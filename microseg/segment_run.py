@@ -1,18 +1,33 @@
-"""The segmentation as the dbt Python models run it: dbt vars to a config, the
-feature recipe from seed segment_features, and one function per model
-(segment_quality, customer_segments, segment_centroid_history,
-segment_profiles). Each takes DataFrames and returns the model's DataFrame.
+"""The segmentation as the dbt Python models run it: the `segmentation` config
+dict to a SegmentationConfig, the feature recipe from seed segment_features,
+and one function per model. One fit per build:
+
+- segment_model (incremental, append-only): :func:`fit_row` fits a
+  :class:`~microseg.segmentation.MicroSegmenter` once and stores its state as
+  JSON, ids matched to the model's own previous row (no other table is read);
+- customer_segments: :func:`segments_table` applies the latest stored fit
+  (transform and predict, no refit);
+- segment_quality and segment_centroid_history: :func:`quality_table` and
+  :func:`centroid_history_table` read the stored fits;
+- segment_profiles: :func:`profiles_table`.
+
+Each takes DataFrames and returns the model's DataFrame.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import fields
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import yaml
 
 from microseg import segmentation as seg
 from microseg.segment_profiles import name_segments, profile_segments
 
-#: dbt var -> SegmentationConfig field
+#: dbt var -> SegmentationConfig field (= key of the `segmentation` config dict)
 VARS = {
     "microseg__segment_k_min": "k_min",
     "microseg__segment_k_max": "k_max",
@@ -27,22 +42,37 @@ VARS = {
     "microseg__segment_bootstrap_rounds": "bootstrap_rounds",
     "microseg__segment_id_max_distance": "id_match_max_distance",
 }
+FIELD_TYPES = {f.name: f.type for f in fields(seg.SegmentationConfig)}
+
+#: columns of segment_model, one row per fit
+MODEL_COLUMNS = ["fit_id", "fitted_at", "as_of_date", "chosen_k", "customer_count", "max_segment_id", "centroids",
+                 "segment_sizes", "model_state"]
 
 
-def config_from_vars(settings: dict) -> seg.SegmentationConfig:
-    """SegmentationConfig from dbt var values keyed by var name (they arrive as
-    text through model config); a missing or null var keeps the library default."""
-    defaults = seg.SegmentationConfig()
+def config_from_dbt(settings: dict | None) -> seg.SegmentationConfig:
+    """SegmentationConfig from the models' `segmentation` config dict (keys are
+    the field names of VARS; values rendered from vars arrive as text). A
+    missing key is an error naming its var: there is no Python default."""
+    if not settings:
+        raise ValueError("The segmentation Python models need their `segmentation` config "
+                         "(python_models/_segments__models.yml).")
     values = {}
-    for var, field_name in VARS.items():
-        value = settings.get(var)
-        if value not in (None, "", "None"):
-            kind = type(getattr(defaults, field_name))
-            values[field_name] = str(value).strip().lower() if kind is str else kind(float(value))
-    config = seg.SegmentationConfig(**values)
-    if config.k_min < 2 or config.k_max < config.k_min:
-        raise ValueError(f"need 2 <= microseg__segment_k_min <= microseg__segment_k_max, got {config.k_min}, {config.k_max}")
-    return config
+    for var, name in VARS.items():
+        value = settings.get(name)
+        if value in (None, "", "None"):
+            raise ValueError(f"segmentation config key {name!r} (var {var}) is missing or null")
+        kind = FIELD_TYPES[name]
+        values[name] = (str(value).strip().lower() if kind == "str"
+                        else int(float(value)) if kind == "int" else float(value))
+    return seg.SegmentationConfig(**values)
+
+
+def config_from_project(path: str | Path = "dbt_project.yml", **overrides) -> seg.SegmentationConfig:
+    """SegmentationConfig from the vars of a dbt_project.yml (outside dbt: notebooks, tests), with overrides."""
+    project_vars = yaml.safe_load(Path(path).read_text())["vars"]
+    settings = {name: project_vars[var] for var, name in VARS.items()}
+    config = config_from_dbt(settings)
+    return seg.replace(config, **overrides) if overrides else config
 
 
 def recipe(spec: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -65,98 +95,106 @@ def _as_of(features: pd.DataFrame):
     return pd.Timestamp(dates[0]).date()
 
 
-def quality_table(features: pd.DataFrame, spec: pd.DataFrame, config: seg.SegmentationConfig) -> pd.DataFrame:
-    """segment_quality: one row per k tried, with the run's figures repeated."""
+def _naive(ts) -> pd.Timestamp:
+    ts = pd.Timestamp(ts)
+    return ts.tz_convert(None) if ts.tzinfo else ts
+
+
+def previous_fit(model_rows: pd.DataFrame | None) -> tuple[dict[int, dict[str, float]], int]:
+    """The latest previous fit's centroids ({segment_id: {feature: value}}) and the
+    next unused segment id (1 without history; an id is never reused)."""
+    if model_rows is None or model_rows.empty:
+        return {}, 1
+    latest = model_rows.sort_values(["fitted_at", "fit_id"]).iloc[-1]
+    centroids = json.loads(latest["centroids"])
+    return {int(i): c for i, c in centroids.items()}, int(model_rows["max_segment_id"].max()) + 1
+
+
+def fit_row(features: pd.DataFrame, spec: pd.DataFrame, previous_rows: pd.DataFrame | None,
+            config: seg.SegmentationConfig, fitted_at) -> pd.DataFrame:
+    """segment_model: one row holding this build's fit (MicroSegmenter state as JSON),
+    segment ids matched to the latest of ``previous_rows`` (the model's own table)."""
     columns, log_columns = recipe(spec)
     features = _ordered(features)
-    matrix = seg.prepare_matrix(features, columns, log_columns)
-    s = seg.select_model(matrix, config)
-    return s.k_table.assign(
-        as_of_date=_as_of(features),
-        customer_count=len(features),
-        min_segment_size=s.min_size,
-        stability_ari=np.where(s.k_table["is_chosen"], s.stability_ari, np.nan),
-        pca_components=s.pca_components,
-        pca_variance_explained=s.pca_variance_explained,
-        feature_count=len(columns),
+    previous, next_id = previous_fit(previous_rows)
+    model = seg.MicroSegmenter(config, columns, log_columns).fit(features, previous_centroids=previous,
+                                                                  next_id=next_id)
+    fitted_at = _naive(fitted_at)
+    max_id = max([int(model.segment_ids_.max()), next_id - 1])
+    return pd.DataFrame(
+        {
+            "fit_id": [f"seg-{fitted_at:%Y%m%dT%H%M%S%f}"],
+            "fitted_at": [fitted_at],
+            "as_of_date": [_as_of(features)],
+            "chosen_k": [int(model.quality_["chosen_k"])],
+            "customer_count": [len(features)],
+            "max_segment_id": [max_id],
+            "centroids": [json.dumps({str(i): c for i, c in model.centroids_.items()})],
+            "segment_sizes": [json.dumps({str(i): s for i, s in model.segment_sizes_.items()})],
+            "model_state": [json.dumps(model.to_dict())],
+        }
+    )[MODEL_COLUMNS]
+
+
+def latest_model(model_rows: pd.DataFrame) -> tuple[pd.Series, seg.MicroSegmenter]:
+    """The latest segment_model row and its fitted MicroSegmenter (``model_rows``
+    may hold only the latest row: the dbt models read no more)."""
+    if model_rows.empty:
+        raise ValueError("segment_model holds no fit: build segment_model first")
+    row = model_rows.sort_values(["fitted_at", "fit_id"]).iloc[-1]
+    return row, seg.MicroSegmenter.from_dict(json.loads(row["model_state"]))
+
+
+def quality_table(model_rows: pd.DataFrame) -> pd.DataFrame:
+    """segment_quality: one row per k tried by the latest fit, with its figures repeated."""
+    row, model = latest_model(model_rows)
+    q = model.quality_
+    k_table = model.k_table_
+    return k_table.assign(
+        as_of_date=pd.Timestamp(row["as_of_date"]).date(),
+        customer_count=q["customer_count"],
+        min_segment_size=q["min_segment_size"],
+        stability_ari=np.where(k_table["is_chosen"], q["stability_ari"], np.nan),
+        pca_components=q["pca_components"],
+        pca_variance_explained=q["pca_variance_explained"],
+        feature_count=q["feature_count"],
     )[["as_of_date", "k", "is_chosen", "silhouette", "davies_bouldin", "calinski_harabasz", "smallest_segment_size",
        "meets_min_size", "min_segment_size", "stability_ari", "customer_count", "feature_count", "pca_components",
        "pca_variance_explained"]]
 
 
-def previous_centroids(history: pd.DataFrame | None,
-                       scaler: seg.FeatureScaler) -> tuple[dict[int, np.ndarray], np.ndarray, int]:
-    """The latest recorded run's centroids from segment_centroid_history, on the
-    features this run shares with it, scaled with this run's scaler; the
-    positions of those features in this run's matrix; and the next unused id
-    (1 without history). A feature added to or dropped from the recipe is left
-    out of the match rather than breaking it."""
-    if history is None or history.empty:
-        return {}, np.arange(len(scaler.columns)), 1
-    next_id = int(history["segment_id"].max()) + 1
-    latest = history[history["run_started_at"] == history["run_started_at"].max()]
-    wide = latest.pivot(index="segment_id", columns="feature", values="centroid_value")
-    shared = np.array([i for i, c in enumerate(scaler.columns) if c in wide.columns], dtype=int)
-    if len(shared) == 0:
-        return {}, shared, next_id
-    names = [scaler.columns[i] for i in shared]
-    scaled = (wide[names].to_numpy(dtype=float) - scaler.center[shared]) / scaler.scale[shared]
-    return {int(i): row for i, row in zip(wide.index, scaled)}, shared, next_id
+def centroid_history_table(model_rows: pd.DataFrame) -> pd.DataFrame:
+    """segment_centroid_history: per stored fit, segment and clustering feature
+    the segment mean of the transformed, unscaled feature and the segment size."""
+    rows = []
+    for fit in model_rows.itertuples(index=False):
+        sizes = json.loads(fit.segment_sizes)
+        for segment_id, centroid in json.loads(fit.centroids).items():
+            for feature, value in centroid.items():
+                rows.append((_naive(fit.fitted_at), pd.Timestamp(fit.as_of_date).date(), int(segment_id), feature,
+                             float(value), int(sizes[segment_id])))
+    out = pd.DataFrame(rows, columns=["run_started_at", "as_of_date", "segment_id", "feature", "centroid_value",
+                                      "customer_count"])
+    return out.astype({"segment_id": "int64", "customer_count": "int64"})
 
 
-def segments_table(features: pd.DataFrame, spec: pd.DataFrame, playbook: pd.DataFrame, quality: pd.DataFrame,
-                   history: pd.DataFrame | None, config: seg.SegmentationConfig) -> pd.DataFrame:
-    """customer_segments: fit with the k segment_quality chose, match ids to the
-    previous run, name the segments from their profile."""
+def segments_table(features: pd.DataFrame, spec: pd.DataFrame, playbook: pd.DataFrame,
+                   model_rows: pd.DataFrame) -> pd.DataFrame:
+    """customer_segments: the latest stored fit applied to every active customer
+    (no refit), segments named from their profile."""
     columns, log_columns = recipe(spec)
-    chosen = quality.loc[quality["is_chosen"].astype(bool), "k"]
-    if len(chosen) != 1:
-        raise ValueError("segment_quality must mark exactly one k as chosen")
+    _, model = latest_model(model_rows)
+    if model.columns != columns:
+        raise ValueError("seed segment_features changed since segment_model was fitted: build segment_model first")
     features = _ordered(features)
+    out = model.assign(features)
     transformed = seg.transform_features(features, columns, log_columns)
-    scaler = seg.FeatureScaler.fit(transformed, log_columns)
-    matrix = scaler.transform(transformed.to_numpy())
-    previous, shared, next_id = previous_centroids(history, scaler)
-    result = seg.segment_customers(matrix, config, previous, k=int(chosen.iloc[0]), next_id=next_id,
-                                   match_columns=shared)
-    names = name_segments(profile_segments(features[columns], transformed, result.segment_ids), playbook)
-    out = pd.DataFrame(
-        {
-            "customer_key": features["customer_key"].to_numpy(),
-            "segment_id": result.segment_ids.astype("int64"),
-            "membership_probability": result.membership_probability,
-            "is_core_member": result.membership_probability >= config.core_membership_threshold,
-            "niche_id": np.where(result.niche_ids >= 0, result.niche_ids + 1, 0).astype("int64"),
-            "pc1": result.pcs[:, 0],
-            "pc2": result.pcs[:, 1],
-            "as_of_date": _as_of(features),
-        }
-    )
+    names = name_segments(profile_segments(features[columns], transformed, out["segment_id"].to_numpy()), playbook)
+    out.insert(0, "customer_key", features["customer_key"].to_numpy())
+    out["as_of_date"] = _as_of(features)
     out = out.merge(names[["segment_id", "segment_name"]], on="segment_id", how="left")
-    out["niche_id"] = out["niche_id"].where(out["niche_id"] > 0).astype("Int64")
     return out[["customer_key", "segment_id", "segment_name", "membership_probability", "is_core_member",
                 "niche_id", "pc1", "pc2", "as_of_date"]]
-
-
-def centroid_history_rows(features: pd.DataFrame, segments: pd.DataFrame, spec: pd.DataFrame,
-                          run_started_at) -> pd.DataFrame:
-    """segment_centroid_history rows of this run: per segment and clustering
-    feature the mean of the transformed, unscaled feature (log money, raw
-    shares). Unscaled so the next run can scale them with its own scaler."""
-    columns, log_columns = recipe(spec)
-    merged = features.merge(segments[["customer_key", "segment_id"]], on="customer_key", how="inner")
-    transformed = seg.transform_features(merged, columns, log_columns)
-    means = transformed.groupby(merged["segment_id"].to_numpy()).mean()
-    sizes = merged.groupby("segment_id").size()
-    long = means.rename_axis("segment_id").reset_index().melt(
-        id_vars="segment_id", var_name="feature", value_name="centroid_value"
-    )
-    return long.assign(
-        customer_count=long["segment_id"].map(sizes).astype("int64"),
-        as_of_date=_as_of(features),
-        run_started_at=pd.Timestamp(run_started_at).tz_localize(None) if pd.Timestamp(run_started_at).tzinfo
-        else pd.Timestamp(run_started_at),
-    )[["run_started_at", "as_of_date", "segment_id", "feature", "centroid_value", "customer_count"]]
 
 
 def profiles_table(features: pd.DataFrame, segments: pd.DataFrame, spec: pd.DataFrame,

@@ -2,8 +2,10 @@
 membership, niche discovery, stable segment ids and validation.
 
 Every function is pure: arrays or DataFrames in, results out, randomness only
-through an explicit ``random_state``. The dbt Python model ``customer_segments``
-reads the features mart, calls :func:`segment_customers` and writes tables.
+through an explicit ``random_state``. :class:`MicroSegmenter` puts them together
+as an estimator (fit once, then transform / predict / assign without refitting);
+the dbt Python model ``segment_model`` fits it once per build and stores its
+state, ``customer_segments`` applies the stored state (microseg.segment_run).
 
 Fit on a sample, assign everyone: K-Means, the Gaussian mixture and the niche
 pass are fitted on at most ``fit_sample`` customers and then applied to all,
@@ -12,14 +14,20 @@ so the cost of a build grows linearly with the customer count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import HDBSCAN, KMeans
 from sklearn.decomposition import PCA
-from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics import (
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    pairwise_distances_argmin,
+    silhouette_score,
+)
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 
@@ -30,31 +38,44 @@ SILHOUETTE_METRICS = ("cosine", "euclidean")
 
 @dataclass(frozen=True)
 class SegmentationConfig:
-    """Settings of one segmentation run (dbt vars map onto these fields)."""
+    """Settings of one segmentation run.
 
-    k_min: int = 4
-    k_max: int = 12
-    min_segment_share: float = 0.01
-    min_segment_size: int = 30
-    pca_variance_share: float = 0.90
-    core_membership_threshold: float = 0.85
-    random_state: int = 42
-    fit_sample: int = 50_000
-    silhouette_sample: int = 5_000
+    The fields without a default are dbt vars (``microseg__segment_*``): they
+    have no Python default on purpose, so the library can never run with a
+    value that differs from dbt_project.yml. Build a config from the model's
+    ``segmentation`` dict (:func:`microseg.segment_run.config_from_dbt`) or from
+    the project file (:func:`microseg.segment_run.config_from_project`).
+    """
+
+    k_min: int
+    k_max: int
+    min_segment_share: float
+    min_segment_size: int
+    pca_variance_share: float
+    core_membership_threshold: float
+    random_state: int
+    fit_sample: int
+    silhouette_sample: int
     # distance of the silhouette that chooses k: "cosine" (direction of a customer's
     # PCA scores from the average customer) or "euclidean"
-    silhouette_metric: str = "cosine"
-    bootstrap_rounds: int = 5
+    silhouette_metric: str
+    bootstrap_rounds: int
+    # a new centroid farther than this (scaled feature space) from every previous one is a new segment
+    id_match_max_distance: float
+    # K-Means restarts per k tried; the model of the chosen k is the final one (fit once)
+    kmeans_n_init: int = 6
     niche_min_cluster_size: int = 25
     niche_sample: int = 5_000
     # a niche member's 5th-neighbour distance is at most this share of the sample's median
     niche_density_ratio: float = 0.5
-    # a new centroid farther than this (in PCA space) from every previous one is a new segment
-    id_match_max_distance: float = 1.5
 
     def __post_init__(self) -> None:
         if self.silhouette_metric not in SILHOUETTE_METRICS:
             raise ValueError(f"silhouette metric must be one of {SILHOUETTE_METRICS}, got {self.silhouette_metric!r}")
+        if self.k_min < 2 or self.k_max < self.k_min:
+            raise ValueError(
+                f"need 2 <= microseg__segment_k_min <= microseg__segment_k_max, got {self.k_min}, {self.k_max}"
+            )
 
     def min_size(self, n_customers: int) -> int:
         """Minimum customers per segment: the larger of the share and the floor."""
@@ -104,10 +125,12 @@ class FeatureScaler:
         return (values - self.center) / self.scale
 
 
-def transform_features(features: pd.DataFrame, columns: list[str], log_columns: list[str]) -> pd.DataFrame:
+def transform_features(features: pd.DataFrame, columns: list[str], log_columns: list[str],
+                       fill_values: dict[str, float] | None = None) -> pd.DataFrame:
     """The clustering features before scaling: ``columns`` as floats,
-    :func:`signed_log1p` on ``log_columns``, missing values filled with the column
-    median (0 when all are missing).
+    :func:`signed_log1p` on ``log_columns``, missing values filled with
+    ``fill_values`` (a fitted model's medians) or else the column median (0 when
+    all are missing).
 
     Raises ValueError naming the columns that are missing.
     """
@@ -118,6 +141,8 @@ def transform_features(features: pd.DataFrame, columns: list[str], log_columns: 
     for column in log_columns:
         if column in frame:
             frame[column] = signed_log1p(frame[column].to_numpy())
+    if fill_values is not None:
+        return frame.fillna({c: fill_values[c] for c in columns})
     return frame.fillna(frame.median()).fillna(0.0)
 
 
@@ -149,11 +174,20 @@ def sample_rows(n_rows: int, size: int, random_state: int) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-def evaluate_k(z: np.ndarray, k_values: range, config: SegmentationConfig, n_customers: int) -> pd.DataFrame:
+def nearest_centre(z: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Index of the nearest centre (Euclidean) for each row: K-Means' assignment rule."""
+    if len(z) == 0:
+        return np.zeros(0, dtype=int)
+    return pairwise_distances_argmin(z, centres)
+
+
+def evaluate_k(z: np.ndarray, k_values: range, config: SegmentationConfig,
+               n_customers: int) -> tuple[pd.DataFrame, dict[int, KMeans]]:
     """K-Means for every k on ``z``: silhouette (on a sample, with
     ``config.silhouette_metric``), Davies-Bouldin, Calinski-Harabasz, smallest
     segment size projected to all customers, and whether k respects the minimum
-    segment size.
+    segment size. Returns the table and the fitted models by k: the model of the
+    chosen k is the final one, so the size check and the segments cannot disagree.
 
     The cosine silhouette compares the direction of customers' PCA scores (the
     scores are centred on the average customer, so the direction is which mix
@@ -163,13 +197,14 @@ def evaluate_k(z: np.ndarray, k_values: range, config: SegmentationConfig, n_cus
     min_size = config.min_size(n_customers)
     scale = n_customers / len(z)
     score_idx = sample_rows(len(z), config.silhouette_sample, config.random_state + 1)
-    rows = []
+    rows, models = [], {}
     for k in k_values:
         if k >= len(z):
             break
-        model = KMeans(n_clusters=k, n_init=4, random_state=config.random_state).fit(z)
+        model = KMeans(n_clusters=k, n_init=config.kmeans_n_init, random_state=config.random_state).fit(z)
         labels = model.labels_
         smallest = int(np.bincount(labels, minlength=k).min() * scale)
+        models[k] = model
         rows.append(
             {
                 "k": k,
@@ -180,7 +215,7 @@ def evaluate_k(z: np.ndarray, k_values: range, config: SegmentationConfig, n_cus
                 "meets_min_size": smallest >= min_size,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), models
 
 
 def choose_k(k_table: pd.DataFrame) -> int:
@@ -199,39 +234,63 @@ def choose_k(k_table: pd.DataFrame) -> int:
 # ---------------------------------------------------------------------------
 
 
-def gmm_membership(z_fit: np.ndarray, labels_fit: np.ndarray, centers: np.ndarray, z_all: np.ndarray,
-                   labels_all: np.ndarray, random_state: int) -> np.ndarray:
-    """Probability that each customer belongs to its own K-Means segment under a
-    Gaussian mixture started from the K-Means centres (diagonal covariances), so
-    mixture component j is segment j."""
-    k = len(centers)
+def fit_gmm(z_fit: np.ndarray, labels_fit: np.ndarray, centres: np.ndarray, random_state: int) -> GaussianMixture:
+    """Gaussian mixture started from the K-Means centres (diagonal covariances),
+    so mixture component j is segment j."""
+    k = len(centres)
     weights = np.bincount(labels_fit, minlength=k) / len(labels_fit)
-    gmm = GaussianMixture(
-        n_components=k, covariance_type="diag", means_init=centers, weights_init=np.clip(weights, 1e-6, None),
+    return GaussianMixture(
+        n_components=k, covariance_type="diag", means_init=centres, weights_init=np.clip(weights, 1e-6, None),
         max_iter=200, reg_covar=1e-4, random_state=random_state,
     ).fit(z_fit)
-    proba = gmm.predict_proba(z_all)
-    return proba[np.arange(len(z_all)), labels_all]
 
 
-def discover_niches(z: np.ndarray, config: SegmentationConfig) -> np.ndarray:
-    """Niche id per customer (-1 = none): dense, tight groups inside or across
-    segments.
+def gmm_from_params(weights, means, covariances) -> GaussianMixture:
+    """A fitted diagonal GaussianMixture rebuilt from stored parameters (predict_proba only)."""
+    covariances = np.asarray(covariances, dtype=float)
+    gmm = GaussianMixture(n_components=len(weights), covariance_type="diag")
+    gmm.weights_ = np.asarray(weights, dtype=float)
+    gmm.means_ = np.asarray(means, dtype=float)
+    gmm.covariances_ = covariances
+    gmm.precisions_cholesky_ = 1.0 / np.sqrt(covariances)
+    return gmm
+
+
+@dataclass
+class NicheModel:
+    """Niche members of a fit (sample points in a dense core, their niche 0..n-1)
+    and the radius within which another customer joins its nearest member's niche."""
+
+    members: np.ndarray
+    member_niche: np.ndarray
+    radius: float
+
+    def assign(self, z: np.ndarray) -> np.ndarray:
+        """Niche per row of ``z`` (-1 = none); a member itself keeps its niche (distance 0)."""
+        if len(self.members) == 0 or len(z) == 0:
+            return np.full(len(z), -1, dtype=int)
+        distance, nearest = NearestNeighbors(n_neighbors=1).fit(self.members).kneighbors(z)
+        return np.where(distance[:, 0] <= self.radius, self.member_niche[nearest[:, 0]], -1).astype(int)
+
+
+def fit_niches(z: np.ndarray, config: SegmentationConfig) -> NicheModel:
+    """Dense, tight groups inside or across segments.
 
     HDBSCAN runs on a sample. Its clusters include ordinary density ripples,
     and a dense group inside a sparser region stays one node with its
     surroundings (they shed points one by one rather than split off). So a
     niche is the dense core of a cluster: members whose distance to their 5th
     neighbour is at most ``niche_density_ratio`` times the sample's median, kept
-    when at least ``niche_min_cluster_size`` strong. Customers outside the sample take the niche of their nearest niche
-    member when closer than the 90th percentile of neighbour distances inside
-    niches; otherwise -1. Niche ids are 0..n-1 in order of discovery.
+    when at least ``niche_min_cluster_size`` strong. Other customers take the
+    niche of their nearest niche member when closer than the 90th percentile of
+    neighbour distances inside niches (:meth:`NicheModel.assign`).
     """
+    dims = z.shape[1]
+    empty = NicheModel(np.zeros((0, dims)), np.zeros(0, dtype=int), 0.0)
     idx = sample_rows(len(z), config.niche_sample, config.random_state + 2)
     z_sample = z[idx]
-    niches = np.full(len(z), -1, dtype=int)
     if len(z_sample) < 2 * config.niche_min_cluster_size:
-        return niches
+        return empty
     clusters = HDBSCAN(min_cluster_size=config.niche_min_cluster_size, copy=True).fit_predict(z_sample)
     neighbour_distance = NearestNeighbors(n_neighbors=6).fit(z_sample).kneighbors(z_sample)[0][:, 5]
     overall = float(np.median(neighbour_distance))
@@ -241,16 +300,17 @@ def discover_niches(z: np.ndarray, config: SegmentationConfig) -> np.ndarray:
         core = (clusters == cluster) & is_dense
         if core.sum() >= config.niche_min_cluster_size:
             sample_niches[core] = sample_niches.max() + 1
-    niches[idx] = sample_niches
     in_niche = sample_niches >= 0
-    if not in_niche.any() or len(idx) == len(z):
-        return niches
+    if not in_niche.any():
+        return empty
     members = z_sample[in_niche]
     radius = float(np.quantile(NearestNeighbors(n_neighbors=2).fit(members).kneighbors(members)[0][:, 1], 0.9))
-    rest = np.setdiff1d(np.arange(len(z)), idx)
-    distance, nearest = NearestNeighbors(n_neighbors=1).fit(members).kneighbors(z[rest])
-    niches[rest] = np.where(distance[:, 0] <= radius, sample_niches[in_niche][nearest[:, 0]], -1)
-    return niches
+    return NicheModel(members, sample_niches[in_niche], radius)
+
+
+def discover_niches(z: np.ndarray, config: SegmentationConfig) -> np.ndarray:
+    """Niche id per row of ``z`` (-1 = none): :func:`fit_niches`, then assign every row."""
+    return fit_niches(z, config).assign(z)
 
 
 # ---------------------------------------------------------------------------
@@ -286,34 +346,17 @@ def match_segment_ids(previous: dict[int, np.ndarray], current: np.ndarray, max_
     return new_ids
 
 
-def bootstrap_stability(z: np.ndarray, k: int, rounds: int, random_state: int) -> float:
-    """Mean adjusted Rand index between a reference K-Means and K-Means refitted on
-    bootstrap resamples, compared on every point (each refit predicts all)."""
-    reference = KMeans(n_clusters=k, n_init=4, random_state=random_state).fit_predict(z)
+def bootstrap_stability(z: np.ndarray, k: int, rounds: int, random_state: int, reference: np.ndarray) -> float:
+    """Mean adjusted Rand index between the fitted model's labels of ``z``
+    (``reference``) and K-Means refitted on bootstrap resamples, compared on
+    every point (each refit predicts all)."""
     rng = np.random.default_rng(random_state)
     scores = []
     for round_ in range(rounds):
         resample = rng.integers(0, len(z), size=len(z))
         model = KMeans(n_clusters=k, n_init=2, random_state=random_state + round_ + 1).fit(z[resample])
         scores.append(adjusted_rand_score(reference, model.predict(z)))
-    return float(np.mean(scores))
-
-
-# ---------------------------------------------------------------------------
-# The whole run
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class ModelSelection:
-    """Choice of k and the run's quality figures (the segment_quality table)."""
-
-    k_table: pd.DataFrame
-    chosen_k: int
-    stability_ari: float
-    pca_variance_explained: float
-    pca_components: int
-    min_size: int
+    return float(np.mean(scores)) if scores else float("nan")
 
 
 def check_size(n: int, config: SegmentationConfig) -> None:
@@ -328,45 +371,6 @@ def check_size(n: int, config: SegmentationConfig) -> None:
         )
 
 
-def select_model(matrix: np.ndarray, config: SegmentationConfig) -> ModelSelection:
-    """PCA, K-Means for every k in [k_min, k_max] on the fit sample, the chosen k
-    (:func:`choose_k`) and its bootstrap stability."""
-    n = len(matrix)
-    check_size(n, config)
-    pca = fit_pca(matrix, config.pca_variance_share, config.random_state)
-    z = pca.transform(matrix)
-    z_fit = z[sample_rows(n, config.fit_sample, config.random_state)]
-    k_table = evaluate_k(z_fit, range(config.k_min, config.k_max + 1), config, n)
-    k = choose_k(k_table)
-    stability_idx = sample_rows(n, min(config.fit_sample, 20_000), config.random_state + 3)
-    return ModelSelection(
-        k_table=k_table.assign(is_chosen=k_table["k"] == k),
-        chosen_k=k,
-        stability_ari=bootstrap_stability(z[stability_idx], k, config.bootstrap_rounds, config.random_state),
-        pca_variance_explained=float(pca.explained_variance_ratio_.sum()),
-        pca_components=int(pca.n_components_),
-        min_size=config.min_size(n),
-    )
-
-
-@dataclass
-class SegmentationResult:
-    """Everything one run produces; tables are built from it by the dbt model."""
-
-    labels: np.ndarray
-    segment_ids: np.ndarray
-    membership_probability: np.ndarray
-    niche_ids: np.ndarray
-    pcs: np.ndarray
-    centroids: dict[int, np.ndarray]
-    k_table: pd.DataFrame
-    chosen_k: int
-    stability_ari: float
-    pca_variance_explained: float
-    pca_components: int
-    metrics: dict[str, float] = field(default_factory=dict)
-
-
 def segment_centroids(matrix: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     """Mean row of ``matrix`` per label 0..k-1 (the space segment ids are matched in)."""
     sums = np.zeros((k, matrix.shape[1]))
@@ -374,48 +378,195 @@ def segment_centroids(matrix: np.ndarray, labels: np.ndarray, k: int) -> np.ndar
     return sums / np.maximum(np.bincount(labels, minlength=k), 1)[:, None]
 
 
-def segment_customers(matrix: np.ndarray, config: SegmentationConfig,
-                      previous_centroids: dict[int, np.ndarray] | None = None, k: int | None = None,
-                      next_id: int | None = None, match_columns: np.ndarray | None = None) -> SegmentationResult:
-    """Segment the rows of a prepared feature matrix (see :func:`prepare_matrix`).
+# ---------------------------------------------------------------------------
+# The estimator
+# ---------------------------------------------------------------------------
 
-    ``k`` None chooses k with :func:`select_model`. Segment ids are matched on
-    the segments' mean rows of ``matrix`` (scaled features, not PCA scores: a
-    refitted PCA may rotate or flip its axes) against ``previous_centroids`` in
-    the same space; new groups are numbered from ``next_id`` (default: above
-    every previous id). ``match_columns`` restricts the match to those columns
-    (the features both runs have). Raises ValueError when there are too few rows.
+
+def _floats(values) -> list:
+    return np.asarray(values, dtype=float).tolist()
+
+
+class MicroSegmenter:
+    """Micro-segmentation as a scikit-learn style estimator, fitted once per run.
+
+    ``fit`` learns everything from one feature table: transform and scaling of
+    ``columns`` (``log_columns`` through :func:`signed_log1p`), PCA, K-Means for
+    every k in [k_min, k_max] on a sample of at most ``fit_sample`` rows (the
+    model of the chosen k is the final one), its bootstrap stability, a Gaussian
+    mixture for soft membership, niches, and stable segment ids matched to
+    ``previous_centroids`` (a previous fit's :attr:`centroids_`).
+    ``transform`` gives PCA scores, ``predict`` segment ids and ``assign`` the
+    customer_segments columns; none of them refits. ``to_dict`` / ``from_dict``
+    store the fitted state as JSON-able data (the segment_model table).
+
+    >>> seg = MicroSegmenter(config, columns=["frequency", "monetary_eur"], log_columns=["monetary_eur"])
+    >>> seg.fit(features).predict(features)  # doctest: +SKIP
     """
-    n = len(matrix)
-    check_size(n, config)
-    selection = select_model(matrix, config) if k is None else None
-    k = selection.chosen_k if selection else k
-    pca = fit_pca(matrix, config.pca_variance_share, config.random_state)
-    z = pca.transform(matrix)
-    z_fit = z[sample_rows(n, config.fit_sample, config.random_state)]
-    kmeans = KMeans(n_clusters=k, n_init=8, random_state=config.random_state).fit(z_fit)
-    labels = kmeans.predict(z)
-    probability = gmm_membership(z_fit, kmeans.labels_, kmeans.cluster_centers_, z, labels, config.random_state)
-    centroids = segment_centroids(matrix, labels, k)
-    matched = centroids if match_columns is None else centroids[:, match_columns]
-    ids = match_segment_ids(previous_centroids or {}, matched, config.id_match_max_distance, next_id)
-    k_table = selection.k_table if selection else pd.DataFrame()
-    chosen = k_table.set_index("k").loc[k] if selection else None
-    return SegmentationResult(
-        labels=labels,
-        segment_ids=ids[labels],
-        membership_probability=np.clip(probability, 0.0, 1.0),
-        niche_ids=discover_niches(z, config),
-        pcs=z[:, :2],
-        centroids={int(ids[j]): centroids[j] for j in range(k)},
-        k_table=k_table,
-        chosen_k=k,
-        stability_ari=selection.stability_ari if selection else float("nan"),
-        pca_variance_explained=float(pca.explained_variance_ratio_.sum()),
-        pca_components=int(pca.n_components_),
-        metrics={} if chosen is None else {
-            "silhouette": float(chosen["silhouette"]),
-            "davies_bouldin": float(chosen["davies_bouldin"]),
-            "calinski_harabasz": float(chosen["calinski_harabasz"]),
-        },
-    )
+
+    def __init__(self, config: SegmentationConfig, columns: list[str], log_columns: list[str] = ()):
+        self.config = config
+        self.columns = list(columns)
+        self.log_columns = list(log_columns)
+
+    # -- parameters ---------------------------------------------------------
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The settings: ``columns``, ``log_columns`` and every SegmentationConfig field."""
+        return {"columns": list(self.columns), "log_columns": list(self.log_columns), **asdict(self.config)}
+
+    def set_params(self, **params) -> "MicroSegmenter":
+        """Change settings (same names as :meth:`get_params`); returns self, unfitted settings only."""
+        for name in ("columns", "log_columns"):
+            if name in params:
+                setattr(self, name, list(params.pop(name)))
+        if params:
+            self.config = replace(self.config, **params)
+        return self
+
+    # -- fitting ------------------------------------------------------------
+
+    def _transformed(self, X: pd.DataFrame) -> pd.DataFrame:
+        return transform_features(X, self.columns, self.log_columns, getattr(self, "fill_values_", None))
+
+    def fit(self, X: pd.DataFrame, y=None, previous_centroids: dict[int, dict[str, float]] | None = None,
+            next_id: int | None = None) -> "MicroSegmenter":
+        """Fit on the rows of ``X`` (a DataFrame holding ``columns``); ``y`` is ignored.
+
+        ``previous_centroids``: ``{segment_id: {feature: centroid value}}`` of a
+        previous fit (transformed, unscaled: :attr:`centroids_`); segments are
+        matched to them on the features both fits share (Hungarian assignment,
+        ``id_match_max_distance`` in this fit's scaled space). New segments are
+        numbered from ``next_id`` (default: above every previous id). Raises
+        ValueError when there are too few rows.
+        """
+        config = self.config
+        n = len(X)
+        check_size(n, config)
+        self.fill_values_ = None
+        transformed = self._transformed(X)
+        self.fill_values_ = {c: float(v) for c, v in transformed.median().fillna(0.0).items()}
+        self.scaler_ = FeatureScaler.fit(transformed, self.log_columns)
+        matrix = self.scaler_.transform(transformed.to_numpy())
+        pca = fit_pca(matrix, config.pca_variance_share, config.random_state)
+        self.pca_mean_, self.pca_components_ = pca.mean_, pca.components_
+        z = self._project(matrix)
+        fit_idx = sample_rows(n, config.fit_sample, config.random_state)
+        k_table, models = evaluate_k(z[fit_idx], range(config.k_min, config.k_max + 1), config, n)
+        k = choose_k(k_table)
+        kmeans = models[k]
+        self.cluster_centers_ = kmeans.cluster_centers_
+        gmm = fit_gmm(z[fit_idx], kmeans.labels_, kmeans.cluster_centers_, config.random_state)
+        self.gmm_ = gmm_from_params(gmm.weights_, gmm.means_, gmm.covariances_)
+        self.niches_ = fit_niches(z, config)
+        stability_idx = sample_rows(n, min(config.fit_sample, 20_000), config.random_state + 3)
+        stability = bootstrap_stability(z[stability_idx], k, config.bootstrap_rounds, config.random_state,
+                                        nearest_centre(z[stability_idx], self.cluster_centers_))
+        labels = nearest_centre(z, self.cluster_centers_)
+        centroids = segment_centroids(transformed.to_numpy(), labels, k)
+        self.segment_ids_ = self._match(centroids, previous_centroids or {}, next_id)
+        self.centroids_ = {int(i): dict(zip(self.columns, map(float, row)))
+                           for i, row in zip(self.segment_ids_, centroids)}
+        self.segment_sizes_ = {int(i): int(s) for i, s in zip(self.segment_ids_, np.bincount(labels, minlength=k))}
+        self.k_table_ = k_table.assign(is_chosen=k_table["k"] == k)
+        self.quality_ = {
+            "chosen_k": int(k),
+            "stability_ari": stability,
+            "pca_components": int(len(self.pca_components_)),
+            "pca_variance_explained": float(pca.explained_variance_ratio_.sum()),
+            "min_segment_size": int(config.min_size(n)),
+            "customer_count": int(n),
+            "feature_count": len(self.columns),
+        }
+        return self
+
+    def _match(self, centroids: np.ndarray, previous: dict[int, dict[str, float]], next_id: int | None) -> np.ndarray:
+        """Ids for this fit's centroids (unscaled rows): previous centroids on the
+        shared features, both scaled with this fit's scaler, matched by
+        :func:`match_segment_ids`. A feature added to or dropped from the recipe is
+        left out of the match rather than breaking it."""
+        shared = [i for i, c in enumerate(self.columns) if previous and all(c in p for p in previous.values())]
+        if not shared:
+            return match_segment_ids({}, centroids, self.config.id_match_max_distance,
+                                     next_id if next_id is not None else
+                                     (max(previous) + 1 if previous else None))
+        centre, scale = self.scaler_.center[shared], self.scaler_.scale[shared]
+        names = [self.columns[i] for i in shared]
+        prev = {int(i): (np.array([p[c] for c in names]) - centre) / scale for i, p in previous.items()}
+        current = (centroids[:, shared] - centre) / scale
+        return match_segment_ids(prev, current, self.config.id_match_max_distance, next_id)
+
+    # -- applying -----------------------------------------------------------
+
+    def _project(self, matrix: np.ndarray) -> np.ndarray:
+        return (matrix - self.pca_mean_) @ self.pca_components_.T
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        """PCA scores of the rows of ``X`` under the fitted scaling and PCA."""
+        return self._project(self.scaler_.transform(self._transformed(X).to_numpy()))
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Stable segment id of each row (nearest fitted K-Means centre)."""
+        return self.segment_ids_[nearest_centre(self.transform(X), self.cluster_centers_)]
+
+    def assign(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The per-customer outputs: segment_id, membership_probability (mixture
+        probability of the own segment), is_core_member, niche_id (1.., null
+        outside niches), pc1, pc2; rows in the order of ``X``."""
+        z = self.transform(X)
+        labels = nearest_centre(z, self.cluster_centers_)
+        probability = np.clip(self.gmm_.predict_proba(z)[np.arange(len(z)), labels], 0.0, 1.0)
+        niches = self.niches_.assign(z)
+        return pd.DataFrame(
+            {
+                "segment_id": self.segment_ids_[labels].astype("int64"),
+                "membership_probability": probability,
+                "is_core_member": probability >= self.config.core_membership_threshold,
+                "niche_id": pd.array(np.where(niches >= 0, niches + 1, 0), dtype="Int64"),
+                "pc1": z[:, 0],
+                "pc2": z[:, 1],
+            }
+        ).assign(niche_id=lambda f: f["niche_id"].where(f["niche_id"] > 0))
+
+    # -- storage ------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        """The fitted state as JSON-able data (floats kept exactly by json)."""
+        return {
+            "params": self.get_params(),
+            "fill_values": self.fill_values_,
+            "scaler": {"center": _floats(self.scaler_.center), "scale": _floats(self.scaler_.scale)},
+            "pca": {"mean": _floats(self.pca_mean_), "components": _floats(self.pca_components_)},
+            "cluster_centers": _floats(self.cluster_centers_),
+            "segment_ids": [int(i) for i in self.segment_ids_],
+            "gmm": {"weights": _floats(self.gmm_.weights_), "means": _floats(self.gmm_.means_),
+                    "covariances": _floats(self.gmm_.covariances_)},
+            "niches": {"members": _floats(self.niches_.members), "member_niche": [int(i) for i in
+                       self.niches_.member_niche], "radius": float(self.niches_.radius)},
+            "centroids": {str(i): c for i, c in self.centroids_.items()},
+            "segment_sizes": {str(i): s for i, s in self.segment_sizes_.items()},
+            "k_table": self.k_table_.to_dict(orient="list"),
+            "quality": self.quality_,
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict) -> "MicroSegmenter":
+        """A fitted MicroSegmenter from :meth:`to_dict` output."""
+        params = dict(state["params"])
+        columns, log_columns = params.pop("columns"), params.pop("log_columns")
+        model = cls(SegmentationConfig(**params), columns, log_columns)
+        model.fill_values_ = state["fill_values"]
+        model.scaler_ = FeatureScaler(columns, np.array(state["scaler"]["center"]), np.array(state["scaler"]["scale"]))
+        model.pca_mean_ = np.array(state["pca"]["mean"])
+        model.pca_components_ = np.array(state["pca"]["components"])
+        model.cluster_centers_ = np.array(state["cluster_centers"])
+        model.segment_ids_ = np.array(state["segment_ids"], dtype=int)
+        model.gmm_ = gmm_from_params(**state["gmm"])
+        dims = len(model.pca_components_)
+        model.niches_ = NicheModel(np.array(state["niches"]["members"], dtype=float).reshape(-1, dims),
+                                   np.array(state["niches"]["member_niche"], dtype=int), state["niches"]["radius"])
+        model.centroids_ = {int(i): c for i, c in state["centroids"].items()}
+        model.segment_sizes_ = {int(i): s for i, s in state["segment_sizes"].items()}
+        model.k_table_ = pd.DataFrame(state["k_table"])
+        model.quality_ = state["quality"]
+        return model

@@ -1,7 +1,8 @@
 """Long metrics table of the model in use: its cross-validation evaluation
 against the baselines (stored at training time), a forward evaluation of the
-current scores when the data covers their label window, and feature importance.
-propensity_model_metrics (SQL) types it for BI.
+current scores when the data covers their label window, and feature importance
+(gain; mean |contribution| from the pred_contrib rows of propensity_predictions).
+Nothing is scored here. propensity_model_metrics (SQL) types it for BI.
 """
 
 from microseg.propensity.registry import config_from_dbt, evaluation_table, require_model
@@ -12,6 +13,5 @@ def model(dbt, session):
     config = config_from_dbt(dbt.config.get("propensity"))
     model_row = require_model(dbt.ref("propensity_model_registry").df(), config)
     predictions = dbt.ref("propensity_predictions").df()
-    features = dbt.ref("propensity_features").df()
     labels = dbt.ref("propensity_labels").df()
-    return evaluation_table(model_row, predictions, features, labels)
+    return evaluation_table(model_row, predictions, labels)

@@ -3,7 +3,8 @@
 microseg__propensity_model_mode = retrain trains on the training snapshot and
 appends a row; reuse_latest appends nothing when a model of the same target
 and horizon is registered (and trains one when there is none). Incremental
-append: the history survives rebuilds; `--full-refresh` empties it.
+append: the history survives rebuilds and `--full-refresh` (unless
+microseg__allow_history_refresh is true).
 """
 
 from microseg.propensity.registry import config_from_dbt, empty_registry, latest_model, train_registry_row

@@ -1,18 +1,12 @@
-"""Centroids of every segmentation run (incremental, append-only): per segment
-and clustering feature the mean of the transformed, unscaled feature, with the
-run time and as_of_date. customer_segments reads the latest run's rows to keep
-segment ids stable."""
+"""Centroids of every stored segmentation fit (segment_model, append-only):
+per fit, segment and clustering feature the segment mean of the transformed,
+unscaled feature, with the fit time and as_of_date. Rebuilt from segment_model,
+so it keeps the whole history as long as segment_model does."""
 
-from datetime import datetime, timezone
-
-from microseg.segment_run import centroid_history_rows
+from microseg.segment_run import centroid_history_table
 
 
 def model(dbt, session):
-    dbt.config(materialized="incremental", incremental_strategy="append", schema="marts")
-    return centroid_history_rows(
-        features=dbt.ref("mart_customer_features").df(),
-        segments=dbt.ref("customer_segments").df(),
-        spec=dbt.ref("segment_features").df(),
-        run_started_at=datetime.now(timezone.utc).replace(tzinfo=None),
-    )
+    dbt.config(materialized="table", schema="ml")
+    fits = dbt.ref("segment_model").project("fit_id, fitted_at, as_of_date, centroids, segment_sizes")
+    return centroid_history_table(fits.df())

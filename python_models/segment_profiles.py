@@ -7,7 +7,7 @@ from microseg.segment_run import profiles_table
 
 
 def model(dbt, session):
-    dbt.config(materialized="table", schema="marts")
+    dbt.config(materialized="table", schema="ml")
     return profiles_table(
         features=dbt.ref("mart_customer_features").df(),
         segments=dbt.ref("customer_segments").df(),

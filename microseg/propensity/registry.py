@@ -13,13 +13,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from microseg.propensity.estimator import PropensityModel
 from microseg.propensity.metrics import evaluation_rows
-from microseg.propensity.train import (
-    PropensityConfig,
-    PropensityTrainingError,
-    score_propensity,
-    train_propensity,
-)
+from microseg.propensity.train import PropensityConfig, PropensityTrainingError
 
 REGISTRY_SCHEMA = pa.schema(
     [
@@ -96,7 +92,7 @@ def train_registry_row(features: pd.DataFrame, labels: pd.DataFrame, config: Pro
             "before as_of_date - horizon, or no complete label window). Check microseg__as_of_date and "
             "microseg__propensity_horizon_days."
         )
-    trained = train_propensity(training, config)
+    trained = PropensityModel(config).fit(training).trained_
     trained_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     model_id = f"prop-{trained_at:%Y%m%dT%H%M%S}-{trained.model_hash[:10]}"
     feature_as_of = pd.Timestamp(training["feature_as_of_date"].max()).date()
@@ -137,16 +133,18 @@ def empty_registry() -> pa.Table:
 
 
 def score_with_model(features: pd.DataFrame, model_row: pd.Series, config: PropensityConfig) -> pd.DataFrame:
-    """Scores of the scoring snapshot with a registry row's model."""
+    """Scores of the scoring snapshot with a registry row's model, computed once:
+    calibrated propensity, raw score, reasons, baselines (BG/NBD from the
+    training fit, no refit) and each customer's pred_contrib row
+    (``feature_contributions``, in the order of the model's feature_list) for
+    the evaluation's feature importance."""
     scoring = features[features["snapshot_kind"] == "scoring"]
-    params = json.loads(model_row["parameters"])
-    out, _ = score_propensity(
-        scoring, model_row["model_text"], json.loads(model_row["feature_list"]), params["calibration"],
-        config.horizon_days,
-    )
+    out, contrib = PropensityModel.from_registry_row(model_row, config).explain(scoring)
     out.insert(1, "model_id", model_row["model_id"])
     as_of = scoring["feature_as_of_date"].iloc[0] if len(scoring) else None
     out["as_of_date"] = as_of
+    n_features = len(json.loads(model_row["feature_list"]))
+    out["feature_contributions"] = list(contrib[:, :n_features])
     return out
 
 
@@ -160,11 +158,11 @@ def require_model(registry: pd.DataFrame, config: PropensityConfig) -> pd.Series
     return row
 
 
-def evaluation_table(model_row: pd.Series, predictions: pd.DataFrame, features: pd.DataFrame,
-                     labels: pd.DataFrame) -> pd.DataFrame:
+def evaluation_table(model_row: pd.Series, predictions: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     """Long metrics table: the model's cross-validation evaluation stored at training time,
     a forward evaluation of today's scores when their label window is in the data (backtests),
-    and global feature importance (gain of the booster, mean |contribution| on the scoring rows)."""
+    and global feature importance (gain of the booster, mean |contribution| on the scoring rows).
+    Reads the scores of propensity_predictions: nothing is scored again."""
     parts = []
     cv = pd.DataFrame(json.loads(model_row["cv_evaluation"]))
     cv["as_of_date"] = pd.Timestamp(model_row["as_of_date"]).date()
@@ -192,16 +190,13 @@ def evaluation_table(model_row: pd.Series, predictions: pd.DataFrame, features: 
     names = json.loads(model_row["feature_list"])
     booster = lgb.Booster(model_str=model_row["model_text"])
     gain = booster.feature_importance(importance_type="gain")
-    scoring = features[features["snapshot_kind"] == "scoring"]
     contrib_mean = np.full(len(names), np.nan)
-    if len(scoring):
-        _, contrib = score_propensity(scoring, model_row["model_text"], names,
-                                      json.loads(model_row["parameters"])["calibration"],
-                                      int(model_row["horizon_days"]))
+    if len(predictions):
+        contrib = np.stack(predictions["feature_contributions"].to_numpy())
         contrib_mean = np.abs(contrib[:, : len(names)]).mean(axis=0)
     imp = pd.DataFrame(
         {
-            "evaluation_set": "scoring" if len(scoring) else "training",
+            "evaluation_set": "scoring" if len(predictions) else "training",
             "table_name": "feature_importance",
             "scorer": "model",
             "metric": np.repeat(["gain", "mean_abs_contribution"], len(names)),

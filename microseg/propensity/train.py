@@ -133,32 +133,49 @@ def feature_columns(frame: pd.DataFrame, exclude: tuple[str, ...] = ()) -> list[
     return cols
 
 
-def add_bgnbd_features(frame: pd.DataFrame, horizon_days: int) -> tuple[pd.DataFrame, dict | None]:
-    """Fit BG/NBD on the snapshot's (x, t_x, T) and add expected purchases in the horizon and P(alive).
+def add_bgnbd_features(frame: pd.DataFrame, horizon_days: int,
+                       params: dict | None = None) -> tuple[pd.DataFrame, dict | None]:
+    """Add BG/NBD expected purchases in the horizon and P(alive) from (x, t_x, T).
 
     x = repeat_purchase_days, t_x = first_to_last_days, T = tenure_days (days,
-    converted to weeks). Reads no label. When BG/NBD cannot be fitted (no
-    repeat buyer) the columns are null and the params None.
+    converted to weeks). Reads no label. Without ``params`` BG/NBD is fitted on
+    the frame, once per feature_as_of_date (training: each snapshot only knows
+    its own past); returns the fits by date. With ``params`` (a stored fit,
+    :func:`scoring_bgnbd_params`) nothing is fitted: scoring reuses the
+    training fit. When BG/NBD cannot be fitted (no repeat buyer) or ``params``
+    is empty the columns are null.
     """
     out = frame.copy()
     out[BGNBD_FEATURES[0]] = np.nan
     out[BGNBD_FEATURES[1]] = np.nan
     fitted = {}
-    # one fit per snapshot date: each snapshot's features only know its own past
     dates = out["feature_as_of_date"] if "feature_as_of_date" in out else pd.Series(0, index=out.index)
     for date, idx in out.groupby(dates).groups.items():
         part = out.loc[idx]
         x = part["repeat_purchase_days"].to_numpy(float)
         t_x = part["first_to_last_days"].to_numpy(float) / 7.0
         T = part["tenure_days"].to_numpy(float) / 7.0
-        try:
-            params = bgnbd.fit(x, t_x, T)
-        except bgnbd.BGNBDFitError:
-            continue
-        out.loc[idx, BGNBD_FEATURES[0]] = bgnbd.expected_purchases(params, horizon_days / 7.0, x, t_x, T)
-        out.loc[idx, BGNBD_FEATURES[1]] = bgnbd.p_alive(params, x, t_x, T)
-        fitted[str(pd.Timestamp(date).date()) if not isinstance(date, int) else "all"] = params.as_dict()
+        if params is not None:
+            if not params:
+                continue
+            fit = bgnbd.BGNBDParams(**params)
+        else:
+            try:
+                fit = bgnbd.fit(x, t_x, T)
+            except bgnbd.BGNBDFitError:
+                continue
+            fitted[str(pd.Timestamp(date).date()) if not isinstance(date, int) else "all"] = fit.as_dict()
+        out.loc[idx, BGNBD_FEATURES[0]] = bgnbd.expected_purchases(fit, horizon_days / 7.0, x, t_x, T)
+        out.loc[idx, BGNBD_FEATURES[1]] = bgnbd.p_alive(fit, x, t_x, T)
     return out, (fitted or None)
+
+
+def scoring_bgnbd_params(training_fits: dict | None) -> dict:
+    """The BG/NBD fit scoring reuses: the training fit of the latest snapshot
+    date (the one closest to the scoring date); {} when training had none."""
+    if not training_fits:
+        return {}
+    return training_fits[max(training_fits)]
 
 
 def baseline_scores(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -326,15 +343,20 @@ def explain_reasons(contributions: np.ndarray, feature_names: list[str], k: int 
 
 
 def score_propensity(scoring: pd.DataFrame, model_text: str, feature_names: list[str], calibration: dict,
-                     horizon_days: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """Apply a stored model to a scoring snapshot.
+                     horizon_days: int, bgnbd_params: dict | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Apply a stored model to a scoring snapshot, once.
 
-    Returns (scores, contributions): one row per customer with the calibrated
-    propensity, raw score, three reasons and the baseline scores; and
-    LightGBM's pred_contrib matrix (features + bias column) in the same order.
+    ``bgnbd_params``: the training BG/NBD fit (:func:`scoring_bgnbd_params`),
+    reused as is (no refit on the scoring rows); {} or None leaves the BG/NBD
+    features null. Returns (scores, contributions): one row per customer with
+    the calibrated propensity, raw score, three reasons and the baseline
+    scores; and LightGBM's pred_contrib matrix (features + bias column) in the
+    same order. The raw score is the row sum of the contributions, so the
+    booster runs once.
     """
     booster = lgb.Booster(model_str=model_text)
-    frame, _ = add_bgnbd_features(scoring.sort_values("customer_key", ignore_index=True), horizon_days)
+    frame, _ = add_bgnbd_features(scoring.sort_values("customer_key", ignore_index=True), horizon_days,
+                                  bgnbd_params or {})
     missing = [f for f in feature_names if f not in frame.columns]
     if missing:
         raise PropensityTrainingError(
@@ -342,8 +364,9 @@ def score_propensity(scoring: pd.DataFrame, model_text: str, feature_names: list
             "(microseg__propensity_model_mode: retrain)."
         )
     X = frame[feature_names].astype(float)
-    raw = booster.predict(X, raw_score=True) if len(frame) else np.zeros(0)
     contrib = booster.predict(X, pred_contrib=True) if len(frame) else np.zeros((0, len(feature_names) + 1))
+    # SHAP values of a tree model add up to its raw score (feature contributions + bias column)
+    raw = contrib.sum(axis=1)
     reasons = explain_reasons(contrib, feature_names)
     out = pd.DataFrame(
         {

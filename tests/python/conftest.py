@@ -50,7 +50,7 @@ def dbt_build(tmp_path_factory) -> DbtBuild:
     tmp = tmp_path_factory.mktemp("dbt_build")
     generate(persons=PERSONS, seed=42, out=tmp / "data", progress=False)
     build = DbtBuild(workdir=tmp, truth=tmp / "data" / "truth", db=tmp / "microseg.duckdb")
-    build.dbt("build", "--select", "+customer_identity_map", "+dim_customers", "+segment_profiles",
+    build.dbt("build", "--select", "+customer_identity_map", "+dim_customers", "+segment_profiles", "segment_quality",
               "+erasure_audit", "+data_quality_summary",
               "--indirect-selection", "cautious", "--exclude", "resource_type:unit_test")  # fmt: skip
     return build

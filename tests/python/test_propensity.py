@@ -1,24 +1,34 @@
 """Propensity: BG/NBD maximum likelihood, metrics, training on synthetic data,
-reasons, registry round trip, CDNOW mapping."""
+reasons, the estimator, scoring once with the training BG/NBD fit, the
+evaluation reading scores without re-scoring, registry round trip, defaults
+equal to dbt_project.yml, CDNOW mapping."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
+from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from microseg.propensity import bgnbd, cdnow, metrics, registry
+from microseg.propensity import train as train_module
+from microseg.propensity.estimator import PropensityModel
 from microseg.propensity.train import (
     PropensityConfig,
     PropensityTrainingError,
     explain_reasons,
     score_propensity,
+    scoring_bgnbd_params,
     train_propensity,
 )
+
+PROJECT = Path(__file__).resolve().parents[2] / "dbt_project.yml"
 
 TRUE = bgnbd.BGNBDParams(r=0.25, alpha=4.0, a=0.8, b=2.5)
 
@@ -167,16 +177,72 @@ def test_training_rows_are_capped():
 
 def test_scoring_gives_probabilities_and_reasons(trained):
     scoring = synthetic_snapshot(400, 5).drop(columns="label").assign(snapshot_kind="scoring")
-    out, contrib = score_propensity(scoring, trained.model_text, trained.feature_names, trained.calibration, 90)
+    out, contrib = score_propensity(scoring, trained.model_text, trained.feature_names, trained.calibration, 90,
+                                    scoring_bgnbd_params(trained.bgnbd_params))
     assert out["customer_key"].is_unique and len(out) == 400
     assert out["propensity"].between(0, 1).all()
-    # contributions add up to the raw score (LightGBM's pred_contrib contract)
-    assert np.allclose(contrib.sum(axis=1), out["raw_score"])
+    # the raw score is read off the contributions (one booster pass): it equals LightGBM's raw score
+    X = scoring.sort_values("customer_key", ignore_index=True)
+    X, _ = train_module.add_bgnbd_features(X, 90, scoring_bgnbd_params(trained.bgnbd_params))
+    raw = lgb.Booster(model_str=trained.model_text).predict(X[trained.feature_names].astype(float), raw_score=True)
+    assert np.allclose(out["raw_score"], raw)
     top = out["reason_1"].str.split(" ").str[0]
     assert top.isin(trained.feature_names).all()
     # the customer with the most recent purchase has recency among its reasons pushing up
     best = out.loc[scoring["recency_days"].idxmin()]
     assert any(r and r.startswith("recency_days (+") for r in best[["reason_1", "reason_2", "reason_3"]])
+
+
+def test_scoring_reuses_the_training_bgnbd_fit(trained, monkeypatch):
+    """No BG/NBD refit on the scoring rows: the stored training fit gives the
+    baseline and the features. Planted defect: refitting (the old behaviour)
+    calls bgnbd.fit and this test fails."""
+    scoring = synthetic_snapshot(400, 5).drop(columns="label").assign(snapshot_kind="scoring")
+    stored = scoring_bgnbd_params(trained.bgnbd_params)
+    assert stored == trained.bgnbd_params["2026-01-01"]
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("BG/NBD was refitted at scoring time")
+
+    monkeypatch.setattr(bgnbd, "fit", no_fit)
+    out, _ = score_propensity(scoring, trained.model_text, trained.feature_names, trained.calibration, 90, stored)
+    frame = scoring.sort_values("customer_key", ignore_index=True)
+    expected = bgnbd.expected_purchases(bgnbd.BGNBDParams(**stored), 90 / 7.0, frame["repeat_purchase_days"],
+                                        frame["first_to_last_days"] / 7.0, frame["tenure_days"] / 7.0)
+    assert np.allclose(out["bgnbd_expected_purchases"], expected)
+
+
+def test_estimator_fits_once_and_predicts_probabilities_in_row_order(trained):
+    model = PropensityModel(FAST).fit(synthetic_snapshot(3000, 1))
+    assert model.model_text_ == trained.model_text  # same training as train_propensity
+    assert model.get_params() == asdict(FAST)
+    assert model.set_params(n_search=3) is model and model.config.n_search == 3
+    scoring = synthetic_snapshot(400, 5).drop(columns="label").sample(frac=1.0, random_state=1)
+    proba = model.predict_proba(scoring)
+    assert proba.shape == (400, 2) and np.allclose(proba.sum(axis=1), 1.0)
+    scores, _ = model.explain(scoring)
+    by_key = scores.set_index("customer_key")["propensity"]
+    assert np.allclose(proba[:, 1], by_key.loc[scoring["customer_key"]].to_numpy())
+    # a stored registry row loads into the same estimator and scores identically
+    row = pd.Series({"parameters": json.dumps({"calibration": model.calibration_,
+                                               "bgnbd_training_snapshot": trained.bgnbd_params}),
+                     "model_text": model.model_text_, "feature_list": json.dumps(model.feature_names_)})
+    assert np.allclose(PropensityModel.from_registry_row(row, FAST).predict_proba(scoring), proba)
+
+
+def test_propensity_defaults_equal_dbt_project_vars():
+    """PropensityConfig keeps defaults for notebooks; they must be the project's
+    (a default that drifts from dbt_project.yml fails here)."""
+    project_vars = yaml.safe_load(PROJECT.read_text())["vars"]
+    default = PropensityConfig()
+    assert default.horizon_days == project_vars["microseg__propensity_horizon_days"]
+    assert default.target == project_vars["microseg__propensity_target"]
+    assert default.n_folds == project_vars["microseg__propensity_cv_folds"]
+    assert default.n_search == project_vars["microseg__propensity_search_candidates"]
+    assert default.max_training_rows == project_vars["microseg__propensity_max_training_rows"]
+    assert default.random_state == project_vars["microseg__propensity_seed"]
+    assert list(default.exclude_features) == project_vars["microseg__propensity_exclude_features"]
+    assert default.reuse_latest == (project_vars["microseg__propensity_model_mode"] == "reuse_latest")
 
 
 def test_explain_reasons_orders_by_absolute_contribution():
@@ -203,6 +269,32 @@ def test_registry_row_round_trip():
     scoring = features.assign(snapshot_kind="scoring")
     scored = registry.score_with_model(scoring, row, config)
     assert (scored["model_id"] == row["model_id"]).all()
+    assert scored["feature_contributions"].map(len).eq(len(json.loads(row["feature_list"]))).all()
+
+
+def test_evaluation_reads_the_predictions_and_never_scores_again(monkeypatch):
+    """propensity_evaluation's table from propensity_predictions' rows alone.
+    Planted defect: scoring inside the evaluation (the old double scoring)
+    reaches score_propensity and this test fails."""
+    features = synthetic_snapshot(2000, 3)
+    labels = features[["customer_key", "snapshot_kind", "label", "feature_as_of_date"]].assign(is_label_complete=True)
+    labels = labels.rename(columns={"feature_as_of_date": "label_window_start", "label": "target_happened"})
+    features = features.drop(columns="label")
+    table = registry.train_registry_row(features, labels, FAST)
+    row = table.to_pandas().iloc[0]
+    predictions = registry.score_with_model(features.assign(snapshot_kind="scoring"), row, FAST)
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("the evaluation scored again")
+
+    monkeypatch.setattr(train_module, "score_propensity", no_scoring)
+    monkeypatch.setattr(registry, "PropensityModel", None)
+    out = registry.evaluation_table(row, predictions, labels)
+    importance = out[out["metric"] == "mean_abs_contribution"].set_index("feature")["metric_value"]
+    names = json.loads(row["feature_list"])
+    expected = np.abs(np.stack(predictions["feature_contributions"].to_numpy())).mean(axis=0)
+    assert np.allclose(importance.loc[names].to_numpy(), expected)
+    assert set(out["evaluation_set"]) == {"cross_validation", "scoring"}
 
 
 def test_stacked_snapshots_keep_a_customer_in_one_fold(monkeypatch):

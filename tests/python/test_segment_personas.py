@@ -17,19 +17,25 @@ pytestmark = pytest.mark.dbt
 @pytest.fixture(scope="module")
 def built(dbt_build) -> tuple[Path, Path, dict[str, int]]:
     """The shared 3,000-person build (conftest.dbt_build), with the segment ids
-    before a second run of the segment models on the same data."""
+    before a second build of the segment models with `--full-refresh`: the
+    fit history (segment_model) must survive it and keep every id. Changed-data
+    id stability is tested without dbt in test_segment_run.py."""
     first = _ids(dbt_build.db)
-    # a second run on the same data must keep every segment id
-    dbt_build.dbt("run", "--select", "customer_segments", "segment_centroid_history")
+    dbt_build.dbt("run", "--select", "segment_model", "customer_segments", "segment_centroid_history",
+                  "--full-refresh")
     return dbt_build.truth, dbt_build.db, first
 
 
-def _ids(db: Path) -> dict[str, int]:
+def _query(db: Path, sql: str) -> list[tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return dict(con.sql("select customer_key, segment_id from marts.customer_segments").fetchall())
+        return con.sql(sql).fetchall()
     finally:
         con.close()
+
+
+def _ids(db: Path) -> dict[str, int]:
+    return dict(_query(db, "select customer_key, segment_id from ml.customer_segments"))
 
 
 def test_segments_beat_the_classic_rfm_recipe(built):
@@ -47,6 +53,19 @@ def test_segments_recover_the_personas(built):
     assert evaluate(truth, db)["ari_model"] >= 0.7
 
 
-def test_segment_ids_survive_a_rebuild(built):
+def test_history_survives_full_refresh_and_ids_survive_the_rebuild(built):
+    """microseg__allow_history_refresh false (default): `--full-refresh`
+    appends a second fit instead of emptying segment_model. Planted defect:
+    config full_refresh removed from segment_model, one row is left and this
+    test fails."""
     _, db, first = built
+    assert _query(db, "select count(*) from ml.segment_model")[0][0] == 2
+    assert _query(db, "select count(distinct run_started_at) from ml.segment_centroid_history")[0][0] == 2
     assert _ids(db) == first
+
+
+def test_allow_history_refresh_lets_full_refresh_empty_the_history(built, dbt_build):
+    _, db, _ = built
+    dbt_build.dbt("run", "--select", "segment_model", "--full-refresh",
+                  "--vars", "{microseg__allow_history_refresh: true}")
+    assert _query(db, "select count(*) from ml.segment_model")[0][0] == 1

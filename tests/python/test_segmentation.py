@@ -1,5 +1,10 @@
-"""Segmentation library: recovers planted groups, respects the minimum size,
-keeps ids stable across a perturbed re-run."""
+"""Segmentation library: MicroSegmenter recovers planted groups, respects the
+minimum size, fits once (the k table describes the applied model), round-trips
+through its stored state, keeps ids stable across a perturbed re-run."""
+
+import json
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -7,6 +12,9 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from microseg import segmentation as seg
+from microseg.segment_run import config_from_project
+
+PROJECT = Path(__file__).resolve().parents[2] / "dbt_project.yml"
 
 
 def blobs(n_per_group=(300, 250, 200, 150, 100), dim=6, spread=0.4, seed=0):
@@ -18,7 +26,7 @@ def blobs(n_per_group=(300, 250, 200, 150, 100), dim=6, spread=0.4, seed=0):
     return x, y
 
 
-CONFIG = seg.SegmentationConfig(k_min=3, k_max=8, bootstrap_rounds=3, niche_sample=1000, silhouette_sample=1000)
+CONFIG = config_from_project(PROJECT, k_min=3, k_max=8, bootstrap_rounds=3, niche_sample=1000, silhouette_sample=1000)
 
 
 def test_signed_log1p_keeps_sign_and_order():
@@ -45,7 +53,8 @@ def test_fit_pca_keeps_requested_variance_and_at_least_two_components():
 
 def test_choose_k_finds_planted_groups():
     x, _ = blobs()
-    table = seg.evaluate_k(x, range(3, 9), CONFIG, n_customers=len(x))
+    table, models = seg.evaluate_k(x, range(3, 9), CONFIG, n_customers=len(x))
+    assert sorted(models) == list(range(3, 9))
     assert list(table["k"]) == list(range(3, 9))
     assert seg.choose_k(table) == 5
 
@@ -59,7 +68,7 @@ def test_choose_k_skips_k_below_minimum_size():
 
 
 def test_min_size_is_share_with_floor():
-    config = seg.SegmentationConfig(min_segment_share=0.01, min_segment_size=30)
+    config = replace(CONFIG, min_segment_share=0.01, min_segment_size=30)
     assert config.min_size(1000) == 30
     assert config.min_size(100_000) == 1000
 
@@ -85,41 +94,79 @@ def test_match_segment_ids_without_history_or_with_other_dimensions():
     assert list(seg.match_segment_ids({4: np.zeros(3)}, np.zeros((2, 2)), 1.0)) == [5, 6]
 
 
-def test_segment_customers_recovers_groups_with_valid_outputs():
+def frame(x: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])])
+
+
+def segmenter(config=CONFIG) -> seg.MicroSegmenter:
+    return seg.MicroSegmenter(config, columns=[f"f{i}" for i in range(6)])
+
+
+def test_microsegmenter_recovers_groups_with_valid_outputs():
     x, y = blobs()
-    result = seg.segment_customers(x, CONFIG)
-    assert result.chosen_k == 5
-    assert adjusted_rand_score(y, result.labels) > 0.95
-    assert ((result.membership_probability >= 0) & (result.membership_probability <= 1)).all()
-    assert np.median(result.membership_probability) > 0.85
-    assert result.stability_ari > 0.9
-    assert result.pcs.shape == (len(x), 2)
-    assert set(result.segment_ids) == set(result.centroids) == {1, 2, 3, 4, 5}
-    assert np.bincount(result.labels).min() >= CONFIG.min_size(len(x))
+    model = segmenter().fit(frame(x))
+    out = model.assign(frame(x))
+    assert model.quality_["chosen_k"] == 5
+    assert adjusted_rand_score(y, out["segment_id"]) > 0.95
+    assert out["membership_probability"].between(0, 1).all()
+    assert out["membership_probability"].median() > 0.85
+    assert model.quality_["stability_ari"] > 0.9
+    assert set(out["segment_id"]) == set(model.centroids_) == {1, 2, 3, 4, 5}
+    assert out["segment_id"].value_counts().min() >= CONFIG.min_size(len(x))
+    assert (model.predict(frame(x)) == out["segment_id"]).all()
+    assert model.transform(frame(x)).shape == (len(x), model.quality_["pca_components"])
+
+
+def test_the_chosen_k_row_describes_the_applied_model():
+    """One fit: the size check of the k table is the one of the segments applied."""
+    x, _ = blobs()
+    model = segmenter().fit(frame(x))
+    chosen = model.k_table_[model.k_table_["is_chosen"]].iloc[0]
+    sizes = model.assign(frame(x))["segment_id"].value_counts()
+    assert int(chosen["k"]) == len(sizes)
+    assert int(chosen["smallest_segment_size"]) == sizes.min()
+
+
+def test_stored_state_reproduces_the_fitted_model_exactly():
+    x, _ = blobs()
+    model = segmenter().fit(frame(x))
+    loaded = seg.MicroSegmenter.from_dict(json.loads(json.dumps(model.to_dict())))
+    pd.testing.assert_frame_equal(model.assign(frame(x)), loaded.assign(frame(x)))
+    assert loaded.get_params() == model.get_params()
+
+
+def test_get_and_set_params_follow_the_estimator_convention():
+    model = segmenter()
+    params = model.get_params()
+    assert params["k_max"] == CONFIG.k_max and params["columns"] == [f"f{i}" for i in range(6)]
+    assert model.set_params(k_max=6, random_state=7) is model
+    assert (model.config.k_max, model.config.random_state) == (6, 7)
+    with pytest.raises(ValueError, match="k_min <= microseg__segment_k_max"):
+        model.set_params(k_max=2)
 
 
 def test_segment_ids_stable_on_perturbed_rerun():
     x, y = blobs()
-    first = seg.segment_customers(x, CONFIG)
+    first = segmenter().fit(frame(x))
     rng = np.random.default_rng(1)
     perturbed = x + rng.normal(0, 0.05, size=x.shape)
-    second = seg.segment_customers(perturbed, CONFIG, previous_centroids=first.centroids)
+    second = segmenter().fit(frame(perturbed), previous_centroids=first.centroids_)
     # every planted group keeps the id it had in the first run
+    a, b = first.predict(frame(x)), second.predict(frame(perturbed))
     for group in np.unique(y):
-        assert np.bincount(first.segment_ids[y == group]).argmax() == np.bincount(second.segment_ids[y == group]).argmax()
+        assert np.bincount(a[y == group]).argmax() == np.bincount(b[y == group]).argmax()
 
 
-def test_segment_customers_is_deterministic():
+def test_fit_is_deterministic():
     x, _ = blobs()
-    a = seg.segment_customers(x, CONFIG)
-    b = seg.segment_customers(x, CONFIG)
-    assert np.array_equal(a.segment_ids, b.segment_ids)
-    assert np.allclose(a.membership_probability, b.membership_probability)
+    a = segmenter().fit(frame(x)).assign(frame(x))
+    b = segmenter().fit(frame(x)).assign(frame(x))
+    pd.testing.assert_frame_equal(a, b)
 
 
 def test_too_few_customers_is_a_clear_error():
     with pytest.raises(ValueError, match="too few to segment"):
-        seg.segment_customers(np.zeros((4, 3)), CONFIG)
+        segmenter().fit(frame(np.zeros((4, 6))))
 
 
 def test_discover_niches_flags_a_dense_group_and_leaves_sparse_points_out():
@@ -127,7 +174,7 @@ def test_discover_niches_flags_a_dense_group_and_leaves_sparse_points_out():
     sparse = rng.uniform(-10, 10, size=(1500, 3))
     dense = rng.normal(4, 0.05, size=(100, 3))
     z = np.vstack([sparse, dense])
-    niches = seg.discover_niches(z, seg.SegmentationConfig(niche_sample=800, niche_min_cluster_size=20))
+    niches = seg.discover_niches(z, replace(CONFIG, niche_sample=800, niche_min_cluster_size=20))
     dense_niches = niches[1500:]
     assert (dense_niches >= 0).mean() > 0.8
     assert len(set(dense_niches[dense_niches >= 0])) == 1
