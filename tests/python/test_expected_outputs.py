@@ -46,6 +46,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "dim_customers": ("customer",),
     "data_quality_summary": ("source_table",),
     "erasure_audit": ("request_id",),
+    "fct_events": ("event_id",),
 }
 #: model column holding a salted hash -> the expected file's plain-text column
 HASH_COLUMNS = {"email_hash": "email", "phone_hash": "phone"}
@@ -174,6 +175,17 @@ def parse(text: str, sql_type: str):
     return text
 
 
+def show(value) -> str:
+    """A value as the expected files write it: null, 'text', 2025-01-15 09:00:00, 80.00."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
 def same(expected, actual) -> bool:
     if isinstance(expected, float) and isinstance(actual, float):
         return math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-6)
@@ -199,12 +211,12 @@ def differences(model: str, columns: list[str], expected: list[dict], actual: li
         lines.append(f"missing row {key_text(key)}")
     for key in sorted(by_key["actual"].keys() - by_key["expected"].keys(), key=str):
         row = by_key["actual"][key]
-        lines.append(f"unexpected row {key_text(key)}: " + ", ".join(f"{c}={row[c]!r}" for c in columns))
+        lines.append(f"unexpected row {key_text(key)}: " + ", ".join(f"{c}={show(row[c])}" for c in columns))
     for key in sorted(by_key["expected"].keys() & by_key["actual"].keys(), key=str):
         want, got = by_key["expected"][key], by_key["actual"][key]
         for column in columns:
             if not same(want[column], got[column]):
-                lines.append(f"{key_text(key)}: {column} expected {want[column]!r}, actual {got[column]!r}")
+                lines.append(f"{key_text(key)}: {column} expected {show(want[column])}, actual {show(got[column])}")
     return lines
 
 
