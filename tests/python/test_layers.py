@@ -39,23 +39,10 @@ RANK = {"source": 0, "seed": 0, "privacy": 1, "staging": 2, "intermediate": 3, "
 # and the privacy layer by design; no BI metric is built on them.
 QUALITY_MARTS = {"data_quality_summary", "erasure_audit"}
 
-# Violations other branches are removing right now. The lead deletes each entry
-# once the fix is merged; a new violation, or an entry that no longer occurs,
-# fails the test (so the list cannot go stale).
-KNOWN_VIOLATIONS = {
-    # int_customer_hygiene reads marts (behaviour branch moves it)
-    ("int_customer_hygiene", "dim_customers"),
-    ("int_customer_hygiene", "mart_customer_rfm"),
-    # marts read the staged order lines directly instead of an intermediate model
-    ("mart_customer_engagement", "stg_shop__order_lines"),
-    ("mart_customer_features", "stg_shop__order_lines"),
-    ("propensity_features", "stg_shop__order_lines"),
-    # customer_segments reads segment_centroid_history by table name, outside dbt.ref
-    ("customer_segments", "segment_centroid_history"),
-    # dim_customers reads the staged CRM records directly (found by this test;
-    # not in the issue's list: whoever owns the marts decides)
-    ("dim_customers", "stg_crm__customers"),
-}
+# Violations tolerated for now, each with its reason (none today). A new
+# violation, or an entry that no longer occurs, fails the test (so the list
+# cannot go stale).
+KNOWN_VIOLATIONS: set[tuple[str, str]] = set()
 
 
 def layer(node: dict) -> str:

@@ -41,7 +41,7 @@ data_end as (
             orders.order_date as happened_on
         from orders
         {%- if target.kind == 'category_purchase' %}
-        inner join {{ ref('stg_shop__order_lines') }} as lines
+        inner join {{ ref('fct_order_lines') }} as lines
             on orders.order_id = lines.order_id and not lines.is_return and lines.category = '{{ target.value }}'
     {%- endif %}
         where orders.customer_key is not null and orders.item_quantity > 0
