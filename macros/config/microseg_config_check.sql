@@ -8,7 +8,9 @@
         text           a non-blank string
         int_list       a non-empty list of integers, options min
         text_list      a list of distinct non-blank strings, options non_empty, must_contain
-        date_or_null   null or a YYYY-MM-DD date DuckDB parses
+        date_or_null   null or a YYYY-MM-DD date DuckDB parses (date: not null)
+        bool           true or false
+        text_map       a non-empty mapping of names to non-blank strings, options keys
         timezone       a time zone name DuckDB knows (pg_timezone_names)
         digits         a string of 1 to 4 digits
         tiers          a mapping {high, medium} of numbers in (0, 1], high > medium
@@ -63,6 +65,25 @@
         ('microseg__segment_id_max_distance', 'number', {'gt': 0}),
         ('microseg__segment_silhouette_floor', 'number', {'min': -1, 'max': 1}),
         ('microseg__segment_stability_floor', 'number', {'min': -1, 'max': 1}),
+        ('microseg__min_valid_date', 'date', {}),
+        ('microseg__max_valid_date', 'date_or_null', {}),
+        ('microseg__future_skew_days', 'int', {'min': 0}),
+        ('microseg__min_birth_date', 'date', {}),
+        ('microseg__max_amount', 'number', {'gt': 0, 'max': 1e15}),
+        ('microseg__max_quantity', 'number', {'gt': 0}),
+        ('microseg__max_name_length', 'int', {'min': 1}),
+        ('microseg__max_text_length', 'int', {'min': 1}),
+        ('microseg__privacy_identifier_columns', 'text_list', {}),
+        ('microseg__session_event_types', 'text_map', {}),
+        ('microseg__view_event_types', 'text_list', {'non_empty': true}),
+        ('microseg__email_event_types', 'text_map', {'keys': ['clicked', 'opened', 'sent']}),
+        ('microseg__activity_email_flags', 'text_list', {}),
+        ('microseg__session_platforms', 'text_list', {'non_empty': true}),
+        ('microseg__channels', 'text_list', {'non_empty': true}),
+        ('microseg__devices', 'text_list', {'non_empty': true}),
+        ('microseg__interests', 'text_list', {}),
+        ('microseg__erasure_unmatched_severity', 'enum', {'values': ['error', 'warn']}),
+        ('microseg__allow_history_refresh', 'bool', {}),
     ] -%}
     {%- for name, kind, options in rules -%}
         {%- set problem = microseg_config_problem(var(name, none), kind, options) -%}
@@ -140,7 +161,24 @@
         {%- for item in value if item is not string or item | trim == '' -%}
             {{ return(wanted) }}
         {%- endfor -%}
-    {%- elif kind == 'date_or_null' -%}
+    {%- elif kind == 'bool' -%}
+        {%- if value is not boolean -%}
+            {{ return('must be true or false') }}
+        {%- endif -%}
+    {%- elif kind == 'text_map' -%}
+        {%- set wanted = 'must be a mapping of names to non-blank strings'
+            ~ (' with keys ' ~ options['keys'] | join(', ') if options.get('keys') else '') -%}
+        {%- if value is not mapping or value | length == 0
+            or (options.get('keys') and value.keys() | list | sort != options['keys']) -%}
+            {{ return(wanted) }}
+        {%- endif -%}
+        {%- for item in value.values() if item is not string or item | trim == '' -%}
+            {{ return(wanted) }}
+        {%- endfor -%}
+    {%- elif kind in ('date', 'date_or_null') -%}
+        {%- if value is none and kind == 'date' -%}
+            {{ return('must be a date YYYY-MM-DD') }}
+        {%- endif -%}
         {%- if value is not none -%}
             {%- set text = value | string -%}
             {%- if modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) is none
