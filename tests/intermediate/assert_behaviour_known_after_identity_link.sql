@@ -69,7 +69,7 @@ leaks as (
     select
         'session' as row_kind,
         sessions.session_id as row_id,
-        cast(sessions.known_at as varchar) as known,
+        cast(sessions.known_at as varchar) as known_on,
         session_links.linked_at
     from {{ ref('int_behaviour__sessions') }} as sessions
     inner join session_links
@@ -79,7 +79,7 @@ leaks as (
     select
         'order' as row_kind,
         behaviour_orders.order_id as row_id,
-        cast(behaviour_orders.known_date as varchar) as known,
+        cast(behaviour_orders.known_date as varchar) as known_on,
         orders.linked_at
     from {{ ref('int_behaviour__orders') }} as behaviour_orders
     inner join orders on behaviour_orders.order_id = orders.order_id
@@ -88,7 +88,7 @@ leaks as (
     select
         'order_line' as row_kind,
         lines.order_line_id as row_id,
-        cast(lines.known_date as varchar) as known,
+        cast(lines.known_date as varchar) as known_on,
         orders.linked_at
     from {{ ref('int_behaviour__order_lines') }} as lines
     inner join orders on lines.order_id = orders.order_id
@@ -98,7 +98,7 @@ leaks as (
         select
             'email_{{ flag }}' as row_kind,
             campaigns.campaign_id as row_id,
-            cast(campaigns.{{ flag }}_known_date as varchar) as known,
+            cast(campaigns.{{ flag }}_known_date as varchar) as known_on,
             email_links.linked_at
         from {{ ref('int_behaviour__email_campaigns') }} as campaigns
         inner join email_links
