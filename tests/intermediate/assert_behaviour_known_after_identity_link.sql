@@ -87,12 +87,12 @@ leaks as (
     union all
     select
         'order_line' as row_kind,
-        lines.order_line_id as row_id,
-        cast(lines.known_date as varchar) as known_on,
+        behaviour_lines.order_line_id as row_id,
+        cast(behaviour_lines.known_date as varchar) as known_on,
         orders.linked_at
-    from {{ ref('int_behaviour__order_lines') }} as lines
-    inner join orders on lines.order_id = orders.order_id
-    where lines.known_date < cast(orders.linked_at as date)
+    from {{ ref('int_behaviour__order_lines') }} as behaviour_lines
+    inner join orders on behaviour_lines.order_id = orders.order_id
+    where behaviour_lines.known_date < cast(orders.linked_at as date)
     {%- for flag, event_type in var('microseg__email_event_types').items() %}
         union all
         select
