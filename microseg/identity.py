@@ -80,3 +80,52 @@ def resolve_components(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame
         }
     )
     return out.sort_values(["source", "source_id"], kind="stable").reset_index(drop=True)
+
+
+def link_times(components: pd.DataFrame, edges: pd.DataFrame) -> pd.Series:
+    """When each identifier joined its customer: its ``linked_at``.
+
+    components: the output of :func:`resolve_components` (source, source_id,
+    customer_seed). edges: left_source, left_id, right_source, right_id,
+    valid_from (when the edge became known; null means always known).
+
+    An identifier's linked_at is the earliest time at which it is connected
+    to its component's representative through edges all known by then: a
+    union-find over the edges in valid_from order (nulls first), merging the
+    smaller member list into the larger; when a set holding the
+    representative absorbs one that does not, the absorbed members are linked
+    at that edge's time. The representative itself, and identifiers linked
+    only by always-known edges, get NaT ("always"). A row attributed to a
+    customer through an identifier is known for that customer no earlier than
+    its linked_at. Returns a datetime Series aligned with ``components``.
+    """
+    labels = node_label(components["source"], components["source_id"]).to_numpy()
+    n = len(labels)
+    linked = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    if n == 0 or edges.empty:
+        return pd.Series(linked, index=components.index, name="linked_at")
+    index = pd.Index(labels)
+    has_rep = labels == components["customer_seed"].astype(str).to_numpy()
+    order = edges.assign(_t=pd.to_datetime(edges["valid_from"])).sort_values("_t", kind="stable", na_position="first")
+    a = index.get_indexer(node_label(order["left_source"], order["left_id"]))
+    b = index.get_indexer(node_label(order["right_source"], order["right_id"]))
+    times = order["_t"].to_numpy(dtype="datetime64[us]")
+    root = np.arange(n)
+    members: list[list[int] | None] = [[i] for i in range(n)]
+    for x, y, t in zip(a.tolist(), b.tolist(), times):
+        if x < 0 or y < 0:
+            continue
+        rx, ry = root[x], root[y]
+        if rx == ry:
+            continue
+        if len(members[rx]) < len(members[ry]):
+            rx, ry = ry, rx
+        if has_rep[rx] != has_rep[ry]:
+            absorbed = members[ry] if has_rep[rx] else members[rx]
+            linked[absorbed] = t
+        small = members[ry]
+        root[small] = rx
+        members[rx].extend(small)
+        members[ry] = None
+        has_rep[rx] = has_rep[rx] or has_rep[ry]
+    return pd.Series(linked, index=components.index, name="linked_at")

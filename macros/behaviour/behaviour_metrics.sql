@@ -48,7 +48,7 @@
                              'known': flag ~ '_known_date'}) -%}
         {%- endfor -%}
     {%- elif kind == 'orders' -%}
-        {%- set base = {'date': 'order_date', 'known': 'order_date', 'where': 'true'} -%}
+        {%- set base = {'date': 'order_date', 'known': 'known_date', 'where': 'true'} -%}
         {%- do m.append(dict(base, name='orders', agg='count(*)')) -%}
         {%- for channel in var('microseg__channels') -%}
             {%- do m.append(dict(base, name='orders_' ~ channel, agg='count(*)', where="channel = '" ~ channel ~ "'")) -%}
@@ -59,7 +59,7 @@
         {%- do m.append(dict(base, name='returns_eur', agg='sum(returns_amount_eur)')) -%}
         {%- do m.append(dict(base, name='last_order_date', agg='max(order_date)')) -%}
     {%- elif kind == 'order_lines' -%}
-        {%- set base = {'date': 'order_date', 'known': 'order_date'} -%}
+        {%- set base = {'date': 'order_date', 'known': 'known_date'} -%}
         {%- do m.append(dict(base, name='sale_lines', agg='count(*)', where='not is_return')) -%}
         {%- do m.append(dict(base, name='discounted_lines', agg='count(*)', where='not is_return and is_discounted')) -%}
         {%- do m.append(dict(base, name='return_lines', agg='count(*)', where='is_return')) -%}

@@ -1,7 +1,7 @@
 {#- Point-in-time features of every customer with at least one sale on or
     before `as_of` (a SQL date expression). Reads only rows dated on or before
-    `as_of`: orders by order_date, events by event date and by the date the
-    collector received them (a late event is not known yet). A purchase is an
+    `as_of`: orders by order_date and known_date (identity link), events by
+    event date and by the date the collector received them (a late event is not known yet). A purchase is an
     order with at least one item sold (free items count). Amounts are gross
     sales after discount, never returns: a return is a negative line on its
     original order with no date of its own, so a return recorded on an order
@@ -39,6 +39,7 @@
             o.customer_key is not null
             and o.item_quantity > 0
             and o.order_date <= pit_date.feature_as_of_date
+            and o.known_date <= pit_date.feature_as_of_date
     ),
 
     pit_lines as (

@@ -2,7 +2,10 @@
     models look up (crm_id, email_hash, phone_hash, anonymous_id). A customer is
     a connected component of the identity graph (int_identity__components);
     customer_key is the md5 of the component's representative identifier, so it
-    is the same on every rebuild of the same data. -#}
+    is the same on every rebuild of the same data. linked_at: when the
+    identifier became tied to its customer by links all known by then (null:
+    always, e.g. the representative); a row attributed through it is known
+    for the customer no earlier (the behaviour layer's known_at). -#}
 with
 
 components as (
@@ -20,7 +23,8 @@ final as (
         source_id as identifier_value,
         md5(customer_seed) as customer_key,
         source,
-        cast(component_size as bigint) as component_size
+        cast(component_size as bigint) as component_size,
+        cast(linked_at as timestamp) as linked_at
     from components
 )
 

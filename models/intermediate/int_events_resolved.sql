@@ -19,6 +19,8 @@ final as (
     select
         events.event_id,
         coalesce(by_crm_id.customer_key, by_anonymous_id.customer_key) as customer_key,
+        case when by_crm_id.customer_key is not null then by_crm_id.linked_at else by_anonymous_id.linked_at end
+            as identity_linked_at,
         events.event_type,
         events.event_at,
         events.received_at,

@@ -16,6 +16,8 @@ final as (
     select
         orders.order_id,
         coalesce(by_crm_id.customer_key, by_email.customer_key) as customer_key,
+        case when by_crm_id.customer_key is not null then by_crm_id.linked_at else by_email.linked_at end
+            as identity_linked_at,
         orders.ordered_at,
         orders.order_date,
         orders.channel,

@@ -34,7 +34,7 @@ as_of as (
     orders_{{ snapshot_name }} as (
         select o.*
         from {{ ref('int_behaviour__orders') }} as o
-        where o.order_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
+        where o.known_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
     ),
 
     lines_{{ snapshot_name }} as (

@@ -11,7 +11,7 @@ import jinja2
 import pandas as pd
 import pytest
 
-from microseg.identity import resolve_components
+from microseg.identity import link_times, resolve_components
 from microseg.identity_eval import pairwise_quality, recall_ceiling
 from microseg.pii import DEFAULT_SALT, hash_emails
 
@@ -96,6 +96,69 @@ TRUTH = pd.DataFrame(
 
 def mapping(rows):
     return pd.DataFrame(rows, columns=["source", "source_id", "customer_key"])
+
+
+def timed(*rows: tuple[str, str, str | None]) -> pd.DataFrame:
+    out = edges(*[(a, b) for a, b, _ in rows])
+    return out.assign(valid_from=pd.to_datetime([t for _, _, t in rows], format="ISO8601"))
+
+
+def linked(node_list: pd.DataFrame, edge_list: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    out = resolve_components(node_list, edge_list)
+    times = link_times(out, edge_list)
+    return dict(zip(out["source"] + ":" + out["source_id"], times))
+
+
+def test_device_is_linked_only_from_its_login():
+    # the device's events before the 2024-03-10 login must not count for A1 before then
+    out = linked(
+        nodes("crm_a:A1", "email:e1", "anonymous_id:dev"),
+        timed(("crm_a:A1", "email:e1", "2024-01-01"), ("crm_a:A1", "anonymous_id:dev", "2024-03-10T12:00:00")),
+    )
+    assert pd.isna(out["crm_a:A1"])  # the representative: always
+    assert out["email:e1"] == pd.Timestamp("2024-01-01")
+    assert out["anonymous_id:dev"] == pd.Timestamp("2024-03-10T12:00:00")
+
+
+def test_link_time_is_the_earliest_path_whose_edges_are_all_known():
+    # dev -- e1 (Feb) -- A1 (Jun), and dev -- A1 directly (Apr): via A1 in April
+    # B1 joins A1 only by a fuzzy match in May, and its device through B1 (Jan) then too
+    out = linked(
+        nodes("crm_a:A1", "crm_b:B1", "email:e1", "anonymous_id:dev", "anonymous_id:d2"),
+        timed(
+            ("anonymous_id:dev", "email:e1", "2024-02-01"),
+            ("crm_a:A1", "email:e1", "2024-06-01"),
+            ("crm_a:A1", "anonymous_id:dev", "2024-04-01"),
+            ("crm_b:B1", "anonymous_id:d2", "2024-01-01"),
+            ("crm_b:B1", "crm_a:A1", "2024-05-01"),
+        ),
+    )
+    assert out["anonymous_id:dev"] == pd.Timestamp("2024-04-01")
+    assert out["email:e1"] == pd.Timestamp("2024-04-01")  # through dev once dev is linked
+    assert out["crm_b:B1"] == pd.Timestamp("2024-05-01")
+    assert out["anonymous_id:d2"] == pd.Timestamp("2024-05-01")
+
+
+def test_untimed_edges_link_always_and_isolated_nodes_stay_null():
+    out = linked(
+        nodes("crm_a:A1", "phone:p1", "anonymous_id:lone"),
+        timed(("crm_a:A1", "phone:p1", None)),
+    )
+    assert pd.isna(out["phone:p1"]) and pd.isna(out["anonymous_id:lone"])
+
+
+def test_link_times_do_not_depend_on_edge_order():
+    edge_list = timed(
+        ("crm_a:A1", "email:e1", "2024-03-01"),
+        ("crm_b:B1", "email:e1", "2024-01-01"),
+        ("crm_b:B1", "anonymous_id:x", "2024-02-01"),
+        ("crm_a:A1", "anonymous_id:x", "2024-05-01"),
+    )
+    node_list = nodes("crm_a:A1")
+    forward = linked(node_list, edge_list)
+    backward = linked(node_list, edge_list.iloc[::-1].reset_index(drop=True))
+    assert forward == backward
+    assert forward["crm_b:B1"] == pd.Timestamp("2024-03-01")
 
 
 def test_perfect_map_scores_one():

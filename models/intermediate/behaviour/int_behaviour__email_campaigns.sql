@@ -1,6 +1,7 @@
 {#- One row per resolved customer and email campaign: whether the campaign
     was sent, opened, clicked (var microseg__email_event_types), when first,
-    and when each was first known (the event had happened and been received),
+    and when each was first known (the event had happened and been received,
+    and its identifier had been linked to the customer: identity_linked_at),
     for point-in-time cuts. A repeated open is still one opened campaign. -#}
 {%- set email_types = var('microseg__email_event_types') -%}
 with
@@ -11,7 +12,7 @@ events as (
         campaign_id,
         event_type,
         event_at,
-        greatest(event_at, coalesce(received_at, event_at)) as known_at
+        greatest(event_at, coalesce(received_at, event_at), identity_linked_at) as known_at
     from {{ ref('int_events_resolved') }}
     where
         customer_key is not null

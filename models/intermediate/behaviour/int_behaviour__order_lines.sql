@@ -29,6 +29,8 @@ converted as (
         orders.customer_key,
         orders.ordered_at,
         orders.order_date,
+        -- known for its customer once placed and its identity link was made (int_behaviour__orders)
+        cast(greatest(orders.ordered_at, orders.identity_linked_at) as date) as known_date,
         cast({{ to_business_time('orders.ordered_at') }} as date) as order_business_date,
         orders.channel,
         order_lines.category,

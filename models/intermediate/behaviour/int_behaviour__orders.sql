@@ -1,6 +1,9 @@
 {#- One row per order with its customer and its line totals in EUR. Each line
     is rounded to cents before summing, so order totals add up exactly
-    (net = sales - returns) instead of drifting by a cent through float sums. -#}
+    (net = sales - returns) instead of drifting by a cent through float sums.
+    known_at: when the order was known for its customer, the later of when it
+    was placed and when the identifier it was attributed by was linked to the
+    customer (int_customer_identifiers.linked_at), for point-in-time cuts. -#}
 with
 
 orders as (
@@ -43,6 +46,8 @@ final as (
         orders.customer_key,
         orders.ordered_at,
         orders.order_date,
+        greatest(orders.ordered_at, orders.identity_linked_at) as known_at,
+        cast(greatest(orders.ordered_at, orders.identity_linked_at) as date) as known_date,
         cast({{ to_business_time('orders.ordered_at') }} as date) as order_business_date,
         orders.channel,
         orders.payment_method,

@@ -3,8 +3,10 @@
     the business time zone, var microseg__business_timezone), its platform
     and device (those of its first event), its event counts (var
     microseg__session_event_types), category views, cart and checkout flags,
-    and known_at: when its last event had both happened and been received,
-    so point-in-time snapshots use only sessions fully known by their date. -#}
+    and known_at: when its last event had both happened and been received
+    and the identifier attributing each event to the customer had been
+    linked to it (int_customer_identifiers.linked_at), so point-in-time
+    snapshots use only sessions fully known, for that customer, by their date. -#}
 {%- set event_types = var('microseg__session_event_types') -%}
 {%- set view_types = var('microseg__view_event_types') -%}
 {%- set view_list = "('" ~ view_types | join("', '") ~ "')" -%}
@@ -31,7 +33,7 @@ sessions as (
         session_id,
         min(event_at) as started_at,
         max(event_at) as ended_at,
-        max(greatest(event_at, coalesce(received_at, event_at))) as known_at,
+        max(greatest(event_at, coalesce(received_at, event_at), identity_linked_at)) as known_at,
         arg_min(platform, event_at) as platform,
         arg_min(device, event_at) as device,
         count(*) filter (where event_type in {{ view_list }} and category is not null) as category_views,

@@ -21,7 +21,7 @@ unioned as (
         order_id as touchpoint_id,
         ordered_at as touched_at,
         order_date as touch_date,
-        order_date as known_date
+        known_date
     from orders
     union all
     select

@@ -6,7 +6,8 @@
     bought; fuzzy_match: CRM records at or above the match threshold. "Same
     CRM id across systems" needs no edge: an order or event that names a CRM
     id points at that record's node itself. int_identity__components turns
-    the edges into customers. -#}
+    the edges into customers. valid_from: when the edge became known, the
+    time int_identity__components links identifiers from. -#}
 with
 
 links as (
@@ -29,8 +30,12 @@ fuzzy_matches as (
     select * from {{ ref('int_identity__fuzzy_matches') }}
 ),
 
+crm as (
+    select * from {{ ref('stg_crm__customers') }}
+),
+
 final as (
-    {{ identity_edges('links', 'excluded', 'events', 'orders', fuzzy_matches='fuzzy_matches') }}
+    {{ identity_edges('links', 'excluded', 'events', 'orders', fuzzy_matches='fuzzy_matches', timed=true, crm='crm') }}
 )
 
 select * from final

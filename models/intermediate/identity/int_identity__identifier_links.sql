@@ -3,7 +3,8 @@
     order under its crm id), one row per (record, identifier): macro
     identity_identifier_links (macros/identity/identity_edges.sql), the same
     definition the erasure closure walks over raw rows.
-    int_identity__excluded_identifiers decides which of them become edges. -#}
+    int_identity__excluded_identifiers decides which of them become edges.
+    valid_from: when the link became known (int_identity__components). -#}
 with
 
 crm as (
@@ -19,7 +20,7 @@ orders as (
 ),
 
 final as (
-    {{ identity_identifier_links('crm', 'events', 'orders') }}
+    {{ identity_identifier_links('crm', 'events', 'orders', timed=true) }}
 )
 
 select * from final
