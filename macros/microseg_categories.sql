@@ -5,10 +5,10 @@
     null, overrides the seed (it must then contain `other`).
 
     Models call it under `execute` (the seed is built first: every caller
-    depends on seed category_map through the ref below). Before the seed
-    table exists (the on-run-start config check on a fresh database) it
-    returns none; callers that only validate skip the category check then.
-    At parse time it returns the placeholder ['other'] (no SQL is run). A
+    depends on seed category_map through the ref below; required=false skips
+    that ref, for the run-start hook). Before the seed table exists (the
+    on-run-start config check on a fresh database, sqlfluff) it reads the seed
+    file itself. At parse time it returns the placeholder ['other'] (no SQL). A
     category that is not a lower-case identifier ([a-z][a-z0-9_]*, it becomes
     part of column names) stops the run with one line naming the seed. -#}
 {% macro microseg_categories(required=true) -%}
@@ -17,27 +17,29 @@
         {{ return(override | list) }}
     {%- endif -%}
     {%- if required -%}
-        {%- set seed = ref('category_map') -%}
-    {%- else -%}
-        {%- set seed = none -%}
-        {%- for node in graph.nodes.values() if node.resource_type == 'seed' and node.name == 'category_map' -%}
-            {%- set seed = adapter.get_relation(node.database, node.schema, node.alias) -%}
-            {%- do return(microseg_categories_from(seed) if seed is not none else none) -%}
-        {%- endfor -%}
-        {{ return(none) }}
+        {#- the dependency on the seed: dbt builds it before the caller -#}
+        {%- do ref('category_map') -%}
     {%- endif -%}
-    {{ return(microseg_categories_from(seed)) }}
-{%- endmacro %}
-
-{% macro microseg_categories_from(seed) -%}
     {%- if not execute -%}
         {{ return(['other']) }}
     {%- endif -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'seed' and node.name == 'category_map' -%}
+        {%- set relation = adapter.get_relation(node.database, node.schema, node.alias) -%}
+        {#- not built yet (the run-start check on a fresh database, sqlfluff): the seed file -#}
+        {%- set source = relation if relation is not none
+            else "(select * from read_csv('" ~ node.original_file_path ~ "', header = true, delim = ',', all_varchar = true))" -%}
+        {{ return(microseg_categories_from(source, relation is not none)) }}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error("microseg_categories: seed category_map not found") }}
+{%- endmacro %}
+
+{% macro microseg_categories_from(source, is_table) -%}
     {%- set query -%}
-        select category from {{ seed }}
+        select category
+        from (select category, {{ 'rowid' if is_table else 'row_number() over ()' }} as row_number from {{ source }})
         where category is not null and category <> 'other'
         group by category
-        order by min(rowid), category
+        order by min(row_number), category
     {%- endset -%}
     {%- set categories = run_query(query).columns[0].values() | list -%}
     {%- for category in categories -%}

@@ -6,7 +6,7 @@
 {% macro propensity_target() -%}
     {%- set raw = var('microseg__propensity_target') | string | trim | lower -%}
     {%- set kind, _, value = raw.partition(':') -%}
-    {#- none (parse time, or the seed not built yet): checked again when a model compiles -#}
+    {#- none at parse time: checked when a model compiles -#}
     {%- set categories = microseg_categories(required=false) if execute else none -%}
     {%- set event_types = ['session_start', 'page_view', 'product_view', 'add_to_cart', 'checkout', 'purchase',
                            'login', 'email_sent', 'email_open', 'email_click'] -%}

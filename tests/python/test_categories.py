@@ -22,7 +22,7 @@ from microseg.generate import generate
 from microseg.segment_run import recipe
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "python_models", "analyses"]
+PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "python_models", "analyses", "tests"]
 EXTRA_DEPARTMENTS = [f"aisle_{n:02d}" for n in range(1, 31)]  # 10 demo categories + 30 = 40
 
 pytestmark = pytest.mark.dbt
@@ -34,9 +34,14 @@ def _project(tmp: Path) -> Path:
     project.mkdir()
     for part in PROJECT_PARTS:
         source = ROOT / part
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, project / part)
-    with (project / "seeds" / "category_map.csv").open("a", newline="") as f:
-        csv.writer(f).writerows([(d, d) for d in EXTRA_DEPARTMENTS])
+        if source.is_dir():
+            shutil.copytree(source, project / part, ignore=shutil.ignore_patterns("python", "__pycache__"))
+        else:
+            shutil.copy(source, project / part)
+    seed = project / "seeds" / "category_map.csv"
+    rows = list(csv.reader(seed.read_text().splitlines())) + [[d, d] for d in EXTRA_DEPARTMENTS]
+    with seed.open("w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
     return project
 
 
@@ -44,7 +49,7 @@ def _drop_email_sends(raw: Path) -> int:
     """Remove every email_sent event from the raw events: opens and clicks without a send."""
     events = raw / "events.parquet"
     con = duckdb.connect()
-    sends = con.sql(f"select count(*) from '{events}' where event_type = 'email_sent'").fetchone()[0]
+    sends = con.sql(f"select count(*) from '{events}' where event_type = 'email_sent'").fetchall()[0][0]
     kept = raw / "events_kept.parquet"
     con.sql(f"copy (select * from '{events}' where event_type <> 'email_sent') to '{kept}' (format parquet)")
     con.close()
@@ -94,10 +99,10 @@ def test_rates_stay_in_unit_range_without_sends(forty):
     with duckdb.connect(str(forty), read_only=True) as con:
         opened, worst = con.sql(
             "select sum(emails_opened_90d), max(greatest(email_open_rate_90d, email_click_rate_90d))"
-            " from marts.mart_customer_engagement").fetchone()
+            " from marts.mart_customer_engagement").fetchall()[0]
         worst_smoothed = con.sql(
             "select max(greatest(email_open_rate_smoothed, email_click_rate_smoothed)) from marts.mart_customer_features"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     assert opened > 0
     assert worst <= 1 and worst_smoothed <= 1
 
