@@ -16,6 +16,7 @@ Each takes DataFrames and returns the model's DataFrame.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from dataclasses import fields
 from pathlib import Path
@@ -75,10 +76,33 @@ def config_from_project(path: str | Path = "dbt_project.yml", **overrides) -> se
     return seg.replace(config, **overrides) if overrides else config
 
 
-def recipe(spec: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """(feature columns, log-transformed columns) from seed segment_features."""
-    columns = [str(c) for c in spec["feature"]]
-    return columns, [str(c) for c, t in zip(spec["feature"], spec["transform"]) if t == "log1p"]
+def recipe(spec: pd.DataFrame, available: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """(feature columns, log-transformed columns) from seed segment_features.
+
+    A feature with a ``*`` is a pattern (``category_affinity_*``: one column per
+    canonical category, which is data) expanded against ``available`` (the
+    features' columns, in their order); a row with transform ``drop`` removes
+    the columns it names or matches (``category_affinity_other``: the
+    remainder share, collinear with the others). A pattern matching nothing
+    is an error naming the seed row."""
+    columns, log_columns = [], set()
+    for feature, transform in zip(spec["feature"], spec["transform"]):
+        feature, transform = str(feature).strip(), str(transform).strip()
+        if "*" in feature:
+            if available is None:
+                raise ValueError(f"seed segment_features: pattern {feature!r} needs the features' columns")
+            matched = [c for c in available if fnmatch.fnmatchcase(str(c), feature)]
+            if not matched:
+                raise ValueError(f"seed segment_features: pattern {feature!r} matches no column of the features")
+        else:
+            matched = [feature]
+        if transform == "drop":
+            columns = [c for c in columns if c not in matched]
+            continue
+        columns += [c for c in matched if c not in columns]
+        if transform == "log1p":
+            log_columns.update(matched)
+    return columns, [c for c in columns if c in log_columns]
 
 
 def _ordered(features: pd.DataFrame) -> pd.DataFrame:
@@ -114,7 +138,7 @@ def fit_row(features: pd.DataFrame, spec: pd.DataFrame, previous_rows: pd.DataFr
             config: seg.SegmentationConfig, fitted_at) -> pd.DataFrame:
     """segment_model: one row holding this build's fit (MicroSegmenter state as JSON),
     segment ids matched to the latest of ``previous_rows`` (the model's own table)."""
-    columns, log_columns = recipe(spec)
+    columns, log_columns = recipe(spec, list(features.columns))
     features = _ordered(features)
     previous, next_id = previous_fit(previous_rows)
     model = seg.MicroSegmenter(config, columns, log_columns).fit(features, previous_centroids=previous,
@@ -182,7 +206,7 @@ def segments_table(features: pd.DataFrame, spec: pd.DataFrame, playbook: pd.Data
                    model_rows: pd.DataFrame) -> pd.DataFrame:
     """customer_segments: the latest stored fit applied to every active customer
     (no refit), segments named from their profile."""
-    columns, log_columns = recipe(spec)
+    columns, log_columns = recipe(spec, list(features.columns))
     _, model = latest_model(model_rows)
     if model.columns != columns:
         raise ValueError("seed segment_features changed since segment_model was fitted: build segment_model first")
@@ -201,7 +225,7 @@ def profiles_table(features: pd.DataFrame, segments: pd.DataFrame, spec: pd.Data
                    playbook: pd.DataFrame) -> pd.DataFrame:
     """segment_profiles: one row per segment x clustering feature, with the
     segment's name, top features, action and channel repeated on each row."""
-    columns, log_columns = recipe(spec)
+    columns, log_columns = recipe(spec, list(features.columns))
     merged = features.merge(segments[["customer_key", "segment_id", "segment_name"]], on="customer_key", how="inner")
     transformed = seg.transform_features(merged, columns, log_columns)
     profile = profile_segments(merged[columns], transformed, merged["segment_id"].to_numpy())

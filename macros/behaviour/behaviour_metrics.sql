@@ -33,7 +33,7 @@
             {%- do m.append(dict(base, name='sessions_' ~ device, agg='count(*)', where="device = '" ~ device ~ "'")) -%}
         {%- endfor -%}
         {%- do m.append(dict(base, name='category_views', agg='sum(category_views)', type='bigint')) -%}
-        {%- for category in var('microseg__categories') -%}
+        {%- for category in microseg_categories() -%}
             {%- do m.append(dict(base, name='views_' ~ category, agg='sum(views_' ~ category ~ ')', type='bigint')) -%}
         {%- endfor -%}
         {%- do m.append(dict(base, name='last_session_date', agg='max(session_date)')) -%}
@@ -64,7 +64,7 @@
         {%- do m.append(dict(base, name='discounted_lines', agg='count(*)', where='not is_return and is_discounted')) -%}
         {%- do m.append(dict(base, name='return_lines', agg='count(*)', where='is_return')) -%}
         {%- do m.append(dict(base, name='line_sales_eur', agg='sum(line_amount_eur)', where='not is_return')) -%}
-        {%- for category in var('microseg__categories') -%}
+        {%- for category in microseg_categories() -%}
             {%- set is_category = "not is_return and category = '" ~ category ~ "'" -%}
             {%- do m.append(dict(base, name='lines_' ~ category, agg='count(*)', where=is_category)) -%}
             {%- do m.append(dict(base, name='spend_' ~ category ~ '_eur', agg='sum(line_amount_eur)', where=is_category)) -%}

@@ -31,7 +31,7 @@
         ('microseg__engagement_windows_days', 'int_list', {'min': 1}),
         ('microseg__business_timezone', 'timezone', {}),
         ('microseg__evening_start_hour', 'int', {'min': 0, 'max': 23}),
-        ('microseg__categories', 'text_list', {'non_empty': true, 'must_contain': 'other'}),
+        ('microseg__categories', 'text_list', {'non_empty': true, 'must_contain': 'other', 'nullable': true}),
         ('microseg__identity_match_threshold', 'number', share),
         ('microseg__identity_max_records_per_identifier', 'int', {'min': 1}),
         ('microseg__identity_max_block_size', 'int', {'min': 2}),
@@ -91,6 +91,8 @@
             {{ microseg_config_fail(name, var(name, none), problem) }}
         {%- endif -%}
     {%- endfor -%}
+    {#- the category list read from seed category_map (once built): a bad category stops here -#}
+    {%- do microseg_categories(required=false) -%}
     {%- if var('microseg__segment_k_min') > var('microseg__segment_k_max') -%}
         {{ microseg_config_fail(
             'microseg__segment_k_min', var('microseg__segment_k_min'),
@@ -148,6 +150,8 @@
         {%- for item in value if not (item is integer and item is not boolean and item >= options.min) -%}
             {{ return('must be a non-empty list of integers >= ' ~ options.min) }}
         {%- endfor -%}
+    {%- elif kind == 'text_list' and value is none and options.get('nullable') -%}
+        {#- null: derived from data (microseg__categories: seed category_map, checked there) -#}
     {%- elif kind == 'text_list' -%}
         {%- set wanted = 'must be a list of distinct non-blank strings'
             ~ (', not empty' if options.get('non_empty') else '')

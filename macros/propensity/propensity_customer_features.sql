@@ -66,7 +66,7 @@
                 e.customer_key is not null
                 and e.event_type = '{{ target.value }}'
                 and e.event_date <= pit_date.feature_as_of_date
-                and cast(coalesce(e.received_at, e.event_at) as date) <= pit_date.feature_as_of_date
+                and {{ to_business_date('coalesce(e.received_at, e.event_at)') }} <= pit_date.feature_as_of_date
         ),
 
         target_event_features as (

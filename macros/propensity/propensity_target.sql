@@ -6,18 +6,20 @@
 {% macro propensity_target() -%}
     {%- set raw = var('microseg__propensity_target') | string | trim | lower -%}
     {%- set kind, _, value = raw.partition(':') -%}
+    {#- none at parse time: checked when a model compiles -#}
+    {%- set categories = microseg_categories(required=false) if execute else none -%}
     {%- set event_types = ['session_start', 'page_view', 'product_view', 'add_to_cart', 'checkout', 'purchase',
                            'login', 'email_sent', 'email_open', 'email_click'] -%}
     {%- if kind == 'purchase' and value == '' -%}
         {{ return({'kind': 'purchase', 'value': none, 'name': 'purchase'}) }}
-    {%- elif kind == 'category_purchase' and value in var('microseg__categories') -%}
+    {%- elif kind == 'category_purchase' and value != '' and (categories is none or value in categories) -%}
         {{ return({'kind': 'category_purchase', 'value': value, 'name': raw}) }}
     {%- elif kind == 'event' and value in event_types -%}
         {{ return({'kind': 'event', 'value': value, 'name': raw}) }}
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "microseg__propensity_target must be 'purchase', 'category_purchase:<category>' (one of "
-            ~ var('microseg__categories') | join(', ') ~ ") or 'event:<event_type>' (one of "
+            ~ (categories or []) | join(', ') ~ ") or 'event:<event_type>' (one of "
             ~ event_types | join(', ') ~ "); got '" ~ raw ~ "'"
         ) }}
     {%- endif -%}

@@ -6,7 +6,7 @@
         ('discounted_line_share_smoothed', 'discounted_lines', 'sale_lines'),
         ('returned_line_share_smoothed', 'return_lines', 'sale_lines'),
     ] -%}
-    {%- for category in var('microseg__categories') -%}
+    {%- for category in microseg_categories() -%}
         {%- do shares.append(('category_affinity_' ~ category, 'affinity_hits_' ~ category, 'affinity_trials')) -%}
     {%- endfor -%}
     {%- do shares.extend([

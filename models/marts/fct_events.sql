@@ -20,7 +20,7 @@ final as (
         events.customer_key,
         events.event_type,
         events.event_at,
-        cast(events.event_at as date) as event_date,
+        {{ to_business_date('events.event_at') }} as event_date,
         events.received_at,
         events.platform,
         events.device,

@@ -9,7 +9,7 @@
     mean of the percentile ranks of the metrics listed in seed
     engagement_weights (macro engagement_score). -#}
 {%- set windows = var('microseg__engagement_windows_days') -%}
-{%- set categories = var('microseg__categories') -%}
+{%- set categories = microseg_categories() -%}
 {%- set as_of_date = '(select as_of_date from as_of)' -%}
 with
 

@@ -31,7 +31,7 @@ final as (
         rfm.returns_amount_eur,
         date_diff(
             'day',
-            least(rfm.first_order_date, cast(customers.signup_at as date)),
+            least(rfm.first_order_date, {{ to_business_date('customers.signup_at') }}),
             rfm.as_of_date
         ) as tenure_days,
         rfm.r_score,

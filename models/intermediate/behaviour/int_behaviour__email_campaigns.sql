@@ -2,7 +2,11 @@
     was sent, opened, clicked (var microseg__email_event_types), when first,
     and when each was first known (the event had happened and been received,
     and its identifier had been linked to the customer: identity_linked_at),
-    for point-in-time cuts. A repeated open is still one opened campaign. -#}
+    for point-in-time cuts. A repeated open is still one opened campaign.
+    An open or click implies the email was sent: is_sent holds for a campaign
+    with any of its events (a send without a recorded sent event), and the
+    sent date and known date are those of its first event, so opened and
+    clicked campaigns are a subset of sent ones (rates stay <= 1). -#}
 {%- set email_types = var('microseg__email_event_types') -%}
 with
 
@@ -25,10 +29,11 @@ final as (
         customer_key,
         campaign_id,
         {%- for flag, event_type in email_types.items() %}
-            bool_or(event_type = '{{ event_type }}') as is_{{ flag }},
-            min(event_at) filter (where event_type = '{{ event_type }}') as first_{{ flag }}_at,
-            cast(min(event_at) filter (where event_type = '{{ event_type }}') as date) as first_{{ flag }}_date,
-            cast(min(known_at) filter (where event_type = '{{ event_type }}') as date) as {{ flag }}_known_date,
+            {%- set hit = 'true' if flag == 'sent' else "event_type = '" ~ event_type ~ "'" %}
+            bool_or({{ hit }}) as is_{{ flag }},
+            min(event_at) filter (where {{ hit }}) as first_{{ flag }}_at,
+            {{ to_business_date('min(event_at) filter (where ' ~ hit ~ ')') }} as first_{{ flag }}_date,
+            {{ to_business_date('min(known_at) filter (where ' ~ hit ~ ')') }} as {{ flag }}_known_date,
         {%- endfor %}
         count(*) as event_count
     from events

@@ -25,7 +25,7 @@ sessions as (
         {%- for metric, event_type in event_types.items() %}
             count(*) filter (where event_type = '{{ event_type }}') as {{ metric }},
         {%- endfor %}
-        {%- for category in var('microseg__categories') %}
+        {%- for category in microseg_categories() %}
             count(*) filter (where event_type in {{ view_list }} and category = '{{ category }}')
                 as views_{{ category }},
         {%- endfor %}
@@ -48,11 +48,11 @@ final as (
         session_id,
         started_at,
         {{ to_business_time('started_at') }} as started_at_local,
-        cast(started_at as date) as session_date,
+        {{ to_business_date('started_at') }} as session_date,
         cast({{ to_business_time('started_at') }} as date) as session_business_date,
         ended_at,
         known_at,
-        cast(known_at as date) as known_date,
+        {{ to_business_date('known_at') }} as known_date,
         platform,
         device,
         event_count,
@@ -60,7 +60,7 @@ final as (
             {{ metric }},
         {%- endfor %}
         category_views,
-        {%- for category in var('microseg__categories') %}
+        {%- for category in microseg_categories() %}
             views_{{ category }},
         {%- endfor %}
         cart_adds > 0 as has_cart_add,

@@ -16,7 +16,7 @@
     with prior weight microseg__segment_prior_weight (columns ending _smoothed and
     category_affinity_*). Seed segment_features lists the columns that feed the
     clustering and how each is transformed. -#}
-{%- set categories = var('microseg__categories') -%}
+{%- set categories = microseg_categories() -%}
 {%- set w = var('microseg__segment_event_window_days') ~ 'd' -%}
 {%- set shares = segment_smoothed_shares() -%}
 with
@@ -63,7 +63,7 @@ hygiene as (
 joined as (
     select
         known_customers.customer_key,
-        known_customers.signup_at,
+        {{ to_business_date('known_customers.signup_at') }} as signup_date,
         activity.last_activity_date,
         purchases.* exclude (customer_key),  -- noqa: RF02
         {%- for metric in ['sessions', 'page_views', 'cart_adds', 'checkouts', 'cart_sessions', 'checkout_sessions',
@@ -94,7 +94,7 @@ joined as (
 base_shares as (
     select
         {%- for name, hits, trials in shares %}
-            sum({{ hits }}) / nullif(sum({{ trials }}), 0) as {{ name }},
+            sum({{ capped_hits(hits, trials) }}) / nullif(sum({{ trials }}), 0) as {{ name }},
         {%- endfor %}
         count(*) as active_customers
     from joined
@@ -111,12 +111,12 @@ final as (
         rfm.customer_key is null as is_recency_imputed,
         date_diff(
             'day',
-            least(cast(joined.signup_at as date), rfm.first_order_date, joined.last_activity_date),
+            least(joined.signup_date, rfm.first_order_date, joined.last_activity_date),
             as_of.as_of_date
         ) as tenure_days,
         coalesce(
             rfm.recency_days,
-            date_diff('day', least(cast(joined.signup_at as date), joined.last_activity_date), as_of.as_of_date)
+            date_diff('day', least(joined.signup_date, joined.last_activity_date), as_of.as_of_date)
         ) as recency_or_tenure_days,
         coalesce(rfm.frequency, 0) as frequency,
         cast(coalesce(rfm.monetary_eur, 0) as double) as monetary_eur,
@@ -124,7 +124,7 @@ final as (
         cast(
             coalesce(rfm.frequency, 0) * 365.0
             / greatest(
-                date_diff('day', least(cast(joined.signup_at as date), rfm.first_order_date), as_of.as_of_date),
+                date_diff('day', least(joined.signup_date, rfm.first_order_date), as_of.as_of_date),
                 90
             ) as double
         ) as orders_per_year,

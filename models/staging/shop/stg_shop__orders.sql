@@ -11,7 +11,7 @@ final as (
         customer_crm_id,
         {{ hash_pii('customer_email') }} as customer_email_hash,
         ordered_at,
-        cast(ordered_at as date) as order_date,
+        {{ to_business_date('ordered_at') }} as order_date,
         currency,
         channel,
         payment_method
