@@ -15,6 +15,7 @@ canonical categories).
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import runpy
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from microseg import preflight
 from microseg.generate import retail_export
@@ -45,17 +47,13 @@ def test_mapping_script_is_short():
 
 
 def test_every_department_has_a_canonical_category():
-    import csv
-
-    mapped = {row["department"]: row["category"] for row in csv.DictReader(open(EXAMPLE / "category_map.csv"))}
+    mapped = {row["department"]: row["category"] for row in csv.DictReader((EXAMPLE / "category_map.csv").open())}
     assert set(mapped) == set(retail_export.DEPARTMENTS)
     canonical = set(_project_categories())
     assert set(mapped.values()) <= canonical, set(mapped.values()) - canonical
 
 
 def _project_categories() -> list[str]:
-    import yaml
-
     return yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]["microseg__categories"]
 
 
