@@ -4,6 +4,7 @@
 #   make bench  - generate BENCH_PERSONS persons, dbt build, print time / memory / slowest models
 #   make cdnow  - propensity benchmark on the real CDNOW data (downloads the lifetimes wheel, no install)
 #   make check-raw RAW=<dir> - preflight of a raw folder against the raw contract (models/sources.yml)
+#   make example-retail - bring-your-own-data example: online-retail export -> mapping -> preflight -> dbt build
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -18,10 +19,10 @@ BENCH_PERSONS ?= 1000000
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup demo data build test lint dbt-test pytest bench cdnow propensity-eval check-raw lock clean
+.PHONY: help setup demo data build test lint dbt-test pytest bench cdnow propensity-eval check-raw example-retail lock clean
 
 help:
-	@sed -n '1,8p' Makefile
+	@sed -n '1,9p' Makefile
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +76,19 @@ RAW ?= $(DEMO_DIR)/raw
 RAW_FORMAT ?= $(or $(MICROSEG_RAW_FORMAT),parquet)
 check-raw: setup
 	$(BIN)/python -m microseg.preflight --raw $(RAW) --format $(RAW_FORMAT)
+
+# docs/bring_your_own_data.md: a retailer's export in its own shape (microseg/generate/retail_export.py),
+# mapped by examples/retail_export/map_to_contract.py, checked, built; then read the rejects.
+RETAIL_DIR ?= data/retail_export
+RETAIL_CUSTOMERS ?= 1500
+example-retail: setup
+	$(BIN)/python -m microseg.generate.retail_export --customers $(RETAIL_CUSTOMERS) --seed $(SEED) --out $(RETAIL_DIR)
+	$(BIN)/python examples/retail_export/map_to_contract.py --src $(RETAIL_DIR) --raw $(RETAIL_DIR)/raw
+	$(BIN)/python -m microseg.preflight --raw $(RETAIL_DIR)/raw --format parquet
+	MICROSEG_RAW_PATH=$(RETAIL_DIR)/raw MICROSEG_DUCKDB_PATH=$(RETAIL_DIR)/microseg.duckdb $(BIN)/dbt build
+	$(BIN)/python -c "import duckdb; print(duckdb.connect('$(RETAIL_DIR)/microseg.duckdb', read_only=True).sql( \
+	  'select source_table, raw_rows, staged_rows, exact_duplicate_rows, rejected_rows, erased_rows, orphan_rows \
+	   from marts.data_quality_summary order by 1'))"
 
 # Re-pin requirements.txt from requirements.in in a throwaway venv.
 lock:

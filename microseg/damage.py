@@ -16,6 +16,10 @@ outcome:
 
 ``plant_file_damage`` writes the file-level classes (a missing required column,
 a zero-byte file, a CSV line with a stray field), each into its own folder.
+``plant_german_export`` writes the whole folder as a German spreadsheet export
+(``;``-delimited CSV, decimal commas): nearly every order line is rejected, so
+the build must stop on the reject-share test with the source, its share and top
+reasons in one line.
 
     python -m microseg.damage --raw data/dmg/raw --out data/dmg/damaged
 """
@@ -212,12 +216,12 @@ def plant_row_damage(raw: Path | str, out: Path | str) -> Path:
 
 
 #: file-level classes: name -> (what is wrong, folder, raw file and column the
-#: error line must name). The two Parquet classes share one folder (one dbt run
-#: reports both: dbt goes on with the nodes that do not depend on a failed one).
+#: error line must name). The run-start check stops at the first bad source, so
+#: each class has its own folder.
 FILE_DAMAGES: dict[str, tuple[str, str, str, str]] = {
     "missing_required_column": ("crm_customers without its signup_at column", "parquet_files", "crm_customers",
                                 "signup_at"),
-    "zero_byte_file": ("an empty orders file (0 bytes)", "parquet_files", "orders", ""),
+    "zero_byte_file": ("an empty orders file (0 bytes)", "zero_byte_file", "orders", ""),
     "csv_stray_field": ("a CSV crm_customers line with one field too many, holding an email", "csv_file",
                         "crm_customers", ""),
 }  # fmt: skip
@@ -225,8 +229,8 @@ FILE_DAMAGES: dict[str, tuple[str, str, str, str]] = {
 
 def plant_file_damage(raw: Path | str, out: Path | str) -> dict[str, Path]:
     """The FILE_DAMAGES folders under ``out`` (folder name -> path), each a copy
-    of ``raw`` with its classes planted: parquet_files (crm_customers without
-    signup_at, a zero-byte orders.parquet) and csv_file (every table as CSV, one
+    of ``raw`` with its class planted: parquet_files (crm_customers without
+    signup_at), zero_byte_file (a zero-byte orders.parquet) and csv_file (every table as CSV, one
     crm_customers line with a stray field holding an email)."""
     raw, out = Path(raw), Path(out)
     folders = {}
@@ -235,7 +239,7 @@ def plant_file_damage(raw: Path | str, out: Path | str) -> dict[str, Path]:
         _copy(raw, folders[folder_name])
     crm = folders["parquet_files"] / "crm_customers.parquet"
     pq.write_table(pq.read_table(crm).drop_columns(["signup_at"]), crm)
-    (folders["parquet_files"] / "orders.parquet").write_bytes(b"")
+    (folders["zero_byte_file"] / "orders.parquet").write_bytes(b"")
     csv_folder = folders["csv_file"]
     for path in list(csv_folder.glob("*.parquet")):
         pacsv.write_csv(pq.read_table(path), path.with_suffix(".csv"))
@@ -247,6 +251,27 @@ def plant_file_damage(raw: Path | str, out: Path | str) -> dict[str, Path]:
     return folders
 
 
+#: numeric order-line columns a German spreadsheet writes with a decimal comma
+GERMAN_DECIMAL_COLUMNS = ("quantity", "unit_price", "discount_amount", "line_amount")
+
+
+def plant_german_export(raw: Path | str, out: Path | str) -> Path:
+    """Copy the clean Parquet raw folder ``raw`` to ``out`` as ``;``-delimited
+    CSV (every table), with the order lines' numbers written with a decimal
+    comma (``12,50``), as Excel saves CSV in a German locale; returns ``out``."""
+    raw, out = Path(raw), Path(out)
+    _copy(raw, out)
+    for path in list(out.glob("*.parquet")):
+        table = pq.read_table(path)
+        if path.stem == "order_lines":
+            for column in GERMAN_DECIMAL_COLUMNS:
+                values = [None if v is None else v.replace(".", ",") for v in table.column(column).to_pylist()]
+                table = table.set_column(table.schema.get_field_index(column), column, pa.array(values, pa.string()))
+        pacsv.write_csv(table, path.with_suffix(".csv"), pacsv.WriteOptions(delimiter=";"))
+        path.unlink()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="microseg-damage", description=__doc__.split("\n\n")[0])
     parser.add_argument("--raw", required=True, help="clean raw folder (python -m microseg.generate ... /raw)")
@@ -255,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     plant_row_damage(args.raw, out / "rows")
     plant_file_damage(args.raw, out)
+    plant_german_export(args.raw, out / "german_export")
     print(f"wrote {out / 'rows'} ({len(DAMAGES)} row-level classes) and {len(FILE_DAMAGES)} file-level folders")
     return 0
 

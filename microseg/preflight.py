@@ -195,7 +195,9 @@ def check_table(con: duckdb.DuckDBPyConnection, raw: Path, table: RawTable, fmt:
                 finding = check_values(con, rel, RawColumn(name, col.description, col.parse, col.values, col.pii), rows)
                 if finding:
                     report.lines.append(f"  {path}: {finding}")
-    if not report.files:
+    if not report.files and table.required:
+        report.problem(f"required source has only zero-byte files: {', '.join(map(str, report.empty_files))}")
+    elif not report.files:
         report.lines.append(f"  only zero-byte files: built empty")
     else:
         report.lines.append(f"  {report.rows:,} rows in total")

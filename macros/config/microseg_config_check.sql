@@ -84,6 +84,7 @@
         ('microseg__interests', 'text_list', {}),
         ('microseg__erasure_unmatched_severity', 'enum', {'values': ['error', 'warn']}),
         ('microseg__allow_history_refresh', 'bool', {}),
+        ('microseg__max_reject_share', 'number', share),
     ] -%}
     {%- for name, kind, options in rules -%}
         {%- set problem = microseg_config_problem(var(name, none), kind, options) -%}

@@ -8,7 +8,7 @@
     data_quality_summary.
 
     Fails with one line, before any model runs, when a required table has no
-    file or a file lacks a contract column; an optional table without files
+    file or only zero-byte files, or a file lacks a contract column; an optional table without files
     logs one line and becomes an empty view, so its models build empty. -#}
 {% macro microseg_raw_sources() -%}
     {%- if not execute -%}
@@ -38,6 +38,11 @@
             {{ exceptions.raise_compiler_error(
                 "required raw source " ~ table ~ " not found at " ~ where
                 ~ " (var microseg__raw_path / env MICROSEG_RAW_PATH, microseg__raw_format)"
+            ) }}
+        {%- elif files | length == 0 and meta.get('required', true) -%}
+            {{ exceptions.raise_compiler_error(
+                "required raw source " ~ table ~ " has only zero-byte files: " ~ found | join(', ')
+                ~ " (an export that wrote no header and no rows)"
             ) }}
         {%- elif files | length == 0 -%}
             {%- if found | length == 0 -%}

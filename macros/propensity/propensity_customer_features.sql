@@ -124,7 +124,9 @@
             count(distinct order_date) as purchase_days,
             sum(sales_amount_eur) as monetary_eur,
             sum(discount_amount_eur) as discount_amount_eur,
-            sum(item_quantity) as item_quantity
+            -- fractional quantities are doubles, whose sum depends on row order: summed as
+            -- decimals so a snapshot and its point-in-time recomputation agree to the bit
+            sum(cast(item_quantity as decimal(18, 4))) as item_quantity
         from pit_orders
         group by customer_key
     ),

@@ -7,13 +7,16 @@ its rejected model with the documented reason code, or staged (with the
 documented column emptied); raw = staged + duplicates + rejected + erased holds
 for every source; no planted email or phone number is printed in dbt's log or
 run_results.json. File-level damage (a missing column, a zero-byte file, a bad
-CSV line) must stop the build with one clear line naming the file.
+CSV line) must stop the build with one clear line naming the file. A German
+spreadsheet export (`;`, decimal commas) stops after staging on the reject
+share, with the source, its share and top reasons in one line.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +24,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from microseg.damage import DAMAGES, FILE_DAMAGES, PII_EMAIL, PII_PHONE, marker, plant_file_damage, plant_row_damage
+from microseg.damage import (
+    DAMAGES,
+    FILE_DAMAGES,
+    PII_EMAIL,
+    PII_PHONE,
+    marker,
+    plant_file_damage,
+    plant_german_export,
+    plant_row_damage,
+)
 from microseg.generate import generate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,10 +219,6 @@ def file_damage_runs(clean_raw, tmp_path_factory) -> dict[str, tuple[str, str]]:
     return runs
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="file-level error lines come from the raw-contract work (contract helper); flipped after the merge",
-)
 @pytest.mark.parametrize("name", list(FILE_DAMAGES))
 def test_file_damage_stops_with_one_clear_line(file_damage_runs, name):
     what, folder, file_name, column = FILE_DAMAGES[name]
@@ -220,3 +228,31 @@ def test_file_damage_stops_with_one_clear_line(file_damage_runs, name):
     lines = [line for line in output.splitlines() if f"{file_name}." in line and (not column or column in line)]
     assert lines, (what, output[-3000:])
     assert PII_EMAIL not in output and PII_EMAIL not in log, what
+
+
+@pytest.fixture(scope="module")
+def german_export_run(clean_raw, tmp_path_factory):
+    """Staging of the whole folder written as a German spreadsheet export."""
+    workdir = tmp_path_factory.mktemp("damage_german")
+    raw = plant_german_export(clean_raw, workdir / "raw")
+    return run_dbt(workdir, raw, workdir / "microseg.duckdb", "build", "--select", "+stg_shop__order_lines",
+                   "+stg_shop__order_lines_rejected", "--indirect-selection", "cautious", "--exclude",
+                   "resource_type:unit_test", raw_format="csv")  # fmt: skip
+
+
+def test_german_export_stops_on_its_reject_share_in_one_line(german_export_run):
+    """`;`-delimited with decimal commas: the file is read (DuckDB sniffs the
+    delimiter), nearly every order line is rejected as invalid_number, and the
+    build stops with one line naming the source, its share and top reasons."""
+    run = german_export_run
+    output = run.stdout + run.stderr
+    assert run.returncode != 0 and "Traceback" not in output
+    lines = [line for line in output.splitlines() if "source order_lines:" in line]
+    assert len(lines) == 1, output[-3000:]
+    found = re.search(r"(\d+\.\d)% of (\d+) raw rows rejected .*top reasons: invalid_number (\d+)", lines[0])
+    assert found, lines[0]
+    share, raw_rows, invalid = float(found[1]), int(found[2]), int(found[3])
+    assert share > 90 and invalid > 0.9 * raw_rows, lines[0]
+    assert "microseg__max_reject_share 0.5" in lines[0]
+    # the other sources are below the share: only order_lines is named
+    assert "source orders:" not in output and "source crm_customers:" not in output

@@ -74,6 +74,12 @@ def test_zero_byte_csv_is_skipped_not_misread(raw, capsys):
     assert f"{raw}/third_party.csv: zero bytes, skipped" in out and "only zero-byte files: built empty" in out
 
 
+def test_zero_byte_required_file_is_a_problem(raw, capsys):
+    (raw / "orders.csv").write_bytes(b"")
+    code, out, problems = run(raw, capsys)
+    assert code != 0 and any("orders.csv" in p and "only zero-byte files" in p for p in problems), problems
+
+
 def test_semicolon_delimiter_and_decimal_commas(raw, capsys):
     rows = [{**row("order_lines", i), "unit_price": "19,99"} for i in range(4)]
     write_csv(raw / "order_lines.csv", rows, delimiter=";")
