@@ -88,6 +88,8 @@ def dbt_build(tmp_path_factory) -> DbtBuild:
         # read-only inputs are shared (raw, truth); the database is copied: some tests run dbt on it
         (tmp / "data").symlink_to(CI_DIR.resolve(), target_is_directory=True)
         shutil.copy(CI_DIR / "microseg.duckdb", tmp / "microseg.duckdb")
+        if (CI_DIR / "microseg.duckdb.wal").is_file():
+            shutil.copy(CI_DIR / "microseg.duckdb.wal", tmp / "microseg.duckdb.wal")
         return DbtBuild(workdir=tmp, truth=tmp / "data" / "truth", db=tmp / "microseg.duckdb")
     generate(persons=PERSONS, seed=42, out=tmp / "data", progress=False)
     build = DbtBuild(workdir=tmp, truth=tmp / "data" / "truth", db=tmp / "microseg.duckdb")
