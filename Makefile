@@ -52,8 +52,10 @@ lint: setup
 dbt-test: setup
 	CI_PERSONS=$(CI_PERSONS) CI_DIR=$(CI_DIR) SEED=$(SEED) BIN=$(BIN) bash scripts/dbt_test.sh
 
+# After `make dbt-test` the shared pytest build reuses data/ci (tests/python/conftest.py), so
+# `make test` builds the 3,000-person data set once; --durations lists the slowest tests.
 pytest: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 test: lint dbt-test pytest
 

@@ -2,16 +2,22 @@
 # dbt build (models, seeds, unit and data tests) on a small generated dataset in its
 # own DuckDB file, then print and write the reviewer summary. Exits non-zero when
 # dbt reports an error or a failing test; the summary is written either way.
+# After a green build it writes $CI_DIR/build_ok.json: pytest's shared build
+# (tests/python/conftest.py) then reuses this database instead of building again.
 set -uo pipefail
 BIN=${BIN:-.venv/bin}
 CI_DIR=${CI_DIR:-data/ci}
 CI_PERSONS=${CI_PERSONS:-3000}
 SEED=${SEED:-42}
 
+rm -f "$CI_DIR/build_ok.json"
 "$BIN/python" -m microseg.generate --persons "$CI_PERSONS" --seed "$SEED" --out "$CI_DIR" --no-progress || exit 1
 rm -f "$CI_DIR/microseg.duckdb"
 export MICROSEG_RAW_PATH="$CI_DIR/raw" MICROSEG_DUCKDB_PATH="$CI_DIR/microseg.duckdb"
 "$BIN/dbt" build
 status=$?
 "$BIN/python" -m microseg.reporting --target-dir target --out target/dbt_results_summary.md
+if [ "$status" -eq 0 ]; then
+  printf '{"persons": %s, "seed": %s}\n' "$CI_PERSONS" "$SEED" > "$CI_DIR/build_ok.json"
+fi
 exit $status

@@ -57,6 +57,7 @@ def config_from_dbt(settings: dict | None) -> PropensityConfig:
         n_search=int(get("propensity_search_candidates")),
         max_training_rows=int(get("propensity_max_training_rows")),
         random_state=int(get("propensity_seed")),
+        dbt_threads=int(get("dbt_threads") or 1),
         exclude_features=tuple(c.strip() for c in str(get("propensity_exclude_features") or "").split(",") if c.strip()),
     )
 

@@ -7,8 +7,12 @@ Training (``train_propensity``) on the point-in-time training snapshot
 1. optional stratified down-sampling to ``max_training_rows`` (bounded run time);
 2. BG/NBD expected purchases and P(alive), fitted on the snapshot itself (no
    label is read), added as features;
-3. a bounded random search (``n_search`` candidates from a fixed grid) scored
-   by stratified k-fold cross-validation with early stopping on ROC-AUC;
+3. a budgeted random search (``n_search`` candidates from a fixed grid) by
+   successive halving: every candidate is scored on a small rung (a customer
+   sample of ``1 / halving_factor`` of the rows, at least ``min_rung_rows``,
+   and at most 3 folds), the best ``1 / halving_factor`` are promoted to the
+   full stratified k-fold cross-validation; every fit stops early on the
+   validation folds' ROC-AUC;
 4. class imbalance: ``scale_pos_weight`` is a searched parameter (1 or
    sqrt(negatives / positives)), and probabilities are recalibrated anyway;
 5. Platt calibration (logistic regression on the raw score) fitted on the
@@ -18,14 +22,18 @@ Training (``train_propensity``) on the point-in-time training snapshot
    of rounds and serialised as LightGBM's text format.
 
 Every random choice goes through ``random_state``; LightGBM runs with
-``deterministic=True`` and a fixed thread count, so the same data and seed give
-the same model text.
+``deterministic=True`` and a thread count fixed per machine
+(:func:`lightgbm_threads`: the cores this process may use divided by the dbt
+threads, so LightGBM never oversubscribes the cores dbt shares with another
+model), so the same data and seed give the same model text.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -95,7 +103,11 @@ class PropensityConfig:
     early_stopping_rounds: int = 30
     min_positives: int = 20
     random_state: int = 42
-    num_threads: int = 2
+    # 0 = at run time: lightgbm_threads(dbt_threads)
+    num_threads: int = 0
+    dbt_threads: int = 1
+    halving_factor: int = 3
+    min_rung_rows: int = 2000
     reuse_latest: bool = False
     exclude_features: tuple[str, ...] = ()
 
@@ -203,6 +215,21 @@ def _candidates(config: PropensityConfig) -> list[dict]:
     return seen[: max(1, config.n_search)]
 
 
+def lightgbm_threads(dbt_threads: int = 1) -> int:
+    """LightGBM threads: the cores this process may use (affinity mask) divided
+    by the dbt threads, at least 1. dbt runs up to ``dbt_threads`` models at once
+    in this process; more threads than cores make LightGBM's threads spin."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, int(dbt_threads)))
+
+
+def _threads(config: PropensityConfig) -> int:
+    return config.num_threads if config.num_threads > 0 else lightgbm_threads(config.dbt_threads)
+
+
 def _lgb_params(candidate: dict, n_pos: int, n_neg: int, config: PropensityConfig) -> dict:
     params = {k: v for k, v in candidate.items() if k != "imbalance"}
     params.update(
@@ -213,7 +240,7 @@ def _lgb_params(candidate: dict, n_pos: int, n_neg: int, config: PropensityConfi
         seed=config.random_state,
         deterministic=True,
         force_row_wise=True,
-        num_threads=config.num_threads,
+        num_threads=_threads(config),
         verbosity=-1,
     )
     return params
@@ -252,6 +279,49 @@ def _check_labels(y: np.ndarray, config: PropensityConfig) -> None:
         )
 
 
+def _cv(params: dict, dataset: lgb.Dataset, folds: list, config: PropensityConfig):
+    result = lgb.cv(
+        params,
+        dataset,
+        num_boost_round=config.max_boost_rounds,
+        folds=folds,
+        callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+        return_cvbooster=True,
+    )
+    return float(result["valid auc-mean"][-1]), len(result["valid auc-mean"]), result["cvbooster"]
+
+
+def _first_rung(candidates: list[dict], X: pd.DataFrame, y: np.ndarray, groups: pd.Series, n_pos: int, n_neg: int,
+                config: PropensityConfig, search_log: list) -> list[dict]:
+    """Successive halving, rung 0: every candidate on a customer sample of
+    ``1 / halving_factor`` of the rows (at least ``min_rung_rows``) with at most
+    3 folds; returns the best ``ceil(n / halving_factor)`` candidates in
+    search order (ties keep the earlier candidate)."""
+    keys = groups.unique()
+    share = max(1.0 / config.halving_factor, config.min_rung_rows / max(1, len(y)))
+    if share < 1.0:
+        rng = np.random.default_rng(config.random_state + 1)
+        chosen = rng.choice(keys, size=max(1, int(round(len(keys) * share))), replace=False)
+        idx = np.flatnonzero(groups.isin(chosen).to_numpy())
+    else:
+        idx = np.arange(len(y))
+    y_rung = y[idx]
+    n_folds = min(3, config.n_folds)
+    if min(int(y_rung.sum()), int(y_rung.size - y_rung.sum())) < max(config.min_positives, n_folds):
+        idx, y_rung = np.arange(len(y)), y  # too few of a class in the sample: the rung uses every row
+    splitter = StratifiedGroupKFold(n_folds, shuffle=True, random_state=config.random_state)
+    folds = list(splitter.split(idx, y_rung, groups=groups.iloc[idx]))
+    dataset = lgb.Dataset(X.iloc[idx], label=y_rung, free_raw_data=False,
+                          params={"verbosity": -1, "feature_pre_filter": False})
+    scored = []
+    for i, candidate in enumerate(candidates):
+        auc, rounds, _ = _cv(_lgb_params(candidate, n_pos, n_neg, config), dataset, folds, config)
+        search_log.append({**candidate, "rung": 0, "rows": int(idx.size), "cv_auc": auc, "rounds": rounds})
+        scored.append((-auc, i))
+    keep = max(1, math.ceil(len(candidates) / config.halving_factor))
+    return [candidates[i] for i in sorted(i for _, i in sorted(scored)[:keep])]
+
+
 def train_propensity(training: pd.DataFrame, config: PropensityConfig = PropensityConfig()) -> TrainedModel:
     """Train on a snapshot with a boolean/0-1 ``label`` column; returns the model and its CV evaluation."""
     started = time.perf_counter()
@@ -278,23 +348,17 @@ def train_propensity(training: pd.DataFrame, config: PropensityConfig = Propensi
     splitter = StratifiedGroupKFold(config.n_folds, shuffle=True, random_state=config.random_state)
     folds = list(splitter.split(X, y, groups=training["customer_key"]))
     dataset = lgb.Dataset(X, label=y, free_raw_data=False, params={"verbosity": -1, "feature_pre_filter": False})
-    best = None
     search_log = []
-    for candidate in _candidates(config):
+    candidates = _candidates(config)
+    if len(candidates) > 1:
+        candidates = _first_rung(candidates, X, y, training["customer_key"], n_pos, n_neg, config, search_log)
+    best = None
+    for candidate in candidates:
         params = _lgb_params(candidate, n_pos, n_neg, config)
-        result = lgb.cv(
-            params,
-            dataset,
-            num_boost_round=config.max_boost_rounds,
-            folds=folds,
-            callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
-            return_cvbooster=True,
-        )
-        auc = float(result["valid auc-mean"][-1])
-        rounds = len(result["valid auc-mean"])
-        search_log.append({**candidate, "cv_auc": auc, "rounds": rounds})
+        auc, rounds, cvbooster = _cv(params, dataset, folds, config)
+        search_log.append({**candidate, "rung": 1, "rows": int(y.size), "cv_auc": auc, "rounds": rounds})
         if best is None or auc > best[0] + 1e-12:
-            best = (auc, candidate, params, rounds, result["cvbooster"])
+            best = (auc, candidate, params, rounds, cvbooster)
 
     cv_auc, candidate, params, rounds, cvbooster = best
     oof_raw = np.zeros(y.size)

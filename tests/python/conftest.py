@@ -5,6 +5,7 @@ generate-and-build per test module."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -16,6 +17,41 @@ from microseg.generate import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 PERSONS = 3000
+# `make dbt-test` (scripts/dbt_test.sh) builds the same data set (3,000 persons, seed 42) in full into data/ci
+# and writes this marker after a green build; the shared fixture then copies that database instead of
+# generating and building again. MICROSEG_TEST_FRESH_BUILD=1 forces the fixture's own build.
+CI_DIR = ROOT / "data" / "ci"
+CI_MARKER = CI_DIR / "build_ok.json"
+SOURCES = ("models", "macros", "microseg", "python_models", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for name in SOURCES:
+        path = ROOT / name
+        files = [path] if path.is_file() else path.rglob("*")
+        for f in files:
+            if f.is_file() and "__pycache__" not in f.parts:
+                newest = max(newest, f.stat().st_mtime)
+    return newest
+
+
+def ci_build_is_fresh() -> bool:
+    """True when data/ci holds a green `make dbt-test` build of PERSONS persons, seed 42, newer than every
+    project source (models, macros, the microseg package, seeds, tests, vars)."""
+    import json
+
+    if os.environ.get("MICROSEG_TEST_FRESH_BUILD") == "1" or not CI_MARKER.is_file():
+        return False
+    try:
+        marker = json.loads(CI_MARKER.read_text())
+    except ValueError:
+        return False
+    if marker.get("persons") != PERSONS or marker.get("seed") != 42:
+        return False
+    if not (CI_DIR / "microseg.duckdb").is_file() or not (CI_DIR / "truth").is_dir():
+        return False
+    return CI_MARKER.stat().st_mtime > _newest_source_mtime()
 
 
 @dataclass(frozen=True)
@@ -48,6 +84,13 @@ def dbt_build(tmp_path_factory) -> DbtBuild:
     segment profiles and the quality marts (erasure_audit, data_quality_summary). Cautious indirect selection: only tests whose parents are
     all built run (a relationship from fct_orders is not)."""
     tmp = tmp_path_factory.mktemp("dbt_build")
+    if ci_build_is_fresh():
+        # read-only inputs are shared (raw, truth); the database is copied: some tests run dbt on it
+        (tmp / "data").symlink_to(CI_DIR.resolve(), target_is_directory=True)
+        shutil.copy(CI_DIR / "microseg.duckdb", tmp / "microseg.duckdb")
+        if (CI_DIR / "microseg.duckdb.wal").is_file():
+            shutil.copy(CI_DIR / "microseg.duckdb.wal", tmp / "microseg.duckdb.wal")
+        return DbtBuild(workdir=tmp, truth=tmp / "data" / "truth", db=tmp / "microseg.duckdb")
     generate(persons=PERSONS, seed=42, out=tmp / "data", progress=False)
     build = DbtBuild(workdir=tmp, truth=tmp / "data" / "truth", db=tmp / "microseg.duckdb")
     build.dbt("build", "--select", "+customer_identity_map", "+dim_customers", "+segment_profiles", "segment_quality",

@@ -151,9 +151,52 @@ def test_training_beats_baselines_and_is_calibrated(trained):
     assert trained.oof_propensity.mean() == pytest.approx(cv["model"]["positive_rate"], abs=0.01)
     assert "label" not in trained.feature_names and "r_score" not in trained.feature_names
     assert "bgnbd_expected_purchases" in trained.feature_names
-    assert len(cv["search"]) == 2
+    # successive halving: both candidates on the small rung, the better one promoted to full CV
+    assert [e["rung"] for e in cv["search"]] == [0, 0, 1]
     # stored as LightGBM text and loadable
     assert trained.model_text.startswith("tree") and lgb.Booster(model_str=trained.model_text).num_trees() > 0
+
+
+def test_successive_halving_scores_all_on_a_sample_and_promotes_the_best_third(monkeypatch):
+    """6 candidates, halving factor 3: rung 0 fits all six on a customer sample of a third of the rows
+    with 3 folds, rung 1 the best two on every row with the configured folds. Planted defect: promote
+    every candidate (keep = len(candidates)) and the rung-1 count fails."""
+    calls = []
+    real_cv = lgb.cv
+
+    def spy(params, dataset, **kwargs):
+        train_idx, valid_idx = kwargs["folds"][0]
+        calls.append((len(train_idx) + len(valid_idx), len(kwargs["folds"])))
+        return real_cv(params, dataset, **kwargs)
+
+    monkeypatch.setattr(lgb, "cv", spy)
+    config = PropensityConfig(**{**FAST.__dict__, "n_search": 6, "n_folds": 4, "min_rung_rows": 500})
+    trained = train_propensity(synthetic_snapshot(3000, 1), config)
+    rungs = [e["rung"] for e in trained.cv_metrics["search"]]
+    assert rungs == [0] * 6 + [1] * 2
+    assert [c[1] for c in calls] == [3] * 6 + [4] * 2
+    assert all(900 <= rows <= 1100 for rows, _ in calls[:6]) and all(rows == 3000 for rows, _ in calls[6:])
+    rung0 = trained.cv_metrics["search"][:6]
+    promoted = sorted(range(6), key=lambda i: -rung0[i]["cv_auc"])[:2]
+    keys = [k for k in rung0[0] if k not in ("rung", "rows", "cv_auc", "rounds")]
+    assert [{k: e[k] for k in keys} for e in trained.cv_metrics["search"][6:]] == [
+        {k: rung0[i][k] for k in keys} for i in sorted(promoted)]
+
+
+def test_lightgbm_threads_divide_the_cores_by_the_dbt_threads(monkeypatch):
+    """4 threads on 2 cores made LightGBM spin next to another dbt model: threads = cores // dbt threads."""
+    monkeypatch.setattr(train_module.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert train_module.lightgbm_threads(2) == 1
+    assert train_module.lightgbm_threads(1) == 2
+    assert train_module.lightgbm_threads(4) == 1
+    monkeypatch.setattr(train_module.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    assert train_module.lightgbm_threads(2) == 4
+    params = train_module._lgb_params(train_module.DEFAULT_CANDIDATE, 10, 90, PropensityConfig(dbt_threads=2))
+    assert params["num_threads"] == 4
+    settings = {"propensity_horizon_days": "90", "propensity_target": "purchase", "propensity_model_mode": "retrain",
+                "propensity_max_training_rows": "10", "propensity_cv_folds": "3",
+                "propensity_search_candidates": "1", "propensity_seed": "1", "dbt_threads": "2"}
+    assert registry.config_from_dbt(settings).dbt_threads == 2
 
 
 def test_training_is_deterministic(trained):
