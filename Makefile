@@ -5,6 +5,7 @@
 #   make cdnow  - propensity benchmark on the real CDNOW data (downloads the lifetimes wheel, no install)
 #   make check-raw RAW=<dir> - preflight of a raw folder against the raw contract (models/sources.yml)
 #   make example-retail - bring-your-own-data example: online-retail export -> mapping -> preflight -> dbt build
+#   make report - offline HTML report from the DuckDB file (REPORT_DB) into target/report.html
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -19,10 +20,11 @@ BENCH_PERSONS ?= 1000000
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup demo data build test lint dbt-test pytest bench cdnow propensity-eval check-raw example-retail lock clean
+.PHONY: help setup demo data build test lint dbt-test pytest bench cdnow propensity-eval check-raw example-retail report \
+	report-check lock clean
 
 help:
-	@sed -n '1,9p' Makefile
+	@sed -n '1,10p' Makefile
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +35,9 @@ $(VENV)/.installed: $(BIN)/activate requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
+# Debian's chromium for the report's browser test: installed only when missing and root (or sudo) is at hand.
 setup: $(VENV)/.installed
+	@bash scripts/install_chromium.sh
 
 data: setup
 	$(BIN)/python -m microseg.generate --persons $(DEMO_PERSONS) --seed $(SEED) --out $(DEMO_DIR)
@@ -91,6 +95,16 @@ example-retail: setup
 	$(BIN)/python -c "import duckdb; print(duckdb.connect('$(RETAIL_DIR)/microseg.duckdb', read_only=True).sql( \
 	  'select source_table, raw_rows, staged_rows, exact_duplicate_rows, rejected_rows, erased_rows, orphan_rows \
 	   from marts.data_quality_summary order by 1'))"
+
+# The offline report (microseg/report): one HTML file, Plotly inlined, opens without network.
+# report-check opens it in headless Chromium: every chart drawn, no console error, no request; full-page PNG.
+REPORT_DB ?= $(or $(MICROSEG_DUCKDB_PATH),$(DEMO_DIR)/microseg.duckdb)
+REPORT_OUT ?= target/report.html
+report: setup
+	$(BIN)/python -m microseg.report --duckdb $(REPORT_DB) --out $(REPORT_OUT)
+
+report-check: report
+	$(BIN)/python -m microseg.report.browser $(REPORT_OUT) --screenshot $(basename $(REPORT_OUT)).png
 
 # Re-pin requirements.txt from requirements.in in a throwaway venv.
 lock:

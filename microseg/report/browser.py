@@ -31,7 +31,8 @@ PROBE = """(() => {
     const div = fig.querySelector('.plotly-graph-div');
     const count = sel => div ? div.querySelectorAll(sel).length : 0;
     return {key: fig.dataset.chart, expected_points: Number(fig.dataset.points),
-            has_svg: count('.main-svg') > 0, traces: div && div._fullData ? div._fullData.length : 0,
+            plotted: !!(div && div._fullLayout), has_svg: count('.main-svg') > 0,
+            traces: div && div._fullData ? div._fullData.length : 0,
             marks: count('.point') + count('.js-line') + count('.hm image') + count('.bars path')};
   });
   const sections = [...document.querySelectorAll('section')].map(s => ({key: s.dataset.section,
@@ -174,8 +175,23 @@ def _collect(events: list[dict], page_url: str) -> tuple[list[str], list[str]]:
     return errors, requests
 
 
+def _wait_until_drawn(tools: DevTools, session: str, deadline: float, poll_seconds: float) -> dict:
+    """Probe the page until Plotly has laid out every chart and the drawn marks stopped changing between
+    two probes (or the deadline passes). Plotly draws after the load event, later on a busy machine;
+    a chart without data is laid out but never gets marks, and is reported as such."""
+    previous = None
+    while True:
+        probe = tools.send("Runtime.evaluate", {"expression": PROBE, "returnByValue": True}, session=session)
+        state = json.loads(probe["result"]["value"])
+        drawn = [(c["plotted"], c["has_svg"], c["traces"], c["marks"]) for c in state["charts"]]
+        if (all(d[0] for d in drawn) and drawn == previous) or time.monotonic() > deadline:
+            return state
+        previous = drawn
+        time.sleep(poll_seconds)
+
+
 def check_report(html_path: str | Path, screenshot: str | Path | None = None, browser: str | None = None,
-                 settle_seconds: float = 0.5, timeout: float = 30.0) -> BrowserCheck:  # fmt: skip
+                 poll_seconds: float = 0.25, timeout: float = 30.0) -> BrowserCheck:  # fmt: skip
     """Load ``html_path`` in headless Chromium, probe every chart, optionally save a full-page PNG."""
     browser = browser or find_browser()
     if browser is None:
@@ -191,10 +207,8 @@ def check_report(html_path: str | Path, screenshot: str | Path | None = None, br
             started = time.monotonic()
             tools.send("Page.navigate", {"url": page_url}, session=session, timeout=timeout)
             tools.wait_for("Page.loadEventFired", timeout=timeout)
-            time.sleep(settle_seconds)  # let Plotly finish drawing after the load event
-            probe = tools.send("Runtime.evaluate", {"expression": PROBE, "returnByValue": True}, session=session)
+            state = _wait_until_drawn(tools, session, started + timeout, poll_seconds)
             load_seconds = time.monotonic() - started
-            state = json.loads(probe["result"]["value"])
             if screenshot:
                 width = 1280
                 tools.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": int(state["height"]),
