@@ -211,8 +211,8 @@ def check_report(html_path: str | Path, screenshot: str | Path | None = None, br
             load_seconds = time.monotonic() - started
             if screenshot:
                 width = 1280
-                tools.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": int(state["height"]),
-                                                                  "deviceScaleFactor": 1, "mobile": False}, session=session)  # fmt: skip
+                metrics = {"width": width, "height": int(state["height"]), "deviceScaleFactor": 1, "mobile": False}
+                tools.send("Emulation.setDeviceMetricsOverride", metrics, session=session)
                 shot = tools.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
                                   session=session, timeout=timeout)  # fmt: skip
                 Path(screenshot).parent.mkdir(parents=True, exist_ok=True)

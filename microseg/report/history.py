@@ -89,7 +89,8 @@ def add_discovered(section: Section, catalog: Catalog, tables: list[str], chart_
         if chart is not None and chart.trace_points():
             section.charts.append(chart)
         else:
-            section.tables.append(Table(f"{table} (first {min(len(frame), MAX_ROWS)} of {len(frame):,} rows)", frame.head(MAX_ROWS)))
+            title = f"{table} (first {min(len(frame), MAX_ROWS)} of {len(frame):,} rows)"
+            section.tables.append(Table(title, frame.head(MAX_ROWS)))
 
 
 def build(catalog: Catalog) -> Section:
@@ -107,7 +108,8 @@ def build(catalog: Catalog) -> Section:
     if not migration:
         section.notes.append("No segment migration table in this database: migration appears once the history models are built.")
     if not drift:
-        section.notes.append("No drift table in this database: feature and segment-share drift appear once the drift models are built.")
+        section.notes.append("No drift table in this database: feature and segment-share drift appear once the drift "
+                             "models are built.")  # fmt: skip
     add_discovered(section, catalog, migration, migration_chart)
     add_discovered(section, catalog, drift, drift_chart)
     return section

@@ -64,7 +64,7 @@ def calibration_chart(calibration: pd.DataFrame) -> Chart:
     fig = go.Figure()
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect calibration", line={"dash": "dot", "color": "#888"})
     fig.add_scatter(x=rows["mean_predicted"], y=rows["observed_rate"], mode="lines+markers", name="model",
-                    customdata=rows.get("n_rows"), hovertemplate="predicted %{x:.1%}, observed %{y:.1%}<extra></extra>")  # fmt: skip
+                    hovertemplate="predicted %{x:.1%}, observed %{y:.1%}<extra></extra>")
     style(fig, xaxis={"title": "predicted probability", "tickformat": ".0%", "range": [0, 1]},
           yaxis={"title": "observed purchase rate", "tickformat": ".0%", "range": [0, 1]})  # fmt: skip
     return Chart("propensity-calibration", "Calibration: predicted vs observed", fig,
@@ -75,7 +75,8 @@ def baselines_chart(summary: pd.DataFrame) -> Chart:
     fig = go.Figure()
     for metric in ("roc_auc", "pr_auc"):
         if metric in summary:
-            fig.add_bar(x=[SCORER_NAMES.get(s, s) for s in summary["scorer"]], y=summary[metric], name=metric.replace("_", "-").upper(),
+            fig.add_bar(x=[SCORER_NAMES.get(s, s) for s in summary["scorer"]], y=summary[metric],
+                        name=metric.replace("_", "-").upper(),
                         text=summary[metric], texttemplate="%{text:.3f}")  # fmt: skip
     style(fig, barmode="group", yaxis={"title": "area under curve", "range": [0, 1]})
     return Chart("propensity-baselines", "Model vs baselines", fig,
@@ -103,6 +104,48 @@ def tiers_chart(tiers: pd.DataFrame) -> Chart:
     return Chart("propensity-tiers", "Scored customers per tier", fig, "Hover for the expected buyers (sum of probabilities).")
 
 
+def add_deciles(section: Section, metrics: pd.DataFrame) -> None:
+    evaluation_set = pick_evaluation_set(metrics, "deciles")
+    if evaluation_set is None:
+        return
+    deciles = wide(metrics, "deciles", evaluation_set)
+    model = deciles[deciles["scorer"] == "model"]
+    rate = model["n_positives"].sum() / model["n_rows"].sum() if "n_positives" in model else None
+    model_id = metrics["model_id"].iloc[0]
+    section.notes.append(f"Deciles, lift and calibration: evaluation set '{evaluation_set}' of model {model_id}.")
+    section.charts.append(deciles_chart(deciles, "positive_rate", "propensity-deciles", "Purchase rate per score decile",
+                                        "Share of customers who bought, by decile of each scorer's score; dotted: overall rate.",
+                                        rate))  # fmt: skip
+    section.charts.append(deciles_chart(deciles, "lift", "propensity-lift", "Lift per score decile",
+                                        "Purchase rate of the decile / overall rate: 2 = twice as likely as average.", 1.0))  # fmt: skip
+
+
+def add_summary(section: Section, metrics: pd.DataFrame) -> None:
+    evaluation_set = pick_evaluation_set(metrics, "summary")
+    if evaluation_set is None:
+        return
+    summary = wide(metrics, "summary", evaluation_set)
+    section.charts.append(baselines_chart(summary))
+    model = summary[summary["scorer"] == "model"]
+    if not model.empty and "roc_auc" in model:
+        section.kpis.append((f"ROC-AUC ({evaluation_set.replace('_', ' ')})", f"{model['roc_auc'].iloc[0]:.3f}"))
+    shown = [c for c in ("scorer", "roc_auc", "pr_auc", "top_decile_lift", "brier_score", "positive_rate") if c in summary]
+    section.tables.append(Table("Headline metrics", summary[shown].round(4), "ROC-AUC and PR-AUC: ranking quality; top decile "
+                                "lift: purchase rate of the top 10% / overall; Brier score: calibration error."))  # fmt: skip
+
+
+def add_tiers(section: Section, catalog: Catalog) -> None:
+    """Customers and expected buyers (sum of probabilities) per tier, most likely tier first."""
+    tiers = catalog.df(f"select tier, count(*) as customers, sum(propensity) as expected_buyers from {SCORES} "
+                       "group by tier order by avg(propensity) desc")  # fmt: skip
+    if tiers.empty:
+        return
+    customers, buyers = tiers["customers"].sum(), tiers["expected_buyers"].sum()
+    section.kpis[:0] = [("customers scored", fmt_int(customers)), ("expected buyers", fmt_int(round(buyers))),
+                        ("expected purchase rate", fmt_pct(buyers / customers))]  # fmt: skip
+    section.charts.append(tiers_chart(tiers))
+
+
 def build(catalog: Catalog) -> Section:
     table = next((t for t in METRICS if catalog.has(t, *METRIC_COLUMNS)), None)
     if table is None:
@@ -110,39 +153,16 @@ def build(catalog: Catalog) -> Section:
     metrics = latest_metrics(catalog, table)
     section = Section(KEY, TITLE, intro="A LightGBM model scores every customer's probability to buy within the horizon; "
                                         "simple baselines show what the model adds.")  # fmt: skip
-    decile_set = pick_evaluation_set(metrics, "deciles")
-    if decile_set:
-        deciles = wide(metrics, "deciles", decile_set)
-        section.notes.append(f"Deciles, lift and calibration: evaluation set '{decile_set}' of model {metrics['model_id'].iloc[0]}.")
-        rate = deciles.loc[deciles["scorer"] == "model", "n_positives"].sum() / deciles.loc[deciles["scorer"] == "model", "n_rows"].sum()
-        section.charts.append(deciles_chart(deciles, "positive_rate", "propensity-deciles", "Purchase rate per score decile",
-                                            "Share of customers who bought, by decile of each scorer's score; dotted: overall rate.", rate))  # fmt: skip
-        section.charts.append(deciles_chart(deciles, "lift", "propensity-lift", "Lift per score decile",
-                                            "Purchase rate of the decile / overall rate: 2 = twice as likely as average.", 1.0))  # fmt: skip
+    add_deciles(section, metrics)
     calibration_set = pick_evaluation_set(metrics, "calibration")
     if calibration_set:
         section.charts.append(calibration_chart(wide(metrics, "calibration", calibration_set)))
-    summary_set = pick_evaluation_set(metrics, "summary")
-    if summary_set:
-        summary = wide(metrics, "summary", summary_set)
-        section.charts.append(baselines_chart(summary))
-        model = summary[summary["scorer"] == "model"]
-        if not model.empty and "roc_auc" in model:
-            section.kpis.append((f"ROC-AUC ({summary_set.replace('_', ' ')})", f"{model['roc_auc'].iloc[0]:.3f}"))
-        shown = [c for c in ("scorer", "roc_auc", "pr_auc", "top_decile_lift", "brier_score", "positive_rate") if c in summary]
-        section.tables.append(Table("Headline metrics", summary[shown].round(4), "ROC-AUC and PR-AUC: ranking quality; "
-                                    "top decile lift: purchase rate of the top 10% / overall; Brier score: calibration error."))  # fmt: skip
+    add_summary(section, metrics)
     importance = importance_chart(metrics)
     if importance:
         section.charts.append(importance)
     if catalog.has(SCORES, "tier", "propensity"):
-        tiers = catalog.df(f"select tier, count(*) as customers, sum(propensity) as expected_buyers from {SCORES} "
-                           "group by tier order by avg(propensity) desc")  # fmt: skip
-        if not tiers.empty:
-            section.kpis = [("customers scored", fmt_int(tiers["customers"].sum())),
-                            ("expected buyers", fmt_int(round(tiers["expected_buyers"].sum()))),
-                            ("expected purchase rate", fmt_pct(tiers["expected_buyers"].sum() / tiers["customers"].sum()))] + section.kpis  # fmt: skip
-            section.charts.append(tiers_chart(tiers))
+        add_tiers(section, catalog)
     if not section.charts:
         section.notes.append(f"{table} has no rows for the newest model.")
     return section

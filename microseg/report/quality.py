@@ -87,5 +87,6 @@ def build(catalog: Catalog) -> Section:
             statuses = audit["status"].value_counts().sort_index()
             section.kpis.append(("erasure requests", ", ".join(f"{n} {s}" for s, n in statuses.items())))
     table = summary[["source_table", "raw_rows", *OUTCOMES]].rename(columns={"source_table": "source", **OUTCOMES})
-    section.tables.append(Table("Rows per source", table, "raw = staged + exact duplicate + rejected + erased (a dbt test keeps it exact)."))
+    section.tables.append(Table("Rows per source", table,
+                                "raw = staged + exact duplicate + rejected + erased (a dbt test keeps it exact)."))  # fmt: skip
     return section

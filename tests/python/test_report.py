@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
-from microseg.report import build_sections, experiments, history, identity, niches, propensity, quality, rfm, segments
-from microseg.report import write_report
+from microseg.report import (build_sections, experiments, history, identity, niches, propensity, quality, rfm, segments,
+                             write_report)  # fmt: skip
 from microseg.report.__main__ import main as report_main
 from microseg.report.catalog import Catalog
 from microseg.report.page import render
@@ -38,7 +38,8 @@ def quality_tables(con) -> None:
         "orphan_rows": [1, None], "rejected_share": [0.05, 0.06]}))  # fmt: skip
     _put(con, "marts.erasure_audit", pd.DataFrame({
         "request_id": ["R1", "R2", "R3"], "status": ["applied", "applied", "unmatched"],
-        "erased_crm_rows": [1, 0, 0], "erased_order_rows": [1, 0, 0], "erased_event_rows": [0, 3, 0], "erased_rows": [2, 3, 0]}))  # fmt: skip
+        "erased_crm_rows": [1, 0, 0], "erased_order_rows": [1, 0, 0], "erased_event_rows": [0, 3, 0],
+        "erased_rows": [2, 3, 0]}))  # fmt: skip
 
 
 def identity_tables(con) -> None:
