@@ -273,3 +273,8 @@ def test_cli_writes_the_report_and_names_a_missing_file(tiny_db, tmp_path, capsy
     assert report_main(["--duckdb", str(tmp_path / "absent.duckdb"), "--out", str(tmp_path / "x.html")]) == 2
     err = capsys.readouterr().err
     assert "absent.duckdb" in err and "Traceback" not in err
+
+
+def test_same_database_gives_the_same_bytes(tiny_db, tmp_path):
+    first = write_report(tiny_db, tmp_path / "a.html").path.read_bytes()
+    assert first == write_report(tiny_db, tmp_path / "b.html").path.read_bytes()
