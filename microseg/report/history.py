@@ -16,6 +16,8 @@ KEY, TITLE = "history", "Segments over time"
 SIZE_HISTORY = "ml.segment_centroid_history"
 PSI_WARN, PSI_ERROR = 0.1, 0.25
 MAX_ROWS = 30
+SAMPLE_ROWS = 1000
+MAX_DRIFT_ROWS = 50_000
 
 
 def sizes_over_time(catalog: Catalog) -> pd.DataFrame:
@@ -34,28 +36,35 @@ def sizes_chart(sizes: pd.DataFrame) -> Chart:
                  f"{runs} run(s) recorded; segment ids are kept stable between runs, so a line is one segment.")
 
 
-def migration_chart(table: str, frame: pd.DataFrame) -> Chart | None:
-    """Heatmap from-segment x to-segment of customers, for the newest run, when the columns can be told."""
-    cols = list(frame.columns)
+def migration_chart(catalog: Catalog, table: str, sample: pd.DataFrame) -> Chart | None:
+    """Heatmap from-segment x to-segment of customers in the newest run, when the columns can be told.
+    Counted in DuckDB: a migration table may hold one row per customer."""
+    cols = list(sample.columns)
     source = pick(cols, r"^(from|previous|prev|old|before)_.*(segment|tier)", r"(segment|tier).*_(from|previous|prev|before|old)$")
     target = pick(cols, r"^(to|current|new|after|next)_.*(segment|tier)", r"(segment|tier).*_(to|current|after|new|next)$",
                   exclude=(source,) if source else ())  # fmt: skip
-    count = pick(numeric_columns(frame), r"customer", r"^n$|count|members", exclude=(source or "", target or ""))
-    if not (source and target and count):
+    if not (source and target):
         return None
-    rows = latest(frame, time_column(frame))
-    matrix = rows.pivot_table(index=source, columns=target, values=count, aggfunc="sum", fill_value=0)
+    count = pick(numeric_columns(sample), r"customer", r"^n$|count|members", exclude=(source, target))
+    measure = f'sum("{count}")' if count else "count(*)"
+    when = time_column(sample)
+    newest = f'where "{when}" = (select max("{when}") from {table})' if when else ""
+    rows = catalog.df(f'select coalesce(cast("{source}" as varchar), \'none\') as source, '
+                      f'coalesce(cast("{target}" as varchar), \'none\') as target, {measure} as customers '
+                      f"from {table} {newest} group by all")  # fmt: skip
+    matrix = rows.pivot_table(index="source", columns="target", values="customers", aggfunc="sum", fill_value=0)
     if matrix.empty:
         return None
-    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=[str(c) for c in matrix.columns], y=[str(i) for i in matrix.index],
-                               colorscale="Blues", texttemplate="%{z:,}", colorbar={"title": count}))  # fmt: skip
+    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index),
+                               colorscale="Blues", texttemplate="%{z:,}", colorbar={"title": "customers"}))  # fmt: skip
     style(fig, height=200 + 36 * len(matrix), xaxis={"title": target}, yaxis={"title": source, "autorange": "reversed"})
     return Chart(f"history-migration-{table.split('.')[-1]}", f"Migration between segments ({table})", fig,
                  "Rows: where customers were in the previous run; columns: where they are now. The diagonal stayed.")
 
 
-def drift_chart(table: str, frame: pd.DataFrame) -> Chart | None:
+def drift_chart(catalog: Catalog, table: str, sample: pd.DataFrame) -> Chart | None:
     """PSI per feature (or segment), over runs when there are several, else for the newest run."""
+    frame = catalog.df(f"select * from {table} limit {MAX_DRIFT_ROWS}")  # features x runs: small
     value = pick(numeric_columns(frame), r"psi", r"drift", r"stability")
     name = pick([c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])],
                 r"feature", r"segment", r"metric", r"name")  # fmt: skip
@@ -79,18 +88,19 @@ def drift_chart(table: str, frame: pd.DataFrame) -> Chart | None:
 
 
 def add_discovered(section: Section, catalog: Catalog, tables: list[str], chart_for) -> None:
-    """One chart per table when its columns are understood, else its first rows as a table."""
+    """One chart per table when its columns are understood (guessed from its first rows), else those rows."""
     for table in tables:
-        frame = catalog.df(f"select * from {table}")
-        if frame.empty:
+        sample = catalog.df(f"select * from {table} limit {SAMPLE_ROWS}")
+        if sample.empty:
             section.notes.append(f"{table} is empty (it fills from the second run on).")
             continue
-        chart = chart_for(table, frame)
+        chart = chart_for(catalog, table, sample)
         if chart is not None and chart.trace_points():
             section.charts.append(chart)
         else:
-            title = f"{table} (first {min(len(frame), MAX_ROWS)} of {len(frame):,} rows)"
-            section.tables.append(Table(title, frame.head(MAX_ROWS)))
+            total = catalog.scalar(f"select count(*) from {table}")
+            title = f"{table} (first {min(len(sample), MAX_ROWS)} of {total:,} rows)"
+            section.tables.append(Table(title, sample.head(MAX_ROWS)))
 
 
 def build(catalog: Catalog) -> Section:

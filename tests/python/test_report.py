@@ -221,9 +221,14 @@ def test_history_finds_migration_and_drift_tables_by_name(memory_catalog):
         "run_started_at": [datetime(2026, 7, 1), datetime(2026, 7, 2)] * 2, "feature": ["a", "a", "b", "b"],
         "psi": [0.01, 0.3, 0.02, 0.05]}))  # fmt: skip
     _put(con, "ml.segment_drift_alerts", pd.DataFrame({"reason": ["x"], "detail": ["y"]}))
+    # one row per customer, no count column: customers are counted; a customer new in this run has no previous segment
+    _put(con, "ml.customer_migration", pd.DataFrame({"customer_key": ["a", "b", "c"], "previous_segment_id": pd.array([1, 1, None], dtype="Int64"),
+                                                     "current_segment_id": [1, 2, 2]}))  # fmt: skip
     section = history.build(make())
     migration = chart(section, "history-migration-segment_migration").figure.data[0]
     assert migration.z.tolist() == [[7, 3], [0, 5]]  # newest run only
+    per_customer = chart(section, "history-migration-customer_migration").figure.data[0]
+    assert list(per_customer.y) == ["1", "none"] and per_customer.z.tolist() == [[1, 1], [0, 1]]
     drift = chart(section, "history-drift-feature_drift").figure
     assert sorted(t.name for t in drift.data) == ["a", "b"]
     # columns it cannot read: shown as rows, not guessed
