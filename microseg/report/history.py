@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from microseg.report.catalog import Catalog
 from microseg.report.discover import latest, numeric_columns, pick, time_column
-from microseg.report.page import Chart, Section, Table, style
+from microseg.report.page import PALETTE, Chart, Section, Table, style
 
 KEY, TITLE = "history", "Segments over time"
 SIZE_HISTORY = "ml.segment_centroid_history"
@@ -27,13 +27,20 @@ def sizes_over_time(catalog: Catalog) -> pd.DataFrame:
 
 
 def sizes_chart(sizes: pd.DataFrame) -> Chart:
+    """Customers per segment and run: lines over runs, or bars while there is a single run."""
+    runs = sizes["run_started_at"].nunique()
     fig = go.Figure()
+    if runs == 1:
+        fig.add_bar(x=[f"segment {s}" for s in sizes["segment_id"]], y=sizes["customers"], marker_color=PALETTE[: len(sizes)])
+        style(fig, yaxis={"title": "customers"}, showlegend=False)
+        return Chart("history-sizes", "Segment sizes (one run so far)", fig,
+                     f"One segmentation run recorded ({sizes['run_started_at'].iloc[0]:%Y-%m-%d %H:%M}); "
+                     "lines over runs appear from the next build on.")  # fmt: skip
     for segment_id, rows in sizes.groupby("segment_id", sort=True):
         fig.add_scatter(x=rows["run_started_at"], y=rows["customers"], mode="lines+markers", name=f"segment {segment_id}")
-    style(fig, xaxis={"title": "segmentation run"}, yaxis={"title": "customers"})
-    runs = sizes["run_started_at"].nunique()
+    style(fig, height=420, xaxis={"title": "segmentation run"}, yaxis={"title": "customers"}, legend={"orientation": "h", "y": -0.35})
     return Chart("history-sizes", "Segment sizes per run", fig,
-                 f"{runs} run(s) recorded; segment ids are kept stable between runs, so a line is one segment.")
+                 f"{runs} runs recorded; segment ids are kept stable between runs, so a line is one segment.")
 
 
 def migration_chart(catalog: Catalog, table: str, sample: pd.DataFrame) -> Chart | None:

@@ -224,7 +224,9 @@ def test_history_finds_migration_and_drift_tables_by_name(memory_catalog):
     # one row per customer, no count column: customers are counted; a customer new in this run has no previous segment
     _put(con, "ml.customer_migration", pd.DataFrame({"customer_key": ["a", "b", "c"], "previous_segment_id": pd.array([1, 1, None], dtype="Int64"),
                                                      "current_segment_id": [1, 2, 2]}))  # fmt: skip
+    segment_tables(con)  # sizes of two runs
     section = history.build(make())
+    assert [t.name for t in chart(section, "history-sizes").figure.data] == ["segment 1", "segment 2"]
     migration = chart(section, "history-migration-segment_migration").figure.data[0]
     assert migration.z.tolist() == [[7, 3], [0, 5]]  # newest run only
     per_customer = chart(section, "history-migration-customer_migration").figure.data[0]
