@@ -49,8 +49,10 @@ demo: data build
 
 # The dbt templater compiles the project and opens a connection: lint needs no data,
 # so it gets an in-memory database.
+# Its own target and log folders: `make test` runs it beside the CI build, which writes target/.
 lint: setup
-	MICROSEG_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models macros tests analyses
+	MICROSEG_DUCKDB_PATH=:memory: DBT_TARGET_PATH=target/lint DBT_LOG_PATH=target/lint/logs \
+		$(BIN)/sqlfluff lint models macros tests analyses
 
 # dbt build on a small dataset in its own DuckDB file, then the reviewer summary.
 dbt-test: setup
@@ -58,10 +60,16 @@ dbt-test: setup
 
 # After `make dbt-test` the shared pytest build reuses data/ci (tests/python/conftest.py), so
 # `make test` builds the 3,000-person data set once; --durations lists the slowest tests.
+# Two workers (pytest-xdist), one test file per worker at a time; tests/python/conftest.py pins each worker
+# to its share of the cores, so LightGBM and dbt threads never oversubscribe them (PYTEST_WORKERS=0: serial).
+PYTEST_WORKERS ?= auto
 pytest: setup
-	$(BIN)/python -m pytest --durations=15
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
-test: lint dbt-test pytest
+# lint (one core, no data) runs beside the CI build, then pytest reuses that build.
+test: setup
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint dbt-test
+	$(MAKE) --no-print-directory pytest
 
 bench: setup
 	$(BIN)/python -m microseg.bench --persons $(BENCH_PERSONS) --seed $(SEED)

@@ -97,3 +97,20 @@ def dbt_build(tmp_path_factory) -> DbtBuild:
               "+erasure_audit", "+data_quality_summary",
               "--indirect-selection", "cautious", "--exclude", "resource_type:unit_test")  # fmt: skip
     return build
+
+
+def pytest_configure(config) -> None:
+    """Under pytest-xdist, pin each worker (and the dbt, LightGBM and scikit-learn
+    threads it starts) to its own share of the cores: LightGBM sizes its threads
+    from the affinity mask (microseg.propensity.train.lightgbm_threads), so two
+    workers never run twice as many threads as there are cores."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if not worker.startswith("gw") or count < 2 or not hasattr(os, "sched_setaffinity"):
+        return
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < count:
+        return
+    share = cores[int(worker[2:]) % count :: count]
+    os.sched_setaffinity(0, share)
+    os.environ["OMP_NUM_THREADS"] = str(len(share))
