@@ -5,6 +5,9 @@
 #   make cdnow  - propensity benchmark on the real CDNOW data (downloads the lifetimes wheel, no install)
 #   make check-raw RAW=<dir> - preflight of a raw folder against the raw contract (models/sources.yml)
 #   make example-retail - bring-your-own-data example: online-retail export -> mapping -> preflight -> dbt build
+#   make metrics - semantic layer: mf validate-configs + one mf query per metric vs its mart (on BUILD_DB, default the CI build)
+#   make docs    - dbt docs generate --static: one self-contained HTML file, target/static_index.html
+#   make integration-test - integration_tests/: install microseg as a dbt package and build it on the CI data
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -19,10 +22,11 @@ BENCH_PERSONS ?= 1000000
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup demo data build test lint dbt-test pytest bench cdnow propensity-eval check-raw example-retail lock clean
+.PHONY: help setup demo data build test lint dbt-test pytest bench cdnow propensity-eval check-raw example-retail lock clean \
+	metrics docs integration-test
 
 help:
-	@sed -n '1,9p' Makefile
+	@sed -n '1,12p' Makefile
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -91,6 +95,19 @@ example-retail: setup
 	$(BIN)/python -c "import duckdb; print(duckdb.connect('$(RETAIL_DIR)/microseg.duckdb', read_only=True).sql( \
 	  'select source_table, raw_rows, staged_rows, exact_duplicate_rows, rejected_rows, erased_rows, orphan_rows \
 	   from marts.data_quality_summary order by 1'))"
+
+# Semantic layer (models/marts/semantic) on a built database (default: the CI build of make dbt-test):
+# dbt parse writes target/semantic_manifest.json, then mf validate-configs and the metric checks.
+BUILD_DB ?= $(CI_DIR)/microseg.duckdb
+metrics: setup
+	MICROSEG_DUCKDB_PATH=:memory: $(BIN)/dbt parse --quiet
+	$(BIN)/python -m microseg.semantic_check --db $(BUILD_DB)
+
+# Docs site: compile against a built database (seeds are read at compile time), then the catalog.
+# target/static_index.html embeds manifest and catalog: one file, opens offline.
+docs: setup
+	MICROSEG_RAW_PATH=$(CI_DIR)/raw MICROSEG_DUCKDB_PATH=$(BUILD_DB) $(BIN)/dbt docs generate --static
+	@ls -l target/static_index.html
 
 # Re-pin requirements.txt from requirements.in in a throwaway venv.
 lock:
