@@ -1,6 +1,6 @@
 # microseg: one command to build the demo, one to run every check.
 #   make demo   - venv + demo data (DEMO_PERSONS) + dbt build into data/microseg.duckdb
-#   make test   - venv + sqlfluff lint + dbt build on a small generated dataset + pytest
+#   make test   - venv + sqlfluff lint + dbt build on a small generated dataset + docs site + pytest + package build
 #   make bench  - generate BENCH_PERSONS persons, dbt build, print time / memory / slowest models
 #   make cdnow  - propensity benchmark on the real CDNOW data (downloads the lifetimes wheel, no install)
 #   make check-raw RAW=<dir> - preflight of a raw folder against the raw contract (models/sources.yml)
@@ -61,7 +61,7 @@ dbt-test: setup
 pytest: setup
 	$(BIN)/python -m pytest --durations=15
 
-test: lint dbt-test pytest
+test: lint dbt-test docs pytest integration-test
 
 bench: setup
 	$(BIN)/python -m microseg.bench --persons $(BENCH_PERSONS) --seed $(SEED)
@@ -108,6 +108,15 @@ metrics: setup
 docs: setup
 	MICROSEG_RAW_PATH=$(CI_DIR)/raw MICROSEG_DUCKDB_PATH=$(BUILD_DB) $(BIN)/dbt docs generate --static
 	@ls -l target/static_index.html
+
+# integration_tests/: a dbt project that installs this one as a package (packages.yml: local: ../), points
+# var microseg__raw_path at the CI data (generated when missing) and runs the full build with every test.
+integration-test: setup
+	test -f $(CI_DIR)/raw/orders.parquet || $(BIN)/python -m microseg.generate --persons $(CI_PERSONS) --seed $(SEED) \
+	  --out $(CI_DIR) --no-progress
+	rm -f integration_tests/target/integration.duckdb
+	cd integration_tests && export DBT_PROFILES_DIR=$(CURDIR)/integration_tests MICROSEG_RAW_PATH=$(CURDIR)/$(CI_DIR)/raw \
+	  MICROSEG_INTEGRATION_DUCKDB_PATH=target/integration.duckdb && $(CURDIR)/$(BIN)/dbt deps && $(CURDIR)/$(BIN)/dbt build
 
 # Re-pin requirements.txt from requirements.in in a throwaway venv.
 lock:
