@@ -97,10 +97,11 @@ example-retail: setup
 	   from marts.data_quality_summary order by 1'))"
 
 # Semantic layer (models/marts/semantic) on a built database (default: the CI build of make dbt-test):
-# dbt parse writes target/semantic_manifest.json, then mf validate-configs and the metric checks.
+# dbt parse writes target/semantic_manifest.json (on that file: relations carry its database name, the
+# file stem), then mf validate-configs and the metric checks.
 BUILD_DB ?= $(CI_DIR)/microseg.duckdb
 metrics: setup
-	MICROSEG_DUCKDB_PATH=:memory: $(BIN)/dbt parse --quiet
+	MICROSEG_DUCKDB_PATH=$(BUILD_DB) $(BIN)/dbt parse --quiet
 	$(BIN)/python -m microseg.semantic_check --db $(BUILD_DB)
 
 # Docs site: compile against a built database (seeds are read at compile time), then the catalog.

@@ -34,6 +34,13 @@ def _semantic_manifest_is_fresh() -> bool:
     return built.stat().st_mtime > newest
 
 
+def _manifest_database() -> str | None:
+    import json
+
+    manifest = json.loads((ROOT / "target" / "semantic_manifest.json").read_text())
+    return next((m["node_relation"]["database"] for m in manifest["semantic_models"]), None)
+
+
 @pytest.fixture(scope="module")
 def semantic_db(dbt_build) -> Path:
     """The shared build's DuckDB file with every table a semantic model reads, and a fresh
@@ -45,8 +52,9 @@ def semantic_db(dbt_build) -> Path:
     con.close()
     if not {"metricflow_time_spine", "mart_segment_sizes", "fct_orders", "propensity_scores"} <= have:
         dbt_build.dbt("run", "--select", *SEMANTIC_PARENTS)
-    if not _semantic_manifest_is_fresh():
-        env = {**os.environ, "MICROSEG_DUCKDB_PATH": ":memory:", "DBT_PROFILES_DIR": str(ROOT),
+    # relations in the semantic manifest carry the database name (the file stem): parse on this file
+    if not _semantic_manifest_is_fresh() or _manifest_database() != dbt_build.db.stem:
+        env = {**os.environ, "MICROSEG_DUCKDB_PATH": str(dbt_build.db), "DBT_PROFILES_DIR": str(ROOT),
                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # fmt: skip
         dbt = Path(sys.executable).with_name("dbt")
         run = subprocess.run([str(dbt), "parse"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
