@@ -1,10 +1,13 @@
 # microseg: one command to build the demo, one to run every check.
 #   make demo   - venv + demo data (DEMO_PERSONS) + dbt build into data/microseg.duckdb
-#   make test   - venv + sqlfluff lint + dbt build on a small generated dataset + pytest
+#   make test   - venv + sqlfluff lint + dbt build on a small generated dataset + docs site + pytest + package build
 #   make bench  - generate BENCH_PERSONS persons, dbt build, print time / memory / slowest models
 #   make cdnow  - propensity benchmark on the real CDNOW data (downloads the lifetimes wheel, no install)
 #   make check-raw RAW=<dir> - preflight of a raw folder against the raw contract (models/sources.yml)
 #   make example-retail - bring-your-own-data example: online-retail export -> mapping -> preflight -> dbt build
+#   make metrics - semantic layer: mf validate-configs + one mf query per metric vs its mart (on BUILD_DB, default the CI build)
+#   make docs    - dbt docs generate --static: one self-contained HTML file, target/static_index.html
+#   make integration-test - integration_tests/: install microseg as a dbt package and build it on the CI data
 #   make report - offline HTML report from the DuckDB file (REPORT_DB) into target/report.html
 
 PYTHON ?= python3
@@ -21,10 +24,10 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .PHONY: help setup demo data build test lint dbt-test pytest bench cdnow propensity-eval check-raw example-retail report \
-	report-check lock clean
+	report-check lock clean metrics docs integration-test
 
 help:
-	@sed -n '1,10p' Makefile
+	@sed -n '1,13p' Makefile
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -66,9 +69,11 @@ PYTEST_WORKERS ?= auto
 pytest: setup
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
-# lint (one core, no data) runs beside the CI build, then pytest reuses that build.
+# Three phases, two jobs each on the 2 cores: lint (no data) beside the CI build; the docs site beside the
+# package build (integration_tests/) on the same data; then pytest (two workers) reuses the CI build.
 test: setup
 	$(MAKE) --no-print-directory -j2 --output-sync=target lint dbt-test
+	$(MAKE) --no-print-directory -j2 --output-sync=target docs integration-test
 	$(MAKE) --no-print-directory pytest
 
 bench: setup
@@ -113,6 +118,29 @@ report: setup
 
 report-check: report
 	$(BIN)/python -m microseg.report.browser $(REPORT_OUT) --screenshot $(basename $(REPORT_OUT)).png
+
+# Semantic layer (models/marts/semantic) on a built database (default: the CI build of make dbt-test):
+# dbt parse writes target/semantic_manifest.json (on that file: relations carry its database name, the
+# file stem), then mf validate-configs and the metric checks.
+BUILD_DB ?= $(CI_DIR)/microseg.duckdb
+metrics: setup
+	MICROSEG_DUCKDB_PATH=$(BUILD_DB) $(BIN)/dbt parse --quiet
+	$(BIN)/python -m microseg.semantic_check --db $(BUILD_DB)
+
+# Docs site: compile against a built database (seeds are read at compile time), then the catalog.
+# target/static_index.html embeds manifest and catalog: one file, opens offline.
+docs: setup
+	MICROSEG_RAW_PATH=$(CI_DIR)/raw MICROSEG_DUCKDB_PATH=$(BUILD_DB) $(BIN)/dbt docs generate --static
+	@ls -l target/static_index.html
+
+# integration_tests/: a dbt project that installs this one as a package (packages.yml: local: ../), points
+# var microseg__raw_path at the CI data (generated when missing) and runs the full build with every test.
+integration-test: setup
+	test -f $(CI_DIR)/raw/orders.parquet || $(BIN)/python -m microseg.generate --persons $(CI_PERSONS) --seed $(SEED) \
+	  --out $(CI_DIR) --no-progress
+	rm -f integration_tests/target/integration.duckdb
+	cd integration_tests && export DBT_PROFILES_DIR=$(CURDIR)/integration_tests MICROSEG_RAW_PATH=$(CURDIR)/$(CI_DIR)/raw \
+	  MICROSEG_INTEGRATION_DUCKDB_PATH=target/integration.duckdb && $(CURDIR)/$(BIN)/dbt deps && $(CURDIR)/$(BIN)/dbt build
 
 # Re-pin requirements.txt from requirements.in in a throwaway venv.
 lock:

@@ -25,9 +25,11 @@
     {%- endif -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'seed' and node.name == 'category_map' -%}
         {%- set relation = adapter.get_relation(node.database, node.schema, node.alias) -%}
-        {#- not built yet (the run-start check on a fresh database, sqlfluff): the seed file -#}
+        {#- not built yet (the run-start check on a fresh database, sqlfluff): the seed file, from the
+            root of the project that holds it (installed as a package, that is not the working directory) -#}
+        {%- set seed_file = (node.root_path ~ '/' if node.root_path else '') ~ node.original_file_path -%}
         {%- set source = relation if relation is not none
-            else "(select * from read_csv('" ~ node.original_file_path ~ "', header = true, delim = ',', all_varchar = true))" -%}
+            else "(select * from read_csv('" ~ seed_file ~ "', header = true, delim = ',', all_varchar = true))" -%}
         {{ return(microseg_categories_from(source, relation is not none)) }}
     {%- endfor -%}
     {{ exceptions.raise_compiler_error("microseg_categories: seed category_map not found") }}

@@ -6,12 +6,19 @@ type, then every failing or warning test with the model it tests and its
 failing-row count.
 
     python -m microseg.reporting --target-dir target --out target/dbt_results_summary.md
+
+With a base build's DuckDB file (``--base-db``, or env ``MICROSEG_BASE_DUCKDB``) the
+summary gains the section "What this change did to the data" (microseg.datadiff):
+the head build is ``--head-db`` (default env ``MICROSEG_DUCKDB_PATH``), identity
+quality is added when ``--truth`` (default env ``MICROSEG_DIFF_TRUTH``) names the
+generator's truth folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -126,10 +133,28 @@ def render_markdown(results: list[NodeResult], title: str = "dbt build results")
     return "\n".join(lines) + "\n"
 
 
+def data_diff_section(base_db: str, head_db: str | None, truth: str | None) -> str:
+    """The data diff against a base build, or one line saying why there is none."""
+    from microseg.datadiff import TITLE, diff_markdown
+
+    if not head_db:
+        return f"## {TITLE}\n\nNo head DuckDB file given (--head-db or MICROSEG_DUCKDB_PATH).\n"
+    try:
+        return diff_markdown(base_db, head_db, truth)
+    except (FileNotFoundError, OSError) as exc:
+        return f"## {TITLE}\n\nNot computed: {exc}.\n"
+    except Exception as exc:  # a duckdb error on a foreign file: the summary must still be written
+        return f"## {TITLE}\n\nNot computed: {type(exc).__name__}: {exc}.\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target-dir", type=Path, default=Path("target"))
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown here")
+    parser.add_argument("--base-db", default=os.environ.get("MICROSEG_BASE_DUCKDB") or None,
+                        help="DuckDB file of the base build: adds the data diff")  # fmt: skip
+    parser.add_argument("--head-db", default=os.environ.get("MICROSEG_DUCKDB_PATH") or None)
+    parser.add_argument("--truth", default=os.environ.get("MICROSEG_DIFF_TRUTH") or None)
     args = parser.parse_args(argv)
     try:
         results = load_results(args.target_dir)
@@ -137,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     markdown = render_markdown(results)
+    if args.base_db:
+        markdown += "\n" + data_diff_section(args.base_db, args.head_db, args.truth)
     print(markdown)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,8 @@ rm -f "$CI_DIR/microseg.duckdb"
 export MICROSEG_RAW_PATH="$CI_DIR/raw" MICROSEG_DUCKDB_PATH="$CI_DIR/microseg.duckdb"
 "$BIN/dbt" build
 status=$?
-"$BIN/python" -m microseg.reporting --target-dir target --out target/dbt_results_summary.md
+# With MICROSEG_BASE_DUCKDB (a base build of the same data, e.g. main's) the summary adds the data diff.
+"$BIN/python" -m microseg.reporting --target-dir target --out target/dbt_results_summary.md --truth "$CI_DIR/truth"
 if [ "$status" -eq 0 ]; then
   printf '{"persons": %s, "seed": %s}\n' "$CI_PERSONS" "$SEED" > "$CI_DIR/build_ok.json"
 fi

@@ -1,15 +1,17 @@
 {#- Helpers of the privacy tests (tests/privacy): which built models to scan
     and what counts as a raw email or phone number. -#}
 
-{#- The model nodes of this project (SQL and Python) that the privacy tests
+{#- The model nodes of microseg (SQL and Python) that the privacy tests
     scan, as a list of graph nodes. `layers`: 'non_staging' (everything outside
     models/staging) or 'all'. Ephemeral models have no relation and are
-    skipped; `exclude` lists model names to leave out. -#}
+    skipped; `exclude` lists model names to leave out. By package name, not
+    `project_name` (the root project's): installed as a package, the scans
+    still cover microseg's models. -#}
 {% macro privacy_scan_models(layers='non_staging', exclude=[]) -%}
     {%- set nodes = [] -%}
     {%- for node in graph.nodes.values() -%}
         {%- if node.resource_type == 'model'
-            and node.package_name == project_name
+            and node.package_name == 'microseg'
             and node.config.materialized != 'ephemeral'
             and node.name not in exclude
             and (layers == 'all' or 'staging' not in node.fqn[1:-1]) -%}

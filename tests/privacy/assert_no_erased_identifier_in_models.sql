@@ -24,6 +24,8 @@
 -- depends_on: {{ ref('segment_profiles') }}
 -- depends_on: {{ ref('propensity_model_metrics') }}
 -- depends_on: {{ ref('propensity_scores') }}
+-- depends_on: {{ ref('mart_segment_sizes') }}
+-- depends_on: {{ ref('metricflow_time_spine') }}
 {%- set erased = ref('stg_privacy__erased_identifiers') %}
 {%- set parts = [] %}
 {%- if execute %}

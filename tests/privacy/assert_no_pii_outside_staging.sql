@@ -21,6 +21,8 @@
 -- depends_on: {{ ref('segment_profiles') }}
 -- depends_on: {{ ref('propensity_model_metrics') }}
 -- depends_on: {{ ref('propensity_scores') }}
+-- depends_on: {{ ref('mart_segment_sizes') }}
+-- depends_on: {{ ref('metricflow_time_spine') }}
 {%- set name_pattern = '^(.*_)?(first_?name|last_?name|full_?name|surname|e_?mail|phone|mobile|telephone)'
     ~ '(_clean|_raw|_normalized)?$' %}
 {%- set parts = [] %}
