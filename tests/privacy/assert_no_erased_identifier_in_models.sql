@@ -24,6 +24,9 @@
 -- depends_on: {{ ref('segment_profiles') }}
 -- depends_on: {{ ref('propensity_model_metrics') }}
 -- depends_on: {{ ref('propensity_scores') }}
+-- depends_on: {{ ref('export_changes_latest') }}
+-- depends_on: {{ ref('experiment_readout') }}
+-- depends_on: {{ ref('customer_next_best_category') }}
 {%- set erased = ref('stg_privacy__erased_identifiers') %}
 {%- set parts = [] %}
 {%- if execute %}

@@ -21,6 +21,9 @@
 -- depends_on: {{ ref('segment_profiles') }}
 -- depends_on: {{ ref('propensity_model_metrics') }}
 -- depends_on: {{ ref('propensity_scores') }}
+-- depends_on: {{ ref('export_changes_latest') }}
+-- depends_on: {{ ref('experiment_readout') }}
+-- depends_on: {{ ref('customer_next_best_category') }}
 {%- set name_pattern = '^(.*_)?(first_?name|last_?name|full_?name|surname|e_?mail|phone|mobile|telephone)'
     ~ '(_clean|_raw|_normalized)?$' %}
 {%- set parts = [] %}
