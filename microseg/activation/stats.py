@@ -26,7 +26,7 @@ class ProportionTest:
     rate_t: np.ndarray
     rate_c: np.ndarray
     abs_lift: np.ndarray  # rate_t - rate_c
-    abs_ci_low: np.ndarray  # Wald interval, unpooled standard error
+    abs_ci_low: np.ndarray  # Newcombe hybrid score interval
     abs_ci_high: np.ndarray
     rel_lift: np.ndarray  # rate_t / rate_c - 1
     rel_ci_low: np.ndarray  # delta method on log(rate_t / rate_c)
@@ -35,29 +35,60 @@ class ProportionTest:
     p_value: np.ndarray  # two-sided
 
 
-def two_proportion_test(x_t, n_t, x_c, n_c, confidence: float = 0.95) -> ProportionTest:
-    """Conversions x out of n recipients per arm -> lift, its interval and the
-    two-sided pooled z-test p-value (the test scipy / statsmodels call
-    proportions_ztest). The interval uses the unpooled standard error; the
-    relative interval exp(log ratio +- z se) - 1 with se^2 = (1-p_t)/x_t +
-    (1-p_c)/x_c, undefined (NaN) when an arm has no conversion."""
+def wilson_interval(x, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a proportion x / n (NaN for n = 0)."""
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    z = _z(confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / n
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return np.where(n > 0, centre - half, np.nan), np.where(n > 0, centre + half, np.nan)
+
+
+def two_proportion_test(x_t, n_t, x_c, n_c, confidence: float = 0.95, exact_below: float = 5) -> ProportionTest:
+    """Conversions x out of n recipients per arm -> lift, its interval and a
+    two-sided p-value.
+
+    - Interval of the difference: Newcombe's hybrid score interval (1998,
+      method 10, from the two Wilson intervals). Unlike the Wald interval it
+      keeps its coverage with few conversions and never collapses to a point
+      when an arm has none (the Wald interval of 0/40 has width 0).
+    - p-value: the pooled two-proportion z-test (scipy / statsmodels
+      proportions_ztest) when every expected cell count of the 2x2 table is
+      at least `exact_below`, else Fisher's exact test (the z-test is
+      anti-conservative there).
+    - Relative lift p_t / p_c - 1 with exp(log ratio +- z se) - 1, se^2 =
+      (1-p_t)/x_t + (1-p_c)/x_c; NaN when an arm has no conversion."""
     x_t, n_t, x_c, n_c = (np.asarray(a, dtype=float) for a in (x_t, n_t, x_c, n_c))
+    x_t, n_t, x_c, n_c = np.broadcast_arrays(x_t, n_t, x_c, n_c)
     z_crit = _z(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         p_t, p_c = np.where(n_t > 0, x_t / n_t, np.nan), np.where(n_c > 0, x_c / n_c, np.nan)
         diff = p_t - p_c
-        se = np.sqrt(p_t * (1 - p_t) / n_t + p_c * (1 - p_c) / n_c)
+        lo_t, hi_t = wilson_interval(x_t, n_t, confidence)
+        lo_c, hi_c = wilson_interval(x_c, n_c, confidence)
+        ci_low = diff - np.sqrt((p_t - lo_t) ** 2 + (hi_c - p_c) ** 2)
+        ci_high = diff + np.sqrt((hi_t - p_t) ** 2 + (p_c - lo_c) ** 2)
         pooled = (x_t + x_c) / (n_t + n_c)
         se0 = np.sqrt(pooled * (1 - pooled) * (1 / n_t + 1 / n_c))
         z = np.where(se0 > 0, diff / se0, np.nan)
         p = 2 * stats.norm.sf(np.abs(z))
+        expected_min = np.minimum(np.minimum(pooled, 1 - pooled) * np.minimum(n_t, n_c), np.inf)
         log_ratio = np.log(p_t / p_c)
         se_log = np.sqrt((1 - p_t) / x_t + (1 - p_c) / x_c)
         ok = (x_t > 0) & (x_c > 0)
         rel = np.where(p_c > 0, p_t / p_c - 1, np.nan)
         rel_lo = np.where(ok, np.exp(log_ratio - z_crit * se_log) - 1, np.nan)
         rel_hi = np.where(ok, np.exp(log_ratio + z_crit * se_log) - 1, np.nan)
-    return ProportionTest(p_t, p_c, diff, diff - z_crit * se, diff + z_crit * se, rel, rel_lo, rel_hi, z, p)
+    p = np.atleast_1d(p).copy()
+    small = np.flatnonzero(np.atleast_1d((expected_min < exact_below) & np.isfinite(z)))
+    for i in small:
+        a, b = np.atleast_1d(x_t)[i], np.atleast_1d(n_t)[i]
+        c, d = np.atleast_1d(x_c)[i], np.atleast_1d(n_c)[i]
+        p[i] = stats.fisher_exact([[a, b - a], [c, d - c]]).pvalue
+    p = p.reshape(np.shape(z))
+    return ProportionTest(p_t, p_c, diff, ci_low, ci_high, rel, rel_lo, rel_hi, z, p)
 
 
 @dataclass(frozen=True)
