@@ -13,7 +13,6 @@
     Non-exclusive audiences are capped the same way and overlap freely.
     Suppression (consent, contact, holdout, ...) comes after, in
     audience_suppressions: a member here is not yet allowed out. -#}
-{%- set categories = microseg_categories() %}
 with
 
 audiences as (
@@ -49,21 +48,18 @@ as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
+-- one row per customer and category: every category_affinity_<category> column (macro microseg_categories)
+affinity_columns as (
+    unpivot (select customer_key, columns('^category_affinity_') from features)
+    on columns(* exclude (customer_key)) into name column_name value affinity
+),
+
 affinities as (
     select
         customer_key,
         replace(column_name, 'category_affinity_', '') as category,
         affinity
-    from (
-        unpivot (
-            select
-                customer_key,
-                {%- for category in categories %}
-                    category_affinity_{{ category }}{{ ',' if not loop.last }}
-                {%- endfor %}
-            from features
-        ) on columns(* exclude (customer_key)) into name column_name value affinity
-    )
+    from affinity_columns
 ),
 
 profiles as (
@@ -132,7 +128,7 @@ capped as (
     select
         *,
         row_number() over (
-            partition by audience_name order by propensity desc nulls last, customer_key
+            partition by audience_name order by propensity desc nulls last, customer_key asc
         ) as audience_rank
     from exclusive_resolved
     where exclusive_rank = 1

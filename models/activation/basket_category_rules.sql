@@ -2,7 +2,7 @@
     from the sold lines of fct_order_lines (returns excluded), over every
     order (segment_name '(all)') and per segment of the ordering customer
     (customer_segments) when the segment placed at least var
-    microseg__basket_min_segment_orders orders. Per rule: support (share of
+    microseg__basket_min_segment_orders orders. Per rule: support_share (share of
     the scope's orders holding both), confidence (share of orders with the
     antecedent that also hold the consequent) and lift (confidence over the
     consequent's own share: 1 = independent). Kept when support and confidence
@@ -82,7 +82,7 @@ rules as (
         pair_orders.consequent_category,
         scope_orders.order_count,
         pair_orders.pair_order_count,
-        pair_orders.pair_order_count / scope_orders.order_count as support,
+        pair_orders.pair_order_count / scope_orders.order_count as support_share,
         pair_orders.pair_order_count / antecedents.category_order_count as confidence,
         (pair_orders.pair_order_count / antecedents.category_order_count)
         / (consequents.category_order_count / scope_orders.order_count) as lift
@@ -106,13 +106,13 @@ final as (
         consequent_category,
         order_count,
         pair_order_count,
-        cast(support as double) as support,
+        cast(support_share as double) as support_share,
         cast(confidence as double) as confidence,
         cast(lift as double) as lift,
         cast(rank() over (partition by segment_name order by lift desc) as integer) as lift_rank
     from rules
     where
-        support >= {{ var('microseg__basket_min_support') }}
+        support_share >= {{ var('microseg__basket_min_support') }}
         and confidence >= {{ var('microseg__basket_min_confidence') }}
 )
 

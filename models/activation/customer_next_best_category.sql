@@ -30,7 +30,7 @@ customer_scope as (
     select
         customers.customer_key,
         case
-            when segments.segment_name in (select segment_name from rules) then segments.segment_name
+            when segments.segment_name in (select rules.segment_name from rules) then segments.segment_name
             else '(all)'
         end as segment_name
     from (select distinct customer_key from bought) as customers
@@ -63,7 +63,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by customer_key order by lift desc, confidence desc, category
+            partition by customer_key order by lift desc, confidence desc, category asc
         ) as candidate_rank
     from candidates
 ),

@@ -55,7 +55,7 @@ sent as (
     from email_campaigns
     where
         email_campaigns.is_sent
-        and email_campaigns.campaign_id not in (select campaign_id from campaigns)
+        and email_campaigns.campaign_id not in (select campaigns.campaign_id from campaigns)
 ),
 
 populations as (

@@ -48,8 +48,8 @@ outcomes as (
     left join orders
         on
             assignments.customer_key = orders.customer_key
-            and orders.ordered_at >= assignments.sent_at
-            and orders.ordered_at < assignments.sent_at + interval {{ window_days }} day
+            and assignments.sent_at <= orders.ordered_at
+            and assignments.sent_at + interval {{ window_days }} day > orders.ordered_at
     group by assignments.assignment_key
 ),
 
@@ -67,20 +67,28 @@ recipients as (
     left join segments on assignments.customer_key = segments.customer_key
 ),
 
+-- every recipient once in its segment's cell and once in the campaign's '(all)' cell
+scoped as (
+    select * from recipients
+    union all
+    select * replace ('(all)' as segment_name) from recipients
+),
+
 cells as (
     select
         campaign_id,
-        coalesce(segment_name, '(all)') as segment_name,
+        segment_name,
         1 - max(control_share) as treatment_share,
-        {%- for arm in ['treatment', 'control'] %}
-            count(*) filter (where arm = '{{ arm }}') as recipients_{{ arm }},
-            count(*) filter (where arm = '{{ arm }}' and is_converted) as conversions_{{ arm }},
-            coalesce(sum(revenue_eur) filter (where arm = '{{ arm }}'), 0) as revenue_{{ arm }}_eur,
-            coalesce(sum(revenue_eur * revenue_eur) filter (where arm = '{{ arm }}'), 0) as revenue_sq_{{ arm }}
-            {{- ',' if not loop.last }}
-        {%- endfor %}
-    from recipients
-    group by grouping sets ((campaign_id, segment_name), (campaign_id))
+        count(*) filter (where arm = 'treatment') as recipients_treatment,
+        count(*) filter (where arm = 'treatment' and is_converted) as conversions_treatment,
+        coalesce(sum(revenue_eur) filter (where arm = 'treatment'), 0) as revenue_treatment_eur,
+        coalesce(sum(revenue_eur * revenue_eur) filter (where arm = 'treatment'), 0) as revenue_sq_treatment,
+        count(*) filter (where arm = 'control') as recipients_control,
+        count(*) filter (where arm = 'control' and is_converted) as conversions_control,
+        coalesce(sum(revenue_eur) filter (where arm = 'control'), 0) as revenue_control_eur,
+        coalesce(sum(revenue_eur * revenue_eur) filter (where arm = 'control'), 0) as revenue_sq_control
+    from scoped
+    group by campaign_id, segment_name
 ),
 
 final as (
