@@ -88,7 +88,8 @@ def settings_from_dbt(config: dict | None) -> dict:
     """The `experiments` dict of the model config (values rendered by dbt as
     text) -> typed settings; a missing key is one clear error naming it."""
     if not config:
-        raise ValueError("experiment_readout: config `experiments` is missing (python_models/activation/_activation.yml)")
+        raise ValueError("experiment_readout: config `experiments` is missing "
+                         "(python_models/activation/_activation__python_models.yml)")
     kinds = {"min_arm_size": int}
     missing = [k for k in SETTINGS if k not in config]
     if missing:

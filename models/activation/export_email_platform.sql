@@ -2,7 +2,8 @@
     exportable members (audience_suppressions: no suppression reason) on the
     email channel, keyed by the SHA-256 of the trimmed lower-cased email the
     platform computes itself, with the attributes its templates and journeys
-    branch on. Also written to <microseg__export_path>/email_platform.<format>. -#}
+    branch on (segment, RFM segment, propensity, next best category).
+    Also written to <microseg__export_path>/email_platform.<format>. -#}
 -- depends_on: {{ ref('export_folder') }}
 {{ config(materialized='external', location=activation_export_location('email_platform')) }}
 with
@@ -16,6 +17,10 @@ members as (
     select * from {{ ref('audience_members') }}
 ),
 
+next_best as (
+    select * from {{ ref('customer_next_best_category') }}
+),
+
 final as (
     select
         eligible.audience_member_key as export_key,
@@ -27,9 +32,11 @@ final as (
         members.rfm_segment,
         members.propensity_tier,
         members.propensity_decile,
+        next_best.next_best_category,
         eligible.as_of_date
     from eligible
     inner join members on eligible.audience_member_key = members.audience_member_key
+    left join next_best on eligible.customer_key = next_best.customer_key
 )
 
 select * from final
