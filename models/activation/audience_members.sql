@@ -50,7 +50,12 @@ as_of as (
 
 -- one row per customer and category: every category_affinity_<category> column (macro microseg_categories)
 affinity_columns as (
-    unpivot (select customer_key, columns('^category_affinity_') from features)
+    unpivot (
+        select
+            customer_key,
+            columns('^category_affinity_')
+        from features
+    )
     on columns(* exclude (customer_key)) into name column_name value affinity
 ),
 

@@ -13,8 +13,7 @@ audiences as (
 ),
 
 double_exclusive as (
-    select
-        'customer ' || customer_key || ' in ' || count(*) || ' exclusive audiences' as problem
+    select 'customer ' || customer_key || ' in ' || count(*) || ' exclusive audiences' as problem
     from members
     where is_exclusive
     group by customer_key
@@ -22,9 +21,7 @@ double_exclusive as (
 ),
 
 over_cap as (
-    select
-        'audience ' || audiences.audience_name || ' has ' || count(*) || ' members, cap ' || audiences.size_cap
-            as problem
+    select 'audience ' || audiences.audience_name || ' over its cap of ' || audiences.size_cap as problem
     from members
     inner join audiences on members.audience_name = audiences.audience_name
     where audiences.size_cap is not null

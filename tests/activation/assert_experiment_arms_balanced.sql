@@ -26,7 +26,7 @@ arms as (
 
 campaign_checks as (
     select
-        campaign_id as checked,
+        campaign_id as checked_unit,
         power(n_treatment - (n_treatment + n_control) * (1 - control_share), 2)
         / ((n_treatment + n_control) * (1 - control_share))
         + power(n_control - (n_treatment + n_control) * control_share, 2)
@@ -39,19 +39,19 @@ campaign_checks as (
 holdout as (
     select
         count(*) as n_customers,
-        count(*) filter (where {{ is_global_holdout('customer_key') }}) as n_holdout
+        count(*) filter (where {{ is_global_holdout('customer_key') }}) as n_holdout,
+        {{ var('microseg__activation_holdout_share') }} as holdout_share
     from customers
 ),
 
 holdout_check as (
     select
-        'global holdout' as checked,
-        abs(n_holdout - n_customers * {{ var('microseg__activation_holdout_share') }})
-        / sqrt(n_customers * {{ var('microseg__activation_holdout_share') }}
-            * (1 - {{ var('microseg__activation_holdout_share') }})) as statistic,
+        'global holdout' as checked_unit,
+        abs(n_holdout - n_customers * holdout_share) / sqrt(n_customers * holdout_share * (1 - holdout_share))
+            as statistic,
         4.0 as critical_value
     from holdout
-    where {{ var('microseg__activation_holdout_share') }} > 0
+    where holdout_share > 0
 ),
 
 checks as (

@@ -7,13 +7,22 @@
 with
 
 exports as (
-    select 'email_platform' as destination, export_key, 'email' as channel
+    select
+        'email_platform' as destination,
+        export_key,
+        'email' as channel
     from {{ ref('export_email_platform') }}
     union all
-    select 'ads_platform' as destination, export_key, 'ads' as channel
+    select
+        'ads_platform' as destination,
+        export_key,
+        'ads' as channel
     from {{ ref('export_ads_platform') }}
     union all
-    select 'crm' as destination, export_key, 'crm' as channel
+    select
+        'crm' as destination,
+        export_key,
+        'crm' as channel
     from {{ ref('export_crm') }}
 ),
 
