@@ -85,6 +85,23 @@
         ('microseg__erasure_unmatched_severity', 'enum', {'values': ['error', 'warn']}),
         ('microseg__allow_history_refresh', 'bool', {}),
         ('microseg__max_reject_share', 'number', share),
+        ('microseg__activation_frequency_cap_days', 'int', {'min': 0}),
+        ('microseg__activation_holdout_share', 'number', {'min': 0, 'max': 0.5}),
+        ('microseg__activation_holdout_salt', 'text', {}),
+        ('microseg__experiment_salt', 'text', {}),
+        ('microseg__experiment_control_share', 'number', {'gt': 0, 'max': 0.5}),
+        ('microseg__experiment_conversion_window_days', 'int', {'min': 1}),
+        ('microseg__experiment_confidence', 'number', {'gt': 0.5, 'max': 0.999}),
+        ('microseg__experiment_power', 'number', {'gt': 0.5, 'max': 0.999}),
+        ('microseg__experiment_fdr_level', 'number', share),
+        ('microseg__experiment_srm_alpha', 'number', share),
+        ('microseg__experiment_min_arm_size', 'int', {'min': 1}),
+        ('microseg__experiment_max_relative_mde', 'number', {'gt': 0}),
+        ('microseg__export_path', 'text', {}),
+        ('microseg__export_format', 'enum', {'values': ['parquet', 'csv']}),
+        ('microseg__basket_min_support', 'number', share),
+        ('microseg__basket_min_confidence', 'number', share),
+        ('microseg__basket_min_segment_orders', 'int', {'min': 1}),
     ] -%}
     {%- for name, kind, options in rules -%}
         {%- set problem = microseg_config_problem(var(name, none), kind, options) -%}

@@ -26,6 +26,9 @@
 -- depends_on: {{ ref('propensity_scores') }}
 -- depends_on: {{ ref('mart_segment_sizes') }}
 -- depends_on: {{ ref('metricflow_time_spine') }}
+-- depends_on: {{ ref('export_changes_latest') }}
+-- depends_on: {{ ref('experiment_readout') }}
+-- depends_on: {{ ref('customer_next_best_category') }}
 {%- set erased = ref('stg_privacy__erased_identifiers') %}
 {%- set parts = [] %}
 {%- if execute %}

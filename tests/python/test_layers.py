@@ -12,6 +12,10 @@ model naming another model's table outside ``dbt.ref``):
 - marts read intermediate, seeds and marts, never staging (only through
   intermediate) and never sources;
 - Python ML models read marts, intermediate, seeds and ML models;
+- activation (models/activation, python_models/activation: audiences,
+  suppression, exports, experiments) reads seeds, intermediate, marts, ML
+  models and marts, itself, and the suppression list (it re-checks erasure
+  before anything leaves);
 - nothing reads a layer downstream of its own.
 
 The manifest is target/manifest.json when it is newer than every project
@@ -32,7 +36,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPPRESSION_LIST = "stg_privacy__erased_identifiers"
-RANK = {"source": 0, "seed": 0, "privacy": 1, "staging": 2, "intermediate": 3, "mart": 4, "ml": 5, "ml_mart": 6}
+RANK = {"source": 0, "seed": 0, "privacy": 1, "staging": 2, "intermediate": 3, "mart": 4, "ml": 5, "ml_mart": 6,
+        "activation": 7}
 
 # Quality marts audit the flow itself (raw = staged + duplicates + rejected +
 # erased, per source and per erasure request), so they read sources, staging
@@ -53,6 +58,8 @@ def layer(node: dict) -> str:
     path = node["original_file_path"]
     if path.startswith("models/staging/privacy/"):
         return "privacy"
+    if path.startswith(("models/activation/", "python_models/activation/")):
+        return "activation"
     if path.startswith("models/staging/"):
         return "staging"
     if path.startswith("models/intermediate/") or (node["language"] == "python" and node["name"].startswith("int_")):
@@ -114,6 +121,9 @@ def violations(manifest: dict) -> set[tuple[str, str]]:
                 ok = ok and theirs in ("seed", "intermediate", "mart", "ml")
             elif own == "ml_mart":
                 ok = ok and theirs in ("seed", "intermediate", "mart", "ml", "ml_mart")
+            elif own == "activation":
+                ok = ok and (theirs in ("seed", "intermediate", "mart", "ml", "ml_mart", "activation")
+                             or p["name"] == SUPPRESSION_LIST)
             else:
                 ok = False
             if not ok:

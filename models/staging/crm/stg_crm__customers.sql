@@ -11,6 +11,9 @@ final as (
         source_system,
         {{ hash_pii('email') }} as email_hash,
         {{ hash_pii('phone') }} as phone_hash,
+        -- unsalted: the match keys ad platforms compute themselves (activation exports only)
+        sha256(email) as email_sha256,
+        sha256('+' || phone) as phone_sha256,
         {{ hash_pii('first_name_clean') }} as first_name_hash,
         {{ hash_pii('last_name_clean') }} as last_name_hash,
         first_name_clean,
