@@ -1,0 +1,54 @@
+"""Memory of segments: what the history Python models append per run.
+
+A *run* is one segmentation fit (``ml.segment_model``, one per ``dbt build``).
+Each history table is incremental and append-only, keyed by the run's
+``fit_id``: a model that runs again without a new fit appends nothing, so a
+run is recorded once whatever is re-executed.
+
+- segment_membership_history: customer x run (as_of_date, fit_id = model
+  version) x segment, with the customer's net spend at that run (the revenue
+  the migration matrix moves);
+- segment_feature_distributions: each clustering feature binned per run
+  (:func:`microseg.drift.distribution_rows`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from microseg.drift import distribution_rows, previous_reference
+from microseg.segment_run import recipe
+
+MEMBERSHIP_COLUMNS = ["fit_id", "fitted_at", "as_of_date", "customer_key", "segment_id", "segment_name",
+                      "membership_probability", "is_core_member", "niche_id", "monetary_eur"]
+
+
+def is_recorded(fit: pd.Series, recorded: pd.DataFrame | None) -> bool:
+    """True when the history already holds the run of ``fit``."""
+    return recorded is not None and fit["fit_id"] in set(recorded["fit_id"])
+
+
+def membership_rows(segments: pd.DataFrame, spend: pd.DataFrame, fit: pd.DataFrame,
+                    recorded: pd.DataFrame | None) -> pd.DataFrame:
+    """segment_membership_history rows of the latest run: customer_segments
+    (``segments``) with the run's fit (``fit``: the latest segment_model row)
+    and each customer's ``monetary_eur`` (``spend``, mart_customer_features).
+    Empty when ``recorded`` (the table's fit_ids so far) holds this run."""
+    run = fit.sort_values(["fitted_at", "fit_id"]).iloc[-1]
+    if is_recorded(run, recorded):
+        segments = segments.iloc[0:0]
+    out = segments.merge(spend[["customer_key", "monetary_eur"]], on="customer_key", how="left")
+    out = out.assign(fit_id=run["fit_id"], fitted_at=pd.Timestamp(run["fitted_at"]))
+    out["as_of_date"] = pd.to_datetime(out["as_of_date"]).dt.date
+    return out.astype({"segment_id": "int64", "niche_id": "Int64", "monetary_eur": float})[MEMBERSHIP_COLUMNS]
+
+
+def distributions_for_run(features: pd.DataFrame, spec: pd.DataFrame, fit: pd.DataFrame,
+                          stored: pd.DataFrame | None, bins: int) -> pd.DataFrame:
+    """segment_feature_distributions rows of the latest run: its clustering
+    features (seed segment_features) binned on its own quantiles and on the
+    previous stored run's bins. Empty when ``stored`` holds this run."""
+    run = fit.sort_values(["fitted_at", "fit_id"]).iloc[-1]
+    columns, _ = recipe(spec, list(features.columns))
+    out = distribution_rows(features, columns, run, previous_reference(stored, run), bins)
+    return out.iloc[0:0] if is_recorded(run, stored) else out
