@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 #: share given to an empty bin inside the PSI (ln(0) is undefined)
 PSI_FLOOR = 1e-4
@@ -33,6 +34,14 @@ MISSING_BIN = -1
 
 DISTRIBUTION_COLUMNS = ["fit_id", "fitted_at", "as_of_date", "feature", "basis", "reference_fit_id", "bin",
                         "lower_edge", "upper_edge", "customer_count", "customer_share"]
+#: types of segment_feature_distributions (incremental: a first run whose
+#: reference_fit_id is all null must not fix that column's type as integer)
+DISTRIBUTION_SCHEMA = pa.schema([
+    ("fit_id", pa.string()), ("fitted_at", pa.timestamp("us")), ("as_of_date", pa.date32()),
+    ("feature", pa.string()), ("basis", pa.string()), ("reference_fit_id", pa.string()), ("bin", pa.int64()),
+    ("lower_edge", pa.float64()), ("upper_edge", pa.float64()), ("customer_count", pa.int64()),
+    ("customer_share", pa.float64()),
+])
 DRIFT_COLUMNS = ["fit_id", "fitted_at", "as_of_date", "previous_fit_id", "previous_as_of_date", "drift_kind",
                  "subject", "psi", "previous_share", "current_share", "status", "is_latest"]
 ALERT_COLUMNS = ["fit_id", "as_of_date", "previous_fit_id", "previous_as_of_date", "reason", "subject", "severity",

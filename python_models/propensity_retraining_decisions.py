@@ -8,7 +8,7 @@ it records exactly that decision. Incremental, appended once per run."""
 from datetime import datetime, timezone
 
 from microseg.propensity.registry import config_from_dbt, require_model
-from microseg.propensity.retraining import decide, decision_row, models_before, policy_from_dbt
+from microseg.propensity.retraining import DECISION_SCHEMA, decide, decision_row, models_before, policy_from_dbt
 
 
 def model(dbt, session):
@@ -17,7 +17,7 @@ def model(dbt, session):
     config, policy = config_from_dbt(settings), policy_from_dbt(settings)
     fit = dbt.ref("segment_model").order("fitted_at desc, fit_id desc").limit(1).df().iloc[0]
     if dbt.is_incremental and fit["fit_id"] in set(session.sql(f"select fit_id from {dbt.this}").df()["fit_id"]):
-        return session.sql(f"select * from {dbt.this} where false").df()
+        return DECISION_SCHEMA.empty_table()
     registry = dbt.ref("propensity_model_registry").df()
     drift = dbt.ref("segment_drift").project("fitted_at, drift_kind, psi").df()
     decision = decide(models_before(registry, fit["fitted_at"]), dbt.ref("propensity_features").df(),

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sklearn.metrics import roc_auc_score
 
 from microseg.propensity.estimator import PropensityModel
@@ -36,9 +37,16 @@ from microseg.propensity.registry import latest_model, training_frame
 from microseg.propensity.train import PropensityConfig
 
 MODES = ("retrain", "reuse_latest", "auto")
-DECISION_COLUMNS = ["fit_id", "decided_at", "as_of_date", "mode", "decision", "reasons", "previous_model_id",
-                    "previous_model_as_of_date", "model_age_days", "training_auc", "matured_window_date",
-                    "matured_auc", "auc_drop", "max_feature_psi", "model_id"]
+#: types of propensity_retraining_decisions (fixed: the table is incremental and
+#: a first row in mode retrain has most figures null)
+DECISION_SCHEMA = pa.schema([
+    ("fit_id", pa.string()), ("decided_at", pa.timestamp("us")), ("as_of_date", pa.date32()), ("mode", pa.string()),
+    ("decision", pa.string()), ("reasons", pa.string()), ("previous_model_id", pa.string()),
+    ("previous_model_as_of_date", pa.date32()), ("model_age_days", pa.int64()), ("training_auc", pa.float64()),
+    ("matured_window_date", pa.date32()), ("matured_auc", pa.float64()), ("auc_drop", pa.float64()),
+    ("max_feature_psi", pa.float64()), ("model_id", pa.string()),
+])
+DECISION_COLUMNS = DECISION_SCHEMA.names
 
 
 @dataclass(frozen=True)
@@ -144,10 +152,11 @@ def decide(registry: pd.DataFrame | None, features: pd.DataFrame, labels: pd.Dat
     return {**out, "decision": "retrain" if reasons else "reuse", "reasons": reasons or ["within_thresholds"]}
 
 
-def decision_row(decision: dict, fit_id: str, decided_at, model_id: str | None) -> pd.DataFrame:
-    """One propensity_retraining_decisions row (reasons comma-separated)."""
-    row = {**decision, "fit_id": fit_id, "decided_at": pd.Timestamp(decided_at), "model_id": model_id,
+def decision_row(decision: dict, fit_id: str, decided_at, model_id: str | None) -> pa.Table:
+    """One propensity_retraining_decisions row (reasons comma-separated; NaN figures null)."""
+    row = {**decision, "fit_id": fit_id, "decided_at": pd.Timestamp(decided_at).to_pydatetime(), "model_id": model_id,
            "reasons": ",".join(decision["reasons"])}
-    out = pd.DataFrame([row])[DECISION_COLUMNS]
-    return out.astype({"model_age_days": "Int64", "training_auc": float, "matured_auc": float, "auc_drop": float,
-                       "max_feature_psi": float, "previous_model_id": "object", "model_id": "object"})
+    row = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+    for key in ("as_of_date", "previous_model_as_of_date", "matured_window_date"):
+        row[key] = pd.Timestamp(row[key]).date() if row[key] is not None else None
+    return pa.Table.from_pylist([{c: row[c] for c in DECISION_COLUMNS}], schema=DECISION_SCHEMA)

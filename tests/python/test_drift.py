@@ -227,8 +227,9 @@ def test_modes_retrain_and_reuse_latest_behave_as_before(model_registry):
     assert (always["decision"], always["reasons"]) == ("retrain", ["mode_retrain"])
     reuse = decide(model_registry, same, same_labels, NO_DRIFT, FAST, replace(POLICY, mode="reuse_latest"), "2026-12-01")
     assert (reuse["decision"], reuse["reasons"]) == ("reuse", ["mode_reuse_latest"])
-    row = decision_row(reuse, "seg-1", "2026-12-01 02:00", model_registry["model_id"].item())
+    row = decision_row(reuse, "seg-1", "2026-12-01 02:00", model_registry["model_id"].item()).to_pandas()
     assert row["reasons"].item() == "mode_reuse_latest" and row["model_id"].item() == model_registry["model_id"].item()
+    assert row["training_auc"].isna().item() and row["previous_model_as_of_date"].item() == pd.Timestamp("2026-04-01").date()
     # models registered after the run's fit are not "before" it
     cutoff = pd.Timestamp(model_registry["trained_at"].item())
     assert models_before(model_registry, cutoff).empty and len(models_before(model_registry, cutoff + pd.Timedelta(1))) == 1
@@ -248,3 +249,21 @@ def test_retraining_policy_comes_from_the_propensity_dict():
         policy_from_dbt({"propensity_model_mode": "auto", "propensity_max_model_age_days": "9", "drift_psi_error": "1"})
     with pytest.raises(ValueError, match="retrain, reuse_latest, auto"):
         replace(policy, mode="sometimes")
+
+
+def test_history_rows_have_fixed_types_even_when_a_column_is_all_null():
+    """segment_feature_distributions' first run has reference_fit_id all null;
+    an incremental table typed by that run rejects the next run's text ids."""
+    from microseg.segment_history import distributions_for_run, membership_rows
+
+    spec = pd.DataFrame({"feature": COLUMNS, "transform": ["log1p", "none"]})
+    fit = pd.DataFrame([run("seg-1", "2026-06-30 01:00")])
+    first = distributions_for_run(features(), spec, fit, None, 10)
+    assert first.schema.field("reference_fit_id").type == "string" and first.num_rows > 0
+    assert distributions_for_run(features(), spec, fit, first.to_pandas(), 10).num_rows == 0  # recorded once
+    segments = pd.DataFrame({"customer_key": ["c00000", "c00001"], "segment_id": [1, 2], "segment_name": ["a", "b"],
+                             "membership_probability": [0.9, 0.5], "is_core_member": [True, False],
+                             "niche_id": pd.array([None, None], dtype="Int64"), "as_of_date": pd.Timestamp("2026-06-30")})
+    rows = membership_rows(segments, features(), fit, None)
+    assert rows.schema.field("niche_id").type == "int64" and rows.num_rows == 2
+    assert membership_rows(segments, features(), fit, rows.to_pandas()).num_rows == 0

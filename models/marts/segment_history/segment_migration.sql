@@ -11,7 +11,11 @@ history as (
 ),
 
 runs as (
-    select distinct fit_id, fitted_at, as_of_date from history
+    select distinct
+        fit_id,
+        fitted_at,
+        as_of_date
+    from history
 ),
 
 pairs as (
@@ -24,7 +28,8 @@ pairs as (
 ),
 
 consecutive as (
-    select * from pairs where from_fit_id is not null
+    select * from pairs
+    where from_fit_id is not null
 ),
 
 before_members as (
