@@ -37,7 +37,7 @@ def test_psi_matches_values_computed_by_hand():
 def test_an_atom_that_moves_a_little_stays_in_its_bin():
     """Half the customers at the base share (a smoothed rate without trials), the
     base share moving from 0.12094 to 0.12120 between runs: PSI stays ~0.
-    Planted defect seen failing: atoms as plain quantile edges (PSI 5.3)."""
+    Planted defect seen failing: atoms as plain quantile edges (PSI 2.78)."""
     rng = np.random.default_rng(0)
     rest = rng.beta(1, 8, 4900)
     before = np.concatenate([np.full(5100, 0.12094), rest])
