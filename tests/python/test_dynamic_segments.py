@@ -140,9 +140,9 @@ def test_migration_matrix_sums_to_both_populations(replay):
 
 def test_segment_ids_survive_a_new_data_state(replay):
     """Segments found in both data states keep their id: a later segment's
-    largest source among the earlier segments is the segment with its own id.
-    Planted defect seen failing: microseg__segment_id_max_distance far too small
-    (every segment gets a new id)."""
+    largest source among the earlier segments is the segment with its own id
+    (a fit without id matching numbers its segments afresh from max id + 1,
+    so no later id would be an earlier one)."""
     overlap = replay.query("""
         with runs as (select fit_id, row_number() over (order by min(fitted_at)) as n
                       from ml.segment_membership_history group by fit_id),
