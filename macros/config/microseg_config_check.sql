@@ -40,7 +40,9 @@
         ('microseg__propensity_horizon_days', 'int', {'min': 1}),
         ('microseg__propensity_training_snapshots', 'int', {'min': 1}),
         ('microseg__propensity_target', 'target', {}),
-        ('microseg__propensity_model_mode', 'enum', {'values': ['retrain', 'reuse_latest']}),
+        ('microseg__propensity_model_mode', 'enum', {'values': ['retrain', 'reuse_latest', 'auto']}),
+        ('microseg__propensity_max_auc_drop', 'number', {'min': 0, 'max': 1}),
+        ('microseg__propensity_max_model_age_days', 'int', {'min': 1}),
         ('microseg__propensity_max_training_rows', 'int', {'min': 100}),
         ('microseg__propensity_cv_folds', 'int', {'min': 2, 'max': 20}),
         ('microseg__propensity_search_candidates', 'int', {'min': 1}),
@@ -84,6 +86,11 @@
         ('microseg__interests', 'text_list', {}),
         ('microseg__erasure_unmatched_severity', 'enum', {'values': ['error', 'warn']}),
         ('microseg__allow_history_refresh', 'bool', {}),
+        ('microseg__drift_bins', 'int', {'min': 2, 'max': 100}),
+        ('microseg__drift_psi_warn', 'number', {'gt': 0}),
+        ('microseg__drift_psi_error', 'number', {'gt': 0}),
+        ('microseg__drift_segment_size_change', 'number', {'gt': 0}),
+        ('microseg__drift_new_niche_max_overlap', 'number', {'min': 0, 'max': 1}),
         ('microseg__max_reject_share', 'number', share),
         ('microseg__activation_frequency_cap_days', 'int', {'min': 0}),
         ('microseg__activation_holdout_share', 'number', {'min': 0, 'max': 0.5}),
@@ -115,6 +122,12 @@
         {{ microseg_config_fail(
             'microseg__segment_k_min', var('microseg__segment_k_min'),
             'must be <= microseg__segment_k_max (' ~ var('microseg__segment_k_max') ~ ')'
+        ) }}
+    {%- endif -%}
+    {%- if var('microseg__drift_psi_warn') >= var('microseg__drift_psi_error') -%}
+        {{ microseg_config_fail(
+            'microseg__drift_psi_warn', var('microseg__drift_psi_warn'),
+            'must be < microseg__drift_psi_error (' ~ var('microseg__drift_psi_error') ~ ')'
         ) }}
     {%- endif -%}
     {%- if var('microseg__segment_morning_end_hour') > var('microseg__evening_start_hour') -%}

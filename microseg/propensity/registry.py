@@ -47,8 +47,9 @@ def config_from_dbt(settings: dict | None) -> PropensityConfig:
         raise PropensityTrainingError("The propensity Python models need their `propensity` config (see the yml).")
     get = settings.get
     mode = str(get("propensity_model_mode")).strip().lower()
-    if mode not in ("retrain", "reuse_latest"):
-        raise PropensityTrainingError(f"microseg__propensity_model_mode must be retrain or reuse_latest, got '{mode}'")
+    if mode not in ("retrain", "reuse_latest", "auto"):
+        raise PropensityTrainingError(
+            f"microseg__propensity_model_mode must be retrain or reuse_latest (or auto), got '{mode}'")
     return PropensityConfig(
         reuse_latest=mode == "reuse_latest",
         horizon_days=int(get("propensity_horizon_days")),

@@ -1,0 +1,26 @@
+"""Why the propensity model was retrained or reused, one row per run
+(segmentation fit): mode, decision, reasons (no_model, model_age, auc_decay,
+feature_drift, within_thresholds, mode_*), the figures behind them and the
+model in use. Recomputed with microseg.propensity.retraining.decide from the
+inputs the registry decided with (models registered before the run's fit), so
+it records exactly that decision. Incremental, appended once per run."""
+
+from datetime import datetime, timezone
+
+from microseg.propensity.registry import config_from_dbt, require_model
+from microseg.propensity.retraining import DECISION_SCHEMA, decide, decision_row, models_before, policy_from_dbt
+
+
+def model(dbt, session):
+    dbt.config(materialized="incremental", incremental_strategy="append", schema="ml")
+    settings = dbt.config.get("propensity")
+    config, policy = config_from_dbt(settings), policy_from_dbt(settings)
+    fit = dbt.ref("segment_model").order("fitted_at desc, fit_id desc").limit(1).df().iloc[0]
+    if dbt.is_incremental and fit["fit_id"] in set(session.sql(f"select fit_id from {dbt.this}").df()["fit_id"]):
+        return DECISION_SCHEMA.empty_table()
+    registry = dbt.ref("propensity_model_registry").df()
+    drift = dbt.ref("segment_drift").project("fitted_at, drift_kind, psi").df()
+    decision = decide(models_before(registry, fit["fitted_at"]), dbt.ref("propensity_features").df(),
+                      dbt.ref("propensity_labels").df(), drift, config, policy, fit["as_of_date"])
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    return decision_row(decision, fit["fit_id"], now, require_model(registry, config)["model_id"])

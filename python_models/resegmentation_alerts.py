@@ -1,0 +1,24 @@
+"""Re-segmentation alerts (microseg.drift.alerts_table): one row per reason a
+run calls for a look at the segments, against the run before it: feature
+drift, segment-mix drift, a segment's size moving beyond
+microseg__drift_segment_size_change, bootstrap stability falling below
+microseg__segment_stability_floor, a new dense niche. Empty when nothing moved."""
+
+from microseg.drift import alerts_table, config_from_dbt
+
+
+def model(dbt, session):
+    dbt.config(materialized="table", schema="ml")
+    config = config_from_dbt(dbt.config.get("drift"))
+    runs = dbt.ref("segment_model").project(
+        "fit_id, fitted_at, as_of_date, "
+        "cast(json_extract(model_state, '$.quality.stability_ari') as double) as stability_ari")
+    recorded = dbt.ref("segment_membership_history").project("fit_id").distinct()
+    niche_members = dbt.ref("segment_membership_history").filter("niche_id is not null").project(
+        "fit_id, customer_key, niche_id")
+    return alerts_table(
+        drift=dbt.ref("segment_drift").df(),
+        runs=runs.join(recorded, "fit_id").df(),
+        niche_members=niche_members.df(),
+        config=config,
+    )

@@ -1,0 +1,21 @@
+"""Distribution of every clustering feature per segmentation run: binned on
+the run's own quantiles (basis own: what the next run is compared with) and on
+the previous run's stored bins (basis previous), so segment_drift computes the
+PSI without an earlier run's raw values. Incremental, append-only, keyed by
+fit_id; survives --full-refresh unless microseg__allow_history_refresh."""
+
+from microseg.drift import config_from_dbt
+from microseg.segment_history import distributions_for_run
+
+
+def model(dbt, session):
+    dbt.config(materialized="incremental", incremental_strategy="append", schema="ml")
+    config = config_from_dbt(dbt.config.get("drift"))
+    stored = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
+    return distributions_for_run(
+        features=dbt.ref("mart_customer_features").df(),
+        spec=dbt.ref("segment_features").df(),
+        fit=dbt.ref("segment_model").project("fit_id, fitted_at, as_of_date").df(),
+        stored=stored,
+        bins=config.bins,
+    )
