@@ -29,6 +29,11 @@
 -- depends_on: {{ ref('export_changes_latest') }}
 -- depends_on: {{ ref('experiment_readout') }}
 -- depends_on: {{ ref('customer_next_best_category') }}
+-- depends_on: {{ ref('propensity_retraining_decisions') }}
+-- depends_on: {{ ref('resegmentation_alerts') }}
+-- depends_on: {{ ref('segment_migration') }}
+-- depends_on: {{ ref('segment_quality') }}
+-- depends_on: {{ ref('segment_run_sizes') }}
 {%- set erased = ref('stg_privacy__erased_identifiers') %}
 {%- set parts = [] %}
 {%- if execute %}

@@ -231,3 +231,24 @@ def test_a_clean_synthetic_project_passes():
 )  # fmt: skip
 def test_a_planted_bad_edge_fails(extra, expected):
     assert violations(_synthetic(extra)) == {expected}
+
+
+PRIVACY_SCANS = ("assert_no_pii_outside_staging", "assert_no_erased_identifier_in_models")
+
+
+def test_privacy_scans_run_after_every_leaf_model(manifest):
+    """The privacy scans read every non-staging model from the database when they run and fail on a
+    missing relation; dbt orders them only after their depends_on. Every leaf model (no model or
+    snapshot reads it) must be listed there, or a new leaf makes the scans' order a matter of luck."""
+    nodes = manifest["nodes"]
+    models = {k: v for k, v in nodes.items() if v["resource_type"] == "model" and v["package_name"] == "microseg"}
+    leaves = {
+        v["name"]
+        for k, v in models.items()
+        if "staging" not in v["fqn"][1:-1]
+        and not any(nodes.get(c, {}).get("resource_type") in ("model", "snapshot") for c in manifest["child_map"][k])
+    }
+    for scan in PRIVACY_SCANS:
+        test = next(v for v in nodes.values() if v["resource_type"] == "test" and v["name"] == scan)
+        listed = {nodes[d]["name"] for d in test["depends_on"]["nodes"] if d in nodes}
+        assert leaves <= listed, f"{scan}: add -- depends_on lines for {sorted(leaves - listed)}"
