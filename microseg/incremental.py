@@ -80,13 +80,15 @@ def dbt_build(raw: Path, db: Path, workdir: Path, *args: str, threads: int = 2, 
 
 
 def run_chain(out: Path, persons: int, drops: int, drop_days: int, seed: int, select_args: list[str],
-              threads: int = 2, test_every_drop: bool = False) -> dict:  # fmt: skip
+              threads: int = 2, tests: str = "ends") -> dict:  # fmt: skip
     """Generate drops, build them one by one and as a full refresh; returns timings and the comparison.
 
-    Drops between the first and the last are ``dbt run`` (models only) unless test_every_drop; the first
-    (seeds), the last drop and the
-    full refresh are ``dbt build`` (models and their data tests: privacy, reconciliation).
+    ``tests`` says which builds are ``dbt build`` (models and their data tests: privacy, reconciliation),
+    the others being ``dbt run`` (after ``dbt seed`` on a new database): "last" the last drop only,
+    "ends" the last drop and the full refresh (comparable times), "all" every build.
     """
+    if tests not in ("last", "ends", "all"):
+        raise ValueError(f"tests must be last, ends or all, not {tests!r}")
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
@@ -94,12 +96,18 @@ def run_chain(out: Path, persons: int, drops: int, drop_days: int, seed: int, se
     end_date = __import__("datetime").date.fromisoformat(meta["data_end_date"])
     split_into_drops(out, "parquet", drops, drop_days, end_date, seed)
     chain_raw, chain_db, full_db = out / "raw_chain", out / "chain.duckdb", out / "full.duckdb"
+
+    def build(raw: Path, db: Path, work: Path, tested: bool, *extra: str) -> float:
+        if tested:
+            return dbt_build(raw, db, work, *select_args, *extra, threads=threads)
+        seconds = 0.0 if db.exists() else dbt_build(raw, db, work, threads=threads, command="seed")
+        return seconds + dbt_build(raw, db, work, *select_args, *extra, threads=threads, command="run")
+
     timings = []
     for k in range(1, drops + 1):
         stage_drops(out / "drops", chain_raw, k)
-        command = "build" if test_every_drop or k in (1, drops) else "run"
-        timings.append(dbt_build(chain_raw, chain_db, out / "work_chain", *select_args, threads=threads, command=command))
-    full = dbt_build(out / "raw", full_db, out / "work_full", *select_args, "--full-refresh", threads=threads)
+        timings.append(build(chain_raw, chain_db, out / "work_chain", tests == "all" or k == drops))
+    full = build(out / "raw", full_db, out / "work_full", tests != "last", "--full-refresh")
     model_times = {
         name: (_model_seconds(out / "work_chain", name), _model_seconds(out / "work_full", name)) for name in BASE_MODELS
     }
@@ -129,15 +137,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="data/incr")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--all-models", action="store_true", help="build the ML layer too (default: SQL layer only)")
-    p.add_argument("--test-every-drop", action="store_true", help="dbt build (with tests) every drop, not only the last")
+    p.add_argument("--tests", choices=("last", "ends", "all"), default="ends",
+                   help="builds run with their data tests: last drop, last drop and full refresh (default), all")
     args = p.parse_args(argv)
     select = [] if args.all_models else list(SQL_LAYER)
     result = run_chain(Path(args.out), args.persons, args.drops, args.drop_days, args.seed, select, args.threads,
-                       args.test_every_drop)  # fmt: skip
+                       args.tests)  # fmt: skip
     for k, seconds in enumerate(result["timings"], start=1):
-        command = "build" if args.test_every_drop or k in (1, args.drops) else "run"
+        command = "build" if args.tests == "all" or k == args.drops else ("seed + run" if k == 1 else "run")
         print(f"drop {k}: dbt {command} {'(first, full)' if k == 1 else '(incremental)'} {seconds:.1f} s")
-    print(f"full refresh of drops 1..{args.drops}: dbt build {result['full']:.1f} s")
+    print(f"full refresh of drops 1..{args.drops}: dbt {'run' if args.tests == 'last' else 'build'} {result['full']:.1f} s")
     for name, (chain_s, full_s) in result["model_times"].items():
         print(f"  {name}: {chain_s:.1f} s in the last incremental run, {full_s:.1f} s in the full refresh")
     print("manifest of the last incremental run (model, files, rows read, units rebuilt):")
