@@ -60,7 +60,7 @@
         {%- set columns = node.columns.keys() | list -%}
         {%- for file in files -%}
             {%- set found_columns = run_query(
-                "describe select * from " ~ microseg_raw_reader([file], raw_format)
+                "describe select * from " ~ microseg_raw_reader([file], raw_format, with_file_name=false)
             ).columns[0].values() | map('lower') | list -%}
             {%- for column in columns if column | lower not in found_columns -%}
                 {{ exceptions.raise_compiler_error(
@@ -117,11 +117,13 @@
     unioned by column name. CSV keeps DuckDB's dialect sniffing: a fixed
     dialect turns one malformed line into a sniffing error for the whole file;
     the preflight (make check-raw) reports such lines. -#}
-{% macro microseg_raw_reader(files, raw_format) -%}
+{% macro microseg_raw_reader(files, raw_format, with_file_name=true) -%}
+    {#- the file of each row, as column _microseg_file (read by the raw view's load metadata) -#}
+    {%- set file_name = ", filename = '_microseg_file'" if with_file_name else "" -%}
     {%- if raw_format == 'csv' -%}
-        read_csv({{ microseg_sql_list(files) }}, header = true, all_varchar = true, union_by_name = true, filename = '_microseg_file')
+        read_csv({{ microseg_sql_list(files) }}, header = true, all_varchar = true, union_by_name = true{{ file_name }})
     {%- else -%}
-        read_parquet({{ microseg_sql_list(files) }}, union_by_name = true, filename = '_microseg_file')
+        read_parquet({{ microseg_sql_list(files) }}, union_by_name = true{{ file_name }})
     {%- endif -%}
 {%- endmacro %}
 
