@@ -27,6 +27,7 @@
         ('microseg__as_of_date', 'date_or_null', {}),
         ('microseg__default_country_code', 'digits', {}),
         ('microseg__late_event_hours', 'number', {'gt': 0}),
+        ('microseg__incremental_lookback_hours', 'number', {'min': 0}),
         ('microseg__outlier_robust_z', 'number', {'gt': 0}),
         ('microseg__engagement_windows_days', 'int_list', {'min': 1}),
         ('microseg__business_timezone', 'timezone', {}),

@@ -5,7 +5,9 @@
     schema raw) selecting the contract columns by name, as text, so extra
     columns (row numbers, load ids) are ignored by every reader: base models,
     reconciliation tests, unit tests (which replace source() as usual) and
-    data_quality_summary.
+    data_quality_summary; then _source_file (the file, relative to the raw
+    path) and _loaded_at (its modification time), which the incremental base
+    models and microseg_load_manifest read (docs/incremental.md).
 
     Fails with one line, before any model runs, when a required table has no
     file or only zero-byte files, or a file lacks a contract column; an optional table without files
@@ -29,10 +31,14 @@
             ~ " union all select file from glob('" ~ microseg_sql_string(folder_glob) ~ "') order by file"
         ).columns[0].values() | list -%}
         {%- set files = [] -%}
+        {%- set loaded_at = [] -%}
         {%- if found | length > 0 -%}
-            {%- set files = run_query(
-                "select filename from read_blob(" ~ microseg_sql_list(found) ~ ") where size > 0 order by filename"
-            ).columns[0].values() | list -%}
+            {%- set blobs = run_query(
+                "select filename, strftime(last_modified, '%Y-%m-%d %H:%M:%S.%f') from read_blob("
+                ~ microseg_sql_list(found) ~ ") where size > 0 order by filename"
+            ) -%}
+            {%- set files = blobs.columns[0].values() | list -%}
+            {%- set loaded_at = blobs.columns[1].values() | list -%}
         {%- endif -%}
         {%- if found | length == 0 and meta.get('required', true) -%}
             {{ exceptions.raise_compiler_error(
@@ -54,7 +60,7 @@
         {%- set columns = node.columns.keys() | list -%}
         {%- for file in files -%}
             {%- set found_columns = run_query(
-                "describe select * from " ~ microseg_raw_reader([file], raw_format)
+                "describe select * from " ~ microseg_raw_reader([file], raw_format, with_file_name=false)
             ).columns[0].values() | map('lower') | list -%}
             {%- for column in columns if column | lower not in found_columns -%}
                 {{ exceptions.raise_compiler_error(
@@ -74,8 +80,26 @@
                         cast({{ adapter.quote(column) }} as varchar) as {{ column }}
                     {%- else %}
                         cast(null as varchar) as {{ column }}
-                    {%- endif %}{{ "," if not loop.last }}
+                    {%- endif %},
                 {%- endfor %}
+                {#- load metadata for incremental models (docs/incremental.md): the file, relative
+                    to the raw path, and its modification time -#}
+                {%- if files | length > 0 %}
+                    case _microseg_file
+                        {%- for file in files %}
+                            when '{{ microseg_sql_string(file) }}'
+                            then '{{ microseg_sql_string(file[raw_path | length + 1:] if file.startswith(raw_path ~ '/') else file) }}'
+                        {%- endfor %}
+                    end as _source_file,
+                    case _microseg_file
+                        {%- for file in files %}
+                            when '{{ microseg_sql_string(file) }}' then timestamp '{{ loaded_at[loop.index0] }}'
+                        {%- endfor %}
+                    end as _loaded_at
+                {%- else %}
+                    cast(null as varchar) as _source_file,
+                    cast(null as timestamp) as _loaded_at
+                {%- endif %}
             {%- if files | length > 0 %}
                 from {{ microseg_raw_reader(files, raw_format) }}
             {%- else %}
@@ -93,11 +117,13 @@
     unioned by column name. CSV keeps DuckDB's dialect sniffing: a fixed
     dialect turns one malformed line into a sniffing error for the whole file;
     the preflight (make check-raw) reports such lines. -#}
-{% macro microseg_raw_reader(files, raw_format) -%}
+{% macro microseg_raw_reader(files, raw_format, with_file_name=true) -%}
+    {#- the file of each row, as column _microseg_file (read by the raw view's load metadata) -#}
+    {%- set file_name = ", filename = '_microseg_file'" if with_file_name else "" -%}
     {%- if raw_format == 'csv' -%}
-        read_csv({{ microseg_sql_list(files) }}, header = true, all_varchar = true, union_by_name = true)
+        read_csv({{ microseg_sql_list(files) }}, header = true, all_varchar = true, union_by_name = true{{ file_name }})
     {%- else -%}
-        read_parquet({{ microseg_sql_list(files) }}, union_by_name = true)
+        read_parquet({{ microseg_sql_list(files) }}, union_by_name = true{{ file_name }})
     {%- endif -%}
 {%- endmacro %}
 

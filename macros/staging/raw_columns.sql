@@ -18,7 +18,9 @@
         {%- endfor -%}
     {%- else -%}
         {%- set view = api.Relation.create(database=target.database, schema='raw', identifier=table_name) -%}
-        {%- set columns = adapter.get_columns_in_relation(view) | map(attribute='name') | list -%}
+        {#- less the load metadata the view adds after the contract columns -#}
+        {%- set columns = adapter.get_columns_in_relation(view) | map(attribute='name')
+            | reject('in', ['_source_file', '_loaded_at']) | list -%}
         {%- if columns -%}
             {{ return(columns) }}
         {%- endif -%}

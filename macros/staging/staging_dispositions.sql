@@ -83,12 +83,17 @@
     erasure_request_id whole, an erased row as a tombstone holding only
     erasure_request_id and exact_duplicate_count (every other column null), so
     the erased person's data is stored nowhere while the row still counts in
-    data_quality_summary, erasure_audit and the reconciliation tests. -#}
-{% macro without_erased_content(relation) -%}
+    data_quality_summary, erasure_audit and the reconciliation tests. `keep`
+    lists further columns a tombstone keeps: the incremental models' salted
+    unit hash and build time (macros/incremental/microseg_incremental.sql). -#}
+{% macro without_erased_content(relation, keep=[]) -%}
     select * from {{ relation }}
     where erasure_request_id is null
     union all by name
     select
+        {%- for column in keep %}
+            {{ column }},
+        {%- endfor %}
         erasure_request_id,
         exact_duplicate_count
     from {{ relation }}

@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 import time
 
+from .drops import split_into_drops
 from .run import MAX_PERSONS, generate
 
 #: timestamps are formatted for 2000-2039; histories reach ~5 years back, futures 90 days ahead
@@ -45,12 +46,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=dt.date(2026, 6, 30),
         help="last day of the data, YYYY-MM-DD (default 2026-06-30)",
     )
+    p.add_argument(
+        "--drops",
+        type=int,
+        default=1,
+        help="write the raw data as this many drops (<out>/drops/<table>/drop_<k>.<fmt>, see microseg.generate.drops)",
+    )
+    p.add_argument("--drop-days", type=int, default=7, help="days of arrivals per drop after the first (default 7)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.drops < 1 or args.drop_days < 1:
+        parser.error("--drops and --drop-days must be at least 1")
     started = time.perf_counter()
     meta = generate(
         persons=args.persons,
@@ -60,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         end_date=args.end_date,
         progress=not args.no_progress,
     )
+    if args.drops > 1:
+        drops = split_into_drops(args.out, args.format, args.drops, args.drop_days, args.end_date, args.seed)
+        print(f"wrote {args.drops} drops into {args.out}/drops: {drops['rows_per_drop']['events']} events", file=sys.stderr)
     rows = ", ".join(f"{k} {v:,}" for k, v in meta["row_counts"].items())
     print(
         f"wrote {args.out}/raw ({args.format}) and {args.out}/truth in {time.perf_counter() - started:.1f}s: {rows}",

@@ -110,4 +110,7 @@ def test_optional_sources_absent_folder_source_and_extra_columns(generated, tmp_
     count = lambda rel: con.execute(f"select count(*) from {rel}").fetchall()[0][0]  # noqa: E731
     assert count("staging.stg_tracking__events") == 0 and count("staging.stg_enrichment__third_party") == 0
     assert count("raw.orders") == orders.num_rows and count("staging.stg_shop__orders") > 0.9 * orders.num_rows
-    assert [c[0] for c in con.execute("describe raw.orders").fetchall()] == orders.column_names
+    # the contract columns, then the load metadata the incremental models read (docs/incremental.md)
+    assert [c[0] for c in con.execute("describe raw.orders").fetchall()] == [*orders.column_names, "_source_file", "_loaded_at"]
+    assert con.execute("select distinct _source_file from raw.orders order by 1").fetchall() == [
+        ("orders/0.parquet",), ("orders/1.parquet",)]  # fmt: skip

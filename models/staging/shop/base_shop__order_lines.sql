@@ -13,8 +13,17 @@
     A table, not a view: every reader (staged and rejected models, quality
     summary, erasure audit, reconciliation tests) would otherwise recompute
     the de-duplication (docs/benchmarks.md). Steps and tombstones: macros/
-    staging/staging_dispositions.sql. -#}
-{{ config(materialized='table') }}
+    staging/staging_dispositions.sql. Incremental: a run rebuilds only the
+    units (keys) with a row in a new raw file or newly erased, each from all
+    of its raw rows, and records the files in microseg_load_manifest
+    (macros/incremental/microseg_incremental.sql, docs/incremental.md). Lines are
+    also rebuilt when their order is (macro microseg_order_lines_of_rebuilt_orders). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='_unit',
+    post_hook="{{ microseg_record_load(source('shop', 'order_lines')) }}",
+) }}
 
 
 with
@@ -24,12 +33,22 @@ staged_orders as (
 ),
 
 distinct_raw_rows as (
-    {{ distinct_raw_rows(source('shop', 'order_lines'), 'order_lines') }}
+    {{ distinct_raw_rows(microseg_incremental_raw_rows(
+        source('shop', 'order_lines'),
+        'order_lines',
+        'order_line_id',
+        [
+            ('order_id', 'loaded.order_id'),
+        ],
+        upstream_units=microseg_order_lines_of_rebuilt_orders(),
+    ), 'order_lines') }}
 ),
 
 typed as (
     select
         *,
+        {{ microseg_unit('order_lines', 'order_line_id', prefix='raw_') }} as _unit,
+        {{ microseg_processed_at() }} as _processed_at,
         {{ clean_text('raw_order_line_id') }} as order_line_id,
         {{ clean_text('raw_order_id') }} as order_id,
         {{ clean_text('raw_product_category') }} as product_category,
@@ -99,4 +118,4 @@ final as (
     {{ with_erasure_request_id('dispositions', [('order_id', 'dispositions.order_id')]) }}
 )
 
-{{ without_erased_content('final') }}
+{{ without_erased_content('final', keep=['_unit', '_processed_at']) }}

@@ -10,8 +10,16 @@
     A table, not a view: every reader (staged and rejected models, quality
     summary, erasure audit, reconciliation tests) would otherwise recompute
     the de-duplication (docs/benchmarks.md). Steps and tombstones: macros/
-    staging/staging_dispositions.sql. -#}
-{{ config(materialized='table') }}
+    staging/staging_dispositions.sql. Incremental: a run rebuilds only the
+    units (keys) with a row in a new raw file or newly erased, each from all
+    of its raw rows, and records the files in microseg_load_manifest
+    (macros/incremental/microseg_incremental.sql, docs/incremental.md). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='_unit',
+    post_hook="{{ microseg_record_load(source('shop', 'orders')) }}",
+) }}
 
 
 with
@@ -21,12 +29,23 @@ fx_rates as (
 ),
 
 distinct_raw_rows as (
-    {{ distinct_raw_rows(source('shop', 'orders'), 'orders') }}
+    {{ distinct_raw_rows(microseg_incremental_raw_rows(
+        source('shop', 'orders'),
+        'orders',
+        'order_id',
+        [
+            ('order_id', 'loaded.order_id'),
+            ('crm_id', 'loaded.customer_crm_id'),
+            ('email_hash', hash_pii('loaded.customer_email')),
+        ],
+    ), 'orders') }}
 ),
 
 typed as (
     select
         *,
+        {{ microseg_unit('orders', 'order_id', prefix='raw_') }} as _unit,
+        {{ microseg_processed_at() }} as _processed_at,
         {{ clean_text('raw_order_id') }} as order_id,
         -- a guest checkout references the order by email, a customer by crm id
         case
@@ -95,4 +114,4 @@ final as (
         ]) }}
 )
 
-{{ without_erased_content('final') }}
+{{ without_erased_content('final', keep=['_unit', '_processed_at']) }}

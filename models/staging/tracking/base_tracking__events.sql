@@ -10,8 +10,16 @@
     A table, not a view: every reader (staged and rejected models, quality
     summary, erasure audit, reconciliation tests) would otherwise recompute
     the de-duplication (docs/benchmarks.md). Steps and tombstones: macros/
-    staging/staging_dispositions.sql. -#}
-{{ config(materialized='table') }}
+    staging/staging_dispositions.sql. Incremental: a run rebuilds only the
+    units (keys) with a row in a new raw file or newly erased, each from all
+    of its raw rows, and records the files in microseg_load_manifest
+    (macros/incremental/microseg_incremental.sql, docs/incremental.md). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='_unit',
+    post_hook="{{ microseg_record_load(source('tracking', 'events')) }}",
+) }}
 
 
 {%- set event_types = [
@@ -22,12 +30,23 @@
 with
 
 distinct_raw_rows as (
-    {{ distinct_raw_rows(source('tracking', 'events'), 'events') }}
+    {{ distinct_raw_rows(microseg_incremental_raw_rows(
+        source('tracking', 'events'),
+        'events',
+        'event_id',
+        [
+            ('crm_id', 'loaded.user_crm_id'),
+            ('anonymous_id', 'loaded.anonymous_id'),
+            ('order_id', 'loaded.order_id'),
+        ],
+    ), 'events') }}
 ),
 
 typed as (
     select
         *,
+        {{ microseg_unit('events', 'event_id', prefix='raw_') }} as _unit,
+        {{ microseg_processed_at() }} as _processed_at,
         {{ clean_text('raw_event_id') }} as event_id,
         lower({{ clean_text('raw_event_type') }}) as event_type,
         {{ to_utc_timestamp('raw_event_at') }} as event_at,
@@ -106,4 +125,4 @@ final as (
         ]) }}
 )
 
-{{ without_erased_content('final') }}
+{{ without_erased_content('final', keep=['_unit', '_processed_at']) }}

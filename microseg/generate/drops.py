@@ -1,0 +1,228 @@
+"""The same population as a sequence of drops (data arriving over time).
+
+``generate --drops N --drop-days D`` first writes the one-shot raw files, then
+splits every raw table into N files ``<out>/drops/<table>/drop_<k>.<fmt>``:
+drop k holds the rows that *arrived* in its window, the last D days of the
+data per drop for k >= 2, and all older history in drop 1. Arrival is
+
+- events: received_at (else event_at), so a late event lands in a later drop
+  than its event time and its session is split over two drops;
+- orders: ordered_at; order lines: the drop of their order;
+- crm_customers: updated_at (else signup_at), so the older versions of a
+  record the generator writes arrive before the current one; in every later
+  drop about ``update_pct`` % of the records get a new version (same crm id,
+  updated_at inside the drop window, marketing consent flipped);
+- third_party: provided_at;
+- erasure_requests: a drop drawn from a hash of the request, never before the
+  drop of its own requested_at, so new requests for persons loaded long ago
+  appear in later drops.
+
+A date that does not parse (planted dirt) gets a drop from a hash of the row.
+Dates are read at day precision: the drop boundaries are days.
+
+``python -m microseg.generate.drops --drops-dir D --raw R --upto k`` puts
+drops 1..k (and no later one) into the raw folder R as
+``R/<table>/drop_<k>.<fmt>``: the state of a landing folder after k drops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from .writer import COMPRESSION, RAW_COLUMNS, raw_schema
+
+
+def drop_file(k: int, fmt: str) -> str:
+    return f"drop_{k:04d}.{fmt}"
+
+
+def _day(col: str) -> str:
+    """Day of an ISO-ish text timestamp, null when it does not parse."""
+    return f"try_cast(substr(trim({col}), 1, 10) as date)"
+
+
+def _reader(path: Path, fmt: str) -> str:
+    p = str(path).replace("'", "''")
+    if fmt == "csv":
+        return f"read_csv('{p}', header = true, all_varchar = true)"
+    return f"read_parquet('{p}')"
+
+
+def _drop_case(day_sql: str, hash_sql: str, bounds: list[dt.date], n: int) -> str:
+    whens = " ".join(f"when {day_sql} <= date '{b.isoformat()}' then {k}" for k, b in enumerate(bounds, start=1))
+    return f"case when {day_sql} is null then 1 + ({hash_sql}) % {n} {whens} else {n} end"
+
+
+def _write(table, name: str, path: Path, fmt: str) -> None:
+    schema = raw_schema(name)
+    table = table.select(list(schema.names)).cast(schema)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        opts = pacsv.WriteOptions(include_header=True, quoting_style="all_valid")
+        pacsv.write_csv(table, path, write_options=opts)
+    else:
+        pq.write_table(table, path, compression=COMPRESSION)
+
+
+def split_into_drops(
+    out: Path | str,
+    fmt: str,
+    drops: int,
+    drop_days: int,
+    end_date: dt.date,
+    seed: int = 42,
+    update_pct: float = 3.0,
+) -> dict:
+    """Split ``<out>/raw/<table>.<fmt>`` into ``<out>/drops/<table>/drop_<k>.<fmt>``; returns the drops meta.
+
+    The one-shot files are then replaced by ``<out>/raw/<table>/`` holding all
+    drops, so ``<out>/raw`` is the same data a full refresh reads.
+    """
+    if drops < 2:
+        raise ValueError("drops must be at least 2")
+    if drop_days < 1:
+        raise ValueError("drop_days must be at least 1")
+    out = Path(out)
+    raw_dir, drops_dir = out / "raw", out / "drops"
+    # drop k (k < drops) holds days <= bounds[k - 1]; the last drop everything after
+    bounds = [end_date - dt.timedelta(days=(drops - k) * drop_days) for k in range(1, drops)]
+    con = duckdb.connect()
+    con.execute("set preserve_insertion_order = true")
+    for name in RAW_COLUMNS:
+        src = raw_dir / f"{name}.{fmt}"
+        con.execute(f"create or replace temp view src_{name} as select *, row_number() over () as _rn from {_reader(src, fmt)}")
+
+    def hsh(*cols: str) -> str:
+        return f"hash({seed}, {', '.join(f'coalesce({c}, chr(0))' for c in cols)})"
+
+    arrival = {
+        "events": _drop_case(f"coalesce({_day('received_at')}, {_day('event_at')})", hsh("event_id", "event_at"), bounds, drops),
+        "orders": _drop_case(_day("ordered_at"), hsh("order_id", "ordered_at"), bounds, drops),
+        "crm_customers": _drop_case(
+            f"coalesce({_day('updated_at')}, {_day('signup_at')})", hsh("crm_id", "updated_at"), bounds, drops
+        ),
+        "third_party": _drop_case(_day("provided_at"), hsh("email", "provided_at"), bounds, drops),
+        "erasure_requests": (
+            f"greatest(1 + ({hsh('request_id', 'identifier_value')}) % {drops}, "
+            f"{_drop_case(_day('requested_at'), '0', bounds, drops)})"
+        ),
+    }
+    for name, expr in arrival.items():
+        con.execute(f"create or replace temp table d_{name} as select *, {expr} as _drop from src_{name}")
+    con.execute(
+        f"""
+        create or replace temp table d_order_lines as
+        select lines.*, coalesce(orders._drop, 1 + ({hsh('lines.order_line_id')}) % {drops}) as _drop
+        from src_order_lines as lines
+        left join (select trim(order_id) as order_id, min(_drop) as _drop from d_orders group by 1) as orders
+            on trim(lines.order_id) = orders.order_id
+        """
+    )
+    # new versions of CRM records in later drops: same id, later updated_at, consent flipped
+    crm_cols = RAW_COLUMNS["crm_customers"]
+    flip = (
+        "case lower(trim(marketing_consent)) when 'true' then 'false' when 'false' then 'true' "
+        "when 'y' then 'N' when 'n' then 'Y' else 'true' end"
+    )
+    for k in range(2, drops + 1):
+        start = bounds[k - 2]
+        at = (
+            f"strftime(timestamp '{start.isoformat()}' + interval 1 day"
+            f" + to_seconds(({hsh('crm_id')} + {k}) % ({drop_days} * 86400 - 86400 + 1)), '%Y-%m-%dT%H:%M:%SZ')"
+        )
+        select = ", ".join(
+            {"updated_at": f"{at} as updated_at", "consent_updated_at": f"{at} as consent_updated_at",
+             "marketing_consent": f"{flip} as marketing_consent"}.get(c, c)
+            for c in crm_cols
+        )
+        con.execute(
+            f"""
+            insert into d_crm_customers by name
+            select {select}, 1000000000::bigint * {k} + _rn as _rn, {k} as _drop
+            from d_crm_customers
+            where _drop < {k} and trim(crm_id) <> '' and ({hsh('crm_id')} + {k}) % 10000 < {int(update_pct * 100)}
+            qualify row_number() over (partition by trim(crm_id) order by _rn desc) = 1
+            """
+        )
+    rows: dict[str, list[int]] = {}
+    for name in RAW_COLUMNS:
+        rows[name] = []
+        for k in range(1, drops + 1):
+            table = con.sql(f"select * exclude (_rn, _drop) from d_{name} where _drop = {k} order by _rn").to_arrow_table()
+            _write(table, name, drops_dir / name / drop_file(k, fmt), fmt)
+            rows[name].append(table.num_rows)
+    con.close()
+    meta = {
+        "drops": drops,
+        "drop_days": drop_days,
+        "format": fmt,
+        "last_day_of_drop": [b.isoformat() for b in bounds] + [end_date.isoformat()],
+        "rows_per_drop": rows,
+        "crm_update_pct": update_pct,
+    }
+    (drops_dir / "drops.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    for name in RAW_COLUMNS:
+        (raw_dir / f"{name}.{fmt}").unlink()
+    stage_drops(drops_dir, raw_dir, drops)
+    return meta
+
+
+def stage_drops(drops_dir: Path | str, raw: Path | str, upto: int) -> list[Path]:
+    """Make raw/<table>/ hold exactly drops 1..upto (hard links when possible); returns the files placed."""
+    drops_dir, raw = Path(drops_dir), Path(raw)
+    meta_path = drops_dir / "drops.json"
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"{meta_path} not found: generate with --drops first")
+    meta = json.loads(meta_path.read_text())
+    if not 1 <= upto <= meta["drops"]:
+        raise ValueError(f"--upto must be between 1 and {meta['drops']}")
+    placed = []
+    for name in RAW_COLUMNS:
+        folder = raw / name
+        folder.mkdir(parents=True, exist_ok=True)
+        stale = raw / f"{name}.{meta['format']}"
+        if stale.exists():
+            stale.unlink()
+        for k in range(1, meta["drops"] + 1):
+            src, dst = drops_dir / name / drop_file(k, meta["format"]), folder / drop_file(k, meta["format"])
+            if k > upto:
+                dst.unlink(missing_ok=True)
+            elif not dst.exists():
+                try:
+                    os.link(src, dst)
+                except OSError:
+                    shutil.copyfile(src, dst)
+                placed.append(dst)
+    return placed
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m microseg.generate.drops",
+        description="Put drops 1..k of a generated drop sequence into a raw folder (what has landed after k drops).",
+    )
+    p.add_argument("--drops-dir", required=True, help="the drops folder written by generate --drops (<out>/drops)")
+    p.add_argument("--raw", required=True, help="raw folder to fill (MICROSEG_RAW_PATH of the build)")
+    p.add_argument("--upto", type=int, required=True, help="last drop to include")
+    args = p.parse_args(argv)
+    try:
+        placed = stage_drops(args.drops_dir, args.raw, args.upto)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.raw}: drops 1..{args.upto} ({len(placed)} new files)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""Incremental chain vs full refresh (docs/incremental.md).
+
+``python -m microseg.incremental --persons 1500 --drops 3 --out data/incr`` generates
+the population as drops, builds drops 1..k into one DuckDB file with one
+``dbt build`` per drop (incremental from the second on), builds a full refresh
+of all drops into a second file and compares the marts row for row. Prints
+the build time per drop, the manifest of the last run and, per mart, rows and
+a content hash of both builds; exits 1 when a mart differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from .generate import generate
+from .generate.drops import split_into_drops, stage_drops
+
+ROOT = Path(__file__).resolve().parents[1]
+#: the incremental models (docs/incremental.md)
+BASE_MODELS = ("base_tracking__events", "base_shop__orders", "base_shop__order_lines")
+#: marts compared by default: every mart of the SQL layer, the customer, order and RFM facts first
+DEFAULT_MARTS = ("marts.fct_orders", "marts.dim_customers", "marts.mart_customer_rfm", "marts.fct_order_lines",
+                 "marts.fct_events", "marts.mart_customer_engagement", "marts.customer_identity_map",
+                 "marts.data_quality_summary", "marts.erasure_audit")  # fmt: skip
+#: the SQL layer: the core marts and everything upstream (the identity components Python model
+#: included), with their tests; not the ML layer (segments, propensity) and not the unit tests
+SQL_LAYER = ("--select", "+dim_customers", "+customer_identity_map", "+fct_orders", "+fct_order_lines", "+fct_events",
+             "+mart_customer_rfm", "+mart_customer_engagement", "+data_quality_summary", "+erasure_audit",
+             "--exclude", "resource_type:unit_test", "--indirect-selection", "cautious")  # fmt: skip
+
+
+def mart_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:
+    """(rows, order-independent content hash) of a table: the sum of the row hashes."""
+    rows, digest = con.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {table} as t").fetchone()
+    return int(rows), int(digest)
+
+
+def compare_marts(db_a: Path | str, db_b: Path | str, tables=DEFAULT_MARTS) -> dict[str, dict]:
+    """Per table: rows and hash in both databases and rows of each missing in the other (except all)."""
+    con = duckdb.connect()
+    con.execute(f"attach '{db_a}' as a (read_only)")
+    con.execute(f"attach '{db_b}' as b (read_only)")
+    out = {}
+    for table in tables:
+        rows_a, hash_a = mart_fingerprint(con, f"a.{table}")
+        rows_b, hash_b = mart_fingerprint(con, f"b.{table}")
+        only_a = con.execute(f"select count(*) from (from a.{table} except all from b.{table})").fetchone()[0]
+        only_b = con.execute(f"select count(*) from (from b.{table} except all from a.{table})").fetchone()[0]
+        out[table] = {"rows": (rows_a, rows_b), "hash": (hash_a, hash_b), "only_in_a": only_a, "only_in_b": only_b}
+    con.close()
+    return out
+
+
+def dbt_build(raw: Path, db: Path, workdir: Path, *args: str, threads: int = 2, command: str = "build") -> float:
+    """One ``dbt build`` (or run) of the raw folder into db; returns its wall time. Raises with dbt's output on failure."""
+    env = {
+        **os.environ,
+        "MICROSEG_RAW_PATH": str(raw),
+        "MICROSEG_DUCKDB_PATH": str(db),
+        "DBT_PROFILES_DIR": str(ROOT),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    dbt = Path(sys.executable).with_name("dbt")
+    cmd = [str(dbt), command, *args, "--threads", str(threads), "--project-dir", str(ROOT),
+           "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]  # fmt: skip
+    started = time.perf_counter()
+    run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"dbt build failed ({raw} -> {db}):\n{run.stdout[-4000:]}{run.stderr[-2000:]}")
+    return time.perf_counter() - started
+
+
+def run_chain(out: Path, persons: int, drops: int, drop_days: int, seed: int, select_args: list[str],
+              threads: int = 2, tests: str = "ends") -> dict:  # fmt: skip
+    """Generate drops, build them one by one and as a full refresh; returns timings and the comparison.
+
+    ``tests`` says which builds are ``dbt build`` (models and their data tests: privacy, reconciliation),
+    the others being ``dbt run`` (after ``dbt seed`` on a new database): "last" the last drop only,
+    "ends" the last drop and the full refresh (comparable times), "all" every build.
+    """
+    if tests not in ("last", "ends", "all"):
+        raise ValueError(f"tests must be last, ends or all, not {tests!r}")
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    meta = generate(persons=persons, seed=seed, out=out, progress=False)
+    end_date = __import__("datetime").date.fromisoformat(meta["data_end_date"])
+    split_into_drops(out, "parquet", drops, drop_days, end_date, seed)
+    chain_raw, chain_db, full_db = out / "raw_chain", out / "chain.duckdb", out / "full.duckdb"
+
+    def build(raw: Path, db: Path, work: Path, tested: bool, *extra: str) -> float:
+        if tested:
+            return dbt_build(raw, db, work, *select_args, *extra, threads=threads)
+        seconds = 0.0 if db.exists() else dbt_build(raw, db, work, threads=threads, command="seed")
+        return seconds + dbt_build(raw, db, work, *select_args, *extra, threads=threads, command="run")
+
+    timings = []
+    for k in range(1, drops + 1):
+        stage_drops(out / "drops", chain_raw, k)
+        timings.append(build(chain_raw, chain_db, out / "work_chain", tests == "all" or k == drops))
+    full = build(out / "raw", full_db, out / "work_full", tests != "last", "--full-refresh")
+    model_times = {
+        name: (_model_seconds(out / "work_chain", name), _model_seconds(out / "work_full", name)) for name in BASE_MODELS
+    }
+    con = duckdb.connect(str(chain_db), read_only=True)
+    manifest = con.execute(
+        "select model_name, count(*) as files, sum(rows_read) as rows_read, max(units_rebuilt) as units_rebuilt "
+        "from staging.microseg_load_manifest where processed_at = (select max(processed_at) "
+        "from staging.microseg_load_manifest) group by 1 order by 1"
+    ).fetchall()
+    con.close()
+    return {"timings": timings, "full": full, "manifest": manifest, "model_times": model_times,
+            "compare": compare_marts(chain_db, full_db)}  # fmt: skip
+
+
+def _model_seconds(workdir: Path, name: str) -> float | None:
+    """Execution time of one model in the last dbt invocation of workdir (run_results.json)."""
+    results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
+    return next((r["execution_time"] for r in results if r["unique_id"] == f"model.microseg.{name}"), None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m microseg.incremental", description=__doc__.split("\n\n")[0])
+    p.add_argument("--persons", type=int, default=1500)
+    p.add_argument("--drops", type=int, default=3)
+    p.add_argument("--drop-days", type=int, default=7)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--out", default="data/incr")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--all-models", action="store_true", help="build the ML layer too (default: SQL layer only)")
+    p.add_argument("--tests", choices=("last", "ends", "all"), default="ends",
+                   help="builds run with their data tests: last drop, last drop and full refresh (default), all")
+    args = p.parse_args(argv)
+    select = [] if args.all_models else list(SQL_LAYER)
+    result = run_chain(Path(args.out), args.persons, args.drops, args.drop_days, args.seed, select, args.threads,
+                       args.tests)  # fmt: skip
+    for k, seconds in enumerate(result["timings"], start=1):
+        command = "build" if args.tests == "all" or k == args.drops else ("seed + run" if k == 1 else "run")
+        print(f"drop {k}: dbt {command} {'(first, full)' if k == 1 else '(incremental)'} {seconds:.1f} s")
+    print(f"full refresh of drops 1..{args.drops}: dbt {'run' if args.tests == 'last' else 'build'} {result['full']:.1f} s")
+    for name, (chain_s, full_s) in result["model_times"].items():
+        print(f"  {name}: {chain_s:.1f} s in the last incremental run, {full_s:.1f} s in the full refresh")
+    print("manifest of the last incremental run (model, files, rows read, units rebuilt):")
+    for row in result["manifest"]:
+        print("  ", *row)
+    ok = True
+    for table, c in result["compare"].items():
+        same = c["only_in_a"] == 0 and c["only_in_b"] == 0
+        ok &= same
+        print(f"{table}: rows {c['rows'][0]} chain / {c['rows'][1]} full, hash {'equal' if same else 'DIFFERENT'}"
+              f" ({c['only_in_a']} rows only in chain, {c['only_in_b']} only in full)")  # fmt: skip
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
