@@ -88,7 +88,9 @@ def run_value_build(raw_dir: Path, db: Path, cutoff: str, dbt: str, log: Path) -
            "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", ".")}
     vars_ = json.dumps({"microseg__as_of_date": cutoff, "microseg__value_horizon_months": VALUE_HORIZON_MONTHS,
                         "microseg__churn_inactive_days": CHURN_DAYS})
-    cmd = [dbt, "build", "--threads", "1", "--select", "+customer_value_metrics", "+customer_value",
+    # two dbt threads: LightGBM then takes cores // 2 = 1 thread (train.lightgbm_threads); with one dbt thread it
+    # took both cores and, on a loaded machine, spun (a 1,800-row CV: 52 s instead of 2.3 s)
+    cmd = [dbt, "build", "--threads", "2", "--select", "+customer_value_metrics", "+customer_value", "+dim_customers",
            "--indirect-selection", "cautious", "--vars", vars_]
     with open(log, "w") as fh:
         return subprocess.run(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT).returncode
