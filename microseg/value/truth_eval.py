@@ -57,12 +57,29 @@ def load(truth: Path, db: str) -> tuple[pd.DataFrame, dict]:
 
     value = spend(horizon)
     churn = spend(churn_days)
+    info_first = first_purchase_frame(db, identity, id_map, future, as_of)
     frame = scores[scores["customer_key"].isin(links["customer_key"])].copy()
     frame["actual_eur"] = value["sum"].reindex(frame["customer_key"]).fillna(0).to_numpy()
     frame["churned"] = churn["size"].reindex(frame["customer_key"]).fillna(0).to_numpy() == 0
+    frame.attrs["first_purchase"] = info_first
     info = {"as_of_date": str(as_of.date()), "data_end_date": meta["data_end_date"], "value_horizon_days": horizon,
             "churn_days": churn_days, "customers_valued": len(scores), "customers_matched": len(frame)}
     return frame, info
+
+
+def first_purchase_frame(db: str, identity, id_map, future, as_of) -> pd.DataFrame | None:
+    """ml.first_purchase_scores with label: a truth future order within FUTURE_DAYS (None when absent)."""
+    try:
+        with duckdb.connect(db, read_only=True) as con:
+            scores = con.sql("select customer_key, first_purchase_propensity, baseline_score "
+                             "from ml.first_purchase_scores").df()
+    except duckdb.Error:
+        return None
+    links = identity.merge(id_map, on=["source", "source_id"])[["customer_key", "person_id"]].drop_duplicates()
+    window = future[(future["day"] > as_of) & (future["day"] <= as_of + pd.Timedelta(days=FUTURE_DAYS))]
+    buyers = set(links.loc[links["person_id"].isin(set(window["person_id"])), "customer_key"])
+    scores = scores[scores["customer_key"].isin(links["customer_key"])]
+    return scores.assign(label=scores["customer_key"].isin(buyers))
 
 
 def report(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -103,6 +120,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(frame):,} customers\n{value.to_string(**fmt)}")
     print(f"\nchurn (no order in {info['churn_days']} days: {frame['churned'].mean():.1%}), ROC-AUC, "
           f"paired bootstrap 95% interval of model minus baseline\n{churn.to_string(**fmt)}")
+    first = frame.attrs.get("first_purchase")
+    if first is not None and 0 < first["label"].sum() < len(first):
+        r = bootstrap.paired_difference(first["label"].astype(float), first["first_purchase_propensity"],
+                                        first["baseline_score"], roc_auc_score, rounds=300)
+        print(f"\nfirst purchase ({len(first):,} browsing non-buyers, {int(first['label'].sum())} order in "
+              f"{FUTURE_DAYS} days): ROC-AUC model {r['a']:.4f}, baseline (cart adds, then session recency) "
+              f"{r['b']:.4f}, difference {r['diff']:+.4f} [{r['diff_low']:+.4f}, {r['diff_high']:+.4f}]")
     return 0
 
 

@@ -168,3 +168,45 @@ def test_defaults_equal_dbt_project_vars():
     assert vars_["microseg__value_discount_rate_annual"] == default.discount_rate_annual
     assert vars_["microseg__churn_inactive_days"] == default.churn_inactive_days
     assert default.horizon_days == 365
+
+
+def _browsers(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for kind in ("training", "scoring"):
+        clicks = rng.poisson(0.5, n)
+        carts = rng.poisson(0.3, n)
+        p = 0.03 + 0.25 * (clicks > 0) + 0.05 * (carts > 0)
+        rows.append(pd.DataFrame({
+            "customer_key": [f"b{i:05d}" for i in range(n)], "snapshot_kind": kind,
+            "feature_as_of_date": pd.Timestamp("2026-01-01"),
+            "sessions_30d": rng.poisson(1, n), "sessions_90d": rng.poisson(3, n), "product_views_90d": rng.poisson(5, n),
+            "cart_adds_90d": carts, "checkouts_90d": 0, "sessions_total": rng.poisson(6, n),
+            "days_since_last_session": rng.integers(0, 300, n).astype(float), "emails_sent_90d": 3,
+            "email_opens_90d": clicks + rng.poisson(1, n), "email_clicks_90d": clicks,
+            "is_label_complete": kind == "training", "is_first_purchase": rng.random(n) < p,
+        }))
+    frame = pd.concat(rows, ignore_index=True)
+    frame["is_first_purchase"] = frame["is_first_purchase"].astype("boolean")
+    frame.loc[frame["snapshot_kind"] == "scoring", "is_first_purchase"] = pd.NA
+    return frame
+
+
+def test_first_purchase_model_learns_what_the_baseline_misses():
+    from microseg.value.first_purchase import score_first_purchase
+
+    scores = score_first_purchase(_browsers(3000, 9), clv.ValueConfig(num_threads=1))
+    assert len(scores) == 3000 and scores["customer_key"].is_unique
+    assert scores["first_purchase_propensity"].between(0, 1).all()
+    assert set(scores["decile"]) == set(range(1, 11))
+    # email clicks drive first purchases; the cart/recency baseline cannot see them
+    assert scores["cv_roc_auc_model"].iloc[0] > scores["cv_roc_auc_baseline"].iloc[0] + 0.1
+    assert scores["forward_roc_auc_model"].isna().all()  # no scoring label outside a backtest
+
+
+def test_first_purchase_needs_both_classes():
+    from microseg.value.first_purchase import score_first_purchase
+
+    frame = _browsers(500, 10).assign(is_first_purchase=False)
+    with pytest.raises(clv.ValueModelError, match="first purchases among"):
+        score_first_purchase(frame, clv.ValueConfig(num_threads=1))
