@@ -3,6 +3,7 @@
 #   make test   - venv + sqlfluff lint + dbt build on a small generated dataset + docs site + pytest + package build
 #   make bench  - generate BENCH_PERSONS persons, dbt build, print time / memory / slowest models
 #   make cdnow  - propensity benchmark on the real CDNOW data (downloads the lifetimes wheel, no install)
+#   make cdnow-value - customer value / churn on CDNOW (39-week split, builds at 2 cutoffs, paired intervals)
 #   make check-raw RAW=<dir> - preflight of a raw folder against the raw contract (models/sources.yml)
 #   make example-retail - bring-your-own-data example: online-retail export -> mapping -> preflight -> dbt build
 #   make metrics - semantic layer: mf validate-configs + one mf query per metric vs its mart (on BUILD_DB, default the CI build)
@@ -23,11 +24,11 @@ BENCH_PERSONS ?= 1000000
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup demo data build test lint dbt-test pytest bench cdnow propensity-eval check-raw example-retail report \
-	report-check lock clean metrics docs integration-test
+.PHONY: help setup demo data build test lint dbt-test pytest bench cdnow cdnow-value value-eval propensity-eval check-raw \
+	example-retail report report-check lock clean metrics docs integration-test
 
 help:
-	@sed -n '1,13p' Makefile
+	@sed -n '1,14p' Makefile
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +85,16 @@ bench: setup
 CDNOW_DIR ?= data/cdnow
 cdnow: setup
 	$(BIN)/python -m microseg.propensity.cdnow --out $(CDNOW_DIR)
+
+# Customer value on CDNOW: the classic 39/39-week BTYD split, value/churn builds as of 1997-12-31 and
+# 1998-03-31 (3-month value, 91-day churn) with paired bootstrap intervals, and the propensity lead's
+# interval when `make cdnow` has left its builds in CDNOW_DIR.
+cdnow-value: setup
+	$(BIN)/python -m microseg.value.cdnow_value --out $(CDNOW_DIR)
+
+# Value and churn against the generator's truth (after a build with microseg__value_horizon_months: 3).
+value-eval: setup
+	$(BIN)/python -m microseg.value.truth_eval --truth $(DEMO_DIR)/truth --db $(DEMO_DIR)/microseg.duckdb
 
 # Model vs oracle vs baselines on the demo data (after make demo).
 propensity-eval: setup

@@ -51,6 +51,8 @@ def models_run(tmp: Path) -> list[str]:
          "var microseg__segment_k_min = 9: must be <= microseg__segment_k_max (5)"),
         ({"microseg__business_timezone": "Mars/Olympus"},
          'var microseg__business_timezone = "Mars/Olympus": must be a time zone DuckDB knows'),
+        ({"microseg__value_horizon_months": 0},
+         "var microseg__value_horizon_months = 0: must be an integer >= 1 and <= 120"),
     ],
 )
 def test_bad_var_stops_the_run_before_any_model(generated, tmp_path, bad_vars, line):

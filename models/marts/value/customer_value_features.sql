@@ -1,0 +1,75 @@
+{#- Point-in-time snapshots for the customer value and churn models: the
+    propensity features (macro propensity_customer_features, the same
+    definitions) plus the mean spend per repeat purchase day (macro
+    value_repeat_spend), for every customer with a purchase, as of three dates:
+    'scoring' (as_of_date), 'value_training' (as_of_date - the value horizon,
+    labelled by customer_value_labels with the revenue of the horizon after it)
+    and 'churn_training' (as_of_date - microseg__churn_inactive_days, labelled
+    with whether the customer bought in the churn window after it). Each
+    snapshot reads only rows known by its own date. -#}
+{%- set value_days = (var('microseg__value_horizon_months') * 365.25 / 12) | round | int %}
+{%- set churn_days = var('microseg__churn_inactive_days') | int %}
+{%- set snapshots = [('scoring', 0), ('value_training', value_days), ('churn_training', churn_days)] %}
+with
+
+as_of as (
+    select as_of_date from {{ ref('int_as_of_date') }}
+),
+
+orders as (
+    select * from {{ ref('int_behaviour__orders') }}
+),
+
+order_lines as (
+    select * from {{ ref('int_behaviour__order_lines') }}
+),
+
+sessions as (
+    select * from {{ ref('int_behaviour__sessions') }}
+),
+
+email_campaigns as (
+    select * from {{ ref('int_behaviour__email_campaigns') }}
+),
+
+{%- if propensity_target().kind == 'event' %}
+    events as (
+        select * from {{ ref('fct_events') }}
+    ),
+{%- endif %}
+
+{%- for kind, days_before in snapshots %}
+    {%- set snapshot_date = '(select cast(as_of_date - ' ~ days_before ~ ' as date) from as_of)' %}
+
+    {{ kind }}_features as (
+    {{ propensity_customer_features(
+        'orders', 'order_lines', 'sessions', 'email_campaigns', 'events', snapshot_date) }}
+    ),
+
+    {{ kind }}_spend as (
+        {{ value_repeat_spend('orders', snapshot_date) }}
+    ),
+
+    {{ kind }}_snapshot as (
+        select
+            f.*,
+            s.repeat_spend_mean_eur
+        from {{ kind }}_features as f
+        left join {{ kind }}_spend as s on f.customer_key = s.customer_key
+    ),
+{%- endfor %}
+
+final as (
+    {%- for kind, days_before in snapshots %}
+        select
+            customer_key,
+            '{{ kind }}' as snapshot_kind,
+            * exclude (customer_key)
+        from {{ kind }}_snapshot
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+)
+
+select * from final

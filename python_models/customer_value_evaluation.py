@@ -1,0 +1,15 @@
+"""Long metrics table of the value and churn models: cross-validation (stored
+with the models) and, when the data covers the windows after as_of_date (a
+backtest), a forward evaluation of the scores against what happened.
+customer_value_metrics (SQL) types it for BI.
+"""
+
+from microseg.value.run import evaluation_table
+
+
+def model(dbt, session):
+    dbt.config(materialized="table", schema="ml")
+    model_row = dbt.ref("customer_value_model").df().iloc[0]
+    predictions = dbt.ref("customer_value_predictions").df()
+    labels = dbt.ref("customer_value_labels").df()
+    return evaluation_table(model_row, predictions, labels)

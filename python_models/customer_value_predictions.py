@@ -1,0 +1,16 @@
+"""Value and churn risk of every customer of the scoring snapshot (as of
+as_of_date): BTYD expected purchases, spend per purchase, revenue and
+discounted CLV over the value horizon, the LightGBM value, the value in use
+and the calibrated churn risk. customer_value (SQL) adds deciles and flags.
+"""
+
+from microseg.value.clv import config_from_dbt
+from microseg.value.run import score
+
+
+def model(dbt, session):
+    dbt.config(materialized="table", schema="ml")
+    config = config_from_dbt(dbt.config.get("value"))
+    features = dbt.ref("customer_value_features").df()
+    model_row = dbt.ref("customer_value_model").df().iloc[0]
+    return score(features, model_row, config)

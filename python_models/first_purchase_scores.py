@@ -1,0 +1,16 @@
+"""First-purchase propensity of customers who browse or read emails but have
+never bought: LightGBM on their behaviour, trained on the snapshot a horizon
+before as_of_date, with out-of-fold (and, in a backtest, forward) ROC-AUC of
+the model and of a cart-adds-then-recency baseline. Logic:
+microseg/value/first_purchase.py.
+"""
+
+from microseg.value.clv import config_from_dbt
+from microseg.value.first_purchase import score_first_purchase
+
+
+def model(dbt, session):
+    dbt.config(materialized="table", schema="ml")
+    config = config_from_dbt(dbt.config.get("value"))
+    snapshots = dbt.ref("first_purchase_snapshots").df()
+    return score_first_purchase(snapshots, config)

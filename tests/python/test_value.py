@@ -1,0 +1,212 @@
+"""Customer value and churn: Gamma-Gamma maximum likelihood and conditional
+spend (against the lifetimes package's published CDNOW figures), discounted
+CLV, value metrics, the LightGBM value and churn models on synthetic data,
+paired bootstrap intervals, defaults equal to dbt_project.yml."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from microseg.propensity import bgnbd
+from microseg.value import bootstrap, clv, gammagamma
+
+ROOT = Path(__file__).resolve().parents[2]
+TRUE_GG = gammagamma.GammaGammaParams(p=6.0, q=4.0, v=15.0)
+
+
+@pytest.fixture(scope="module")
+def cdnow_summary(tmp_path_factory):
+    """lifetimes' cdnow_customers_summary_with_transactions.csv (2,357 customers of the FHL 2005 paper:
+    x, t_x, T in weeks, zbar the mean repeat transaction value), from the wheel `make cdnow` downloads."""
+    wheels = sorted((ROOT / "data" / "cdnow" / "wheel").glob("[Ll]ifetimes-0.11.3-*.whl"))
+    if not wheels:
+        target = tmp_path_factory.mktemp("wheel")
+        run = subprocess.run([sys.executable, "-m", "pip", "download", "lifetimes==0.11.3", "--no-deps", "--quiet",
+                              "-d", str(target)], capture_output=True)
+        wheels = sorted(target.glob("*.whl"))
+        if run.returncode != 0 or not wheels:
+            pytest.skip("lifetimes 0.11.3 wheel not available (no PyPI)")
+    with zipfile.ZipFile(wheels[0]) as zf:
+        data = zf.read("lifetimes/datasets/cdnow_customers_summary_with_transactions.csv")
+    return pd.read_csv(io.BytesIO(data))
+
+
+def test_gamma_gamma_recovers_simulated_parameters():
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 8, size=20000)
+    mbar = gammagamma.simulate(TRUE_GG, x, rng)
+    fit = gammagamma.fit(x, mbar)
+    assert fit.p == pytest.approx(TRUE_GG.p, rel=0.1)
+    assert fit.q == pytest.approx(TRUE_GG.q, rel=0.1)
+    assert fit.v == pytest.approx(TRUE_GG.v, rel=0.15)
+    assert fit.population_mean == pytest.approx(TRUE_GG.population_mean, rel=0.03)
+
+
+def test_expected_spend_shrinks_towards_the_population_mean():
+    # FH 2013: with p = 6.25, q = 3.74, gamma = 15.44 a customer with 2 repeat purchases averaging 22.35
+    # is expected to spend 24.66 (lifetimes' CDNOW example, customer 1), one-time buyers the mean 35.22
+    params = gammagamma.GammaGammaParams(6.25, 3.74, 15.44)
+    spend = gammagamma.expected_spend(params, [2, 0, 50], [22.35, np.nan, 22.35])
+    assert spend[0] == pytest.approx(24.66, abs=0.01)
+    assert spend[1] == pytest.approx(6.25 * 15.44 / 2.74)
+    assert 22.35 < spend[2] < spend[0]  # more purchases, more weight on the customer's own mean
+
+
+def test_gamma_gamma_and_clv_match_lifetimes_on_cdnow(cdnow_summary):
+    df = cdnow_summary
+    gg = gammagamma.fit(df["x"], df["zbar"])
+    # Fader & Hardie (2013) and the lifetimes docs: p = 6.25, q = 3.74, gamma = 15.44 on the 946 repeat buyers
+    assert (round(gg.p, 2), round(gg.q, 2), round(gg.v, 2)) == (6.25, 3.74, 15.45)
+    spend = gammagamma.expected_spend(gg, df["x"], df["zbar"])
+    # lifetimes docs, conditional_expected_average_profit: 24.658619, 18.911489, 35.170981
+    np.testing.assert_allclose(spend[:3], [24.658619, 18.911489, 35.170981], rtol=1e-4)
+    bg = bgnbd.fit(df["x"], df["t_x"], df["T"])
+    np.testing.assert_allclose([bg.r, bg.alpha, bg.a, bg.b], [0.243, 4.414, 0.793, 2.426], atol=1e-3)
+    # lifetimes docs, customer_lifetime_value(time=12, discount_rate=0.01) with its default freq='D' on weekly
+    # data, i.e. 30 time units (weeks here) per "month": 140.096218, 18.943466, 38.180575
+    value = clv.discounted_clv(bg, spend[:3], df["x"][:3], df["t_x"][:3], df["T"][:3], 12, 0.01, weeks_per_month=30)
+    np.testing.assert_allclose(value, [140.096218, 18.943466, 38.180575], rtol=1e-3)
+
+
+def test_discounted_clv_telescopes_and_discounts():
+    bg = bgnbd.BGNBDParams(0.25, 4.0, 0.8, 2.5)
+    x, t_x, T, spend = np.array([0.0, 3, 10]), np.array([0.0, 20, 30]), np.array([30.0, 30, 31]), np.array([40.0] * 3)
+    undiscounted = clv.discounted_clv(bg, spend, x, t_x, T, 12, 0.0, weeks_per_month=52 / 12)
+    np.testing.assert_allclose(undiscounted, bgnbd.expected_purchases(bg, 52.0, x, t_x, T) * spend, rtol=1e-9)
+    discounted = clv.discounted_clv(bg, spend, x, t_x, T, 12, clv.monthly_rate(0.10), weeks_per_month=52 / 12)
+    assert np.all(discounted < undiscounted) and np.all(discounted > undiscounted / 1.10)
+    assert (1 + clv.monthly_rate(0.10)) ** 12 == pytest.approx(1.10)
+
+
+def test_value_metrics_top_decile_share_and_errors():
+    actual = np.array([100.0] + [0.0] * 9 + [10.0] * 10)
+    perfect = clv.value_metrics(actual, actual)
+    assert perfect["top_decile_revenue_share"] == pytest.approx(110 / 200)  # top 2 of 20 rows: 100 + 10
+    assert perfect["mae_eur"] == 0 and perfect["pearson"] == pytest.approx(1.0)
+    reversed_ = clv.value_metrics(actual, -actual)
+    assert reversed_["top_decile_revenue_share"] == 0.0
+    assert reversed_["spearman"] < 0
+
+
+def _synthetic_customers(n: int, seed: int) -> pd.DataFrame:
+    """Customers with BG/NBD histories and a browsing signal that drives what they do next."""
+    rng = np.random.default_rng(seed)
+    T = rng.uniform(10, 60, n)
+    x, t_x = bgnbd.simulate(bgnbd.BGNBDParams(0.5, 6.0, 0.7, 3.0), T, rng)
+    sessions = rng.poisson(2.0, n) * rng.integers(0, 2, n)
+    spend = gammagamma.simulate(TRUE_GG, np.maximum(x, 1), rng)
+    return pd.DataFrame({
+        "customer_key": [f"c{i:05d}" for i in range(n)],
+        "feature_as_of_date": pd.Timestamp("2026-01-01"),
+        "repeat_purchase_days": x, "first_to_last_days": t_x * 7, "tenure_days": T * 7,
+        "recency_days": (T - t_x) * 7, "repeat_spend_mean_eur": np.where(x > 0, spend, np.nan),
+        "sessions_90d": sessions.astype(float),
+    })
+
+
+def test_churn_model_beats_p_alive_when_behaviour_tells():
+    frame, _ = clv.btyd_value(_synthetic_customers(3000, 1), clv.ValueConfig(num_threads=1))
+    rng = np.random.default_rng(2)
+    # the customers who browse stay; BG/NBD cannot see browsing
+    churned = rng.random(len(frame)) < np.where(frame["sessions_90d"] > 0, 0.15, 0.75)
+    fit = clv.fit_churn_model(frame.assign(label=churned), clv.ValueConfig(num_threads=1))
+    assert fit["oof_auc"]["model"] > fit["oof_auc"]["bgnbd_not_alive"] + 0.1
+    scores = clv.predict(frame, clv.fit_value_model(frame.assign(label=frame["sessions_90d"] * 10.0),
+                                                    clv.ValueConfig(num_threads=1)), fit)
+    assert scores["churn_risk"].between(0, 1).all()
+    # calibrated: the mean predicted churn is close to the observed rate
+    assert scores["churn_risk"].mean() == pytest.approx(churned.mean(), abs=0.05)
+
+
+def test_value_model_is_used_only_when_it_validates_better():
+    config = clv.ValueConfig(num_threads=1)
+    frame, _ = clv.btyd_value(_synthetic_customers(2000, 4), config)
+    # revenue driven by browsing, which BTYD cannot see: the model must win and be used
+    rng = np.random.default_rng(5)
+    revenue = frame["sessions_90d"] * 30.0 * rng.gamma(2.0, 0.5, len(frame))
+    fit = clv.fit_value_model(frame.assign(label=revenue), config)
+    assert fit["use_model"] and fit["oof_metrics"]["model"]["mae_eur"] < fit["oof_metrics"]["btyd"]["mae_eur"]
+    assert clv.predict(frame, fit, None)["value_source"].eq("lightgbm").all()
+    # revenue = exactly the BTYD expectation: the BTYD value stays
+    fit = clv.fit_value_model(frame.assign(label=frame["btyd_expected_revenue_eur"]), config)
+    assert not fit["use_model"]
+    out = clv.predict(frame, fit, None)
+    np.testing.assert_allclose(out["value_eur"], frame["btyd_clv_eur"])
+
+
+def test_btyd_value_names_a_snapshot_it_cannot_fit():
+    frame = _synthetic_customers(50, 6).assign(repeat_purchase_days=0.0, first_to_last_days=0.0,
+                                               repeat_spend_mean_eur=np.nan)
+    with pytest.raises(clv.ValueModelError, match="as of 2026-01-01"):
+        clv.btyd_value(frame, clv.ValueConfig())
+
+
+def test_paired_bootstrap_interval_separates_a_real_lead():
+    rng = np.random.default_rng(8)
+    y = rng.random(3000) < 0.3
+    good = y + rng.normal(0, 0.8, y.size)
+    weak = y + rng.normal(0, 1.6, y.size)
+    lead = bootstrap.paired_difference(y, good, weak, rounds=200)
+    assert lead["diff_low"] > 0 and lead["diff_low"] < lead["diff"] < lead["diff_high"]
+    tie = bootstrap.paired_difference(y, good, good + 1e-9 * rng.random(y.size), rounds=200)
+    assert tie["diff_low"] <= 0 <= tie["diff_high"]
+
+
+def test_defaults_equal_dbt_project_vars():
+    vars_ = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
+    default = clv.ValueConfig()
+    assert vars_["microseg__value_horizon_months"] == default.horizon_months
+    assert vars_["microseg__value_discount_rate_annual"] == default.discount_rate_annual
+    assert vars_["microseg__churn_inactive_days"] == default.churn_inactive_days
+    assert default.horizon_days == 365
+
+
+def _browsers(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for kind in ("training", "scoring"):
+        clicks = rng.poisson(0.5, n)
+        carts = rng.poisson(0.3, n)
+        p = 0.03 + 0.25 * (clicks > 0) + 0.05 * (carts > 0)
+        rows.append(pd.DataFrame({
+            "customer_key": [f"b{i:05d}" for i in range(n)], "snapshot_kind": kind,
+            "feature_as_of_date": pd.Timestamp("2026-01-01"),
+            "sessions_30d": rng.poisson(1, n), "sessions_90d": rng.poisson(3, n), "product_views_90d": rng.poisson(5, n),
+            "cart_adds_90d": carts, "checkouts_90d": 0, "sessions_total": rng.poisson(6, n),
+            "days_since_last_session": rng.integers(0, 300, n).astype(float), "emails_sent_90d": 3,
+            "email_opens_90d": clicks + rng.poisson(1, n), "email_clicks_90d": clicks,
+            "is_label_complete": kind == "training", "is_first_purchase": rng.random(n) < p,
+        }))
+    frame = pd.concat(rows, ignore_index=True)
+    frame["is_first_purchase"] = frame["is_first_purchase"].astype("boolean")
+    frame.loc[frame["snapshot_kind"] == "scoring", "is_first_purchase"] = pd.NA
+    return frame
+
+
+def test_first_purchase_model_learns_what_the_baseline_misses():
+    from microseg.value.first_purchase import score_first_purchase
+
+    scores = score_first_purchase(_browsers(3000, 9), clv.ValueConfig(num_threads=1))
+    assert len(scores) == 3000 and scores["customer_key"].is_unique
+    assert scores["first_purchase_propensity"].between(0, 1).all()
+    assert set(scores["decile"]) == set(range(1, 11))
+    # email clicks drive first purchases; the cart/recency baseline cannot see them
+    assert scores["cv_roc_auc_model"].iloc[0] > scores["cv_roc_auc_baseline"].iloc[0] + 0.1
+    assert scores["forward_roc_auc_model"].isna().all()  # no scoring label outside a backtest
+
+
+def test_first_purchase_needs_both_classes():
+    from microseg.value.first_purchase import score_first_purchase
+
+    frame = _browsers(500, 10).assign(is_first_purchase=False)
+    with pytest.raises(clv.ValueModelError, match="first purchases among"):
+        score_first_purchase(frame, clv.ValueConfig(num_threads=1))
