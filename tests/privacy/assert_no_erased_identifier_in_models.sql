@@ -34,6 +34,9 @@
 -- depends_on: {{ ref('segment_migration') }}
 -- depends_on: {{ ref('segment_quality') }}
 -- depends_on: {{ ref('segment_run_sizes') }}
+-- depends_on: {{ ref('customer_value') }}
+-- depends_on: {{ ref('customer_value_metrics') }}
+-- depends_on: {{ ref('first_purchase_scores') }}
 {%- set erased = ref('stg_privacy__erased_identifiers') %}
 {%- set parts = [] %}
 {%- if execute %}
