@@ -25,7 +25,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .PHONY: help setup demo data build test lint dbt-test pytest bench cdnow cdnow-value value-eval propensity-eval check-raw \
-	example-retail report report-check lock clean metrics docs integration-test
+	example-retail report report-check lock clean metrics docs integration-test checks test-slow
 
 help:
 	@sed -n '1,14p' Makefile
@@ -66,14 +66,22 @@ dbt-test: setup
 # `make test` builds the 3,000-person data set once; --durations lists the slowest tests.
 # Two workers (pytest-xdist), one test file per worker at a time; tests/python/conftest.py pins each worker
 # to its share of the cores, so LightGBM and dbt threads never oversubscribe them (PYTEST_WORKERS=0: serial).
+# Tests marked slow (several full builds each: the incremental chain equals a full refresh; segment history,
+# migration and drift over four runs) take about 8 minutes more: `make test-slow` runs them.
 PYTEST_WORKERS ?= auto
 pytest: setup
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 -m "not slow"
 
-# Three phases, two jobs each on the 2 cores: lint (no data) beside the CI build; the docs site beside the
-# package build (integration_tests/) on the same data; then pytest (two workers) reuses the CI build.
+test-slow: setup
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=5 -m slow
+
+# lint (one core, no data, the longest single step) runs beside the whole chain: the CI build, the docs site
+# and the package build (integration_tests/) on the same data, then pytest (two workers) reusing the CI build.
 test: setup
-	$(MAKE) --no-print-directory -j2 --output-sync=target lint dbt-test
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint checks
+
+checks: setup
+	$(MAKE) --no-print-directory dbt-test
 	$(MAKE) --no-print-directory -j2 --output-sync=target docs integration-test
 	$(MAKE) --no-print-directory pytest
 

@@ -119,7 +119,6 @@ def _built_columns(manifest: dict) -> dict[str, list[str]]:
 # have none (docs/decisions.md, "Docs site").
 KNOWN_COLUMN_GAPS = {
     "base_crm__customers": 15, "base_enrichment__third_party": 9, "base_privacy__erasure_requests": 1,
-    "base_shop__order_lines": 4, "base_shop__orders": 5, "base_tracking__events": 11,
     "int_behaviour__email_campaigns": 15, "int_behaviour__order_lines": 11, "int_behaviour__orders": 19,
     "int_behaviour__sessions": 27, "int_behaviour__touchpoints": 9, "int_customer_rfm": 12, "int_customers": 21,
     "int_events_resolved": 14, "int_features__activity": 1, "int_features__browsing_totals": 34,

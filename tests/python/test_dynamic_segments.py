@@ -29,7 +29,8 @@ from microseg.generate import generate
 
 from conftest import CI_DIR, PERSONS, ci_build_is_fresh
 
-pytestmark = pytest.mark.dbt
+# several full builds each (minutes): `make test-slow`, not `make test`
+pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 LEAVES = ["resegmentation_alerts", "segment_migration", "segment_run_sizes", "propensity_retraining_decisions"]
 OWN_MODELS = ["segment_membership_history", "segment_feature_distributions", "segment_drift",

@@ -20,7 +20,8 @@ import pytest
 
 from microseg.incremental import SQL_LAYER, run_chain
 
-pytestmark = pytest.mark.dbt
+# several full builds each (minutes): `make test-slow`, not `make test`
+pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -204,9 +204,19 @@ def test_first_purchase_model_learns_what_the_baseline_misses():
     assert scores["forward_roc_auc_model"].isna().all()  # no scoring label outside a backtest
 
 
-def test_first_purchase_needs_both_classes():
-    from microseg.value.first_purchase import score_first_purchase
+def test_first_purchase_without_both_classes_falls_back_to_the_baseline(capsys):
+    """A small shop (the damaged-input build: 8 first purchases among 24 browsers) must not fail the build:
+    no model, the base rate for everyone, deciles by the baseline, null AUCs, and one line saying so."""
+    from microseg.value.first_purchase import baseline, score_first_purchase
 
     frame = _browsers(500, 10).assign(is_first_purchase=False)
-    with pytest.raises(clv.ValueModelError, match="first purchases among"):
-        score_first_purchase(frame, clv.ValueConfig(num_threads=1))
+    scores = score_first_purchase(frame, clv.ValueConfig(num_threads=1))
+    assert "scored by the baseline" in capsys.readouterr().out
+    scoring = frame[frame["snapshot_kind"] == "scoring"].sort_values("customer_key", ignore_index=True)
+    assert len(scores) == len(scoring) and scores["customer_key"].is_unique
+    assert (scores["first_purchase_propensity"] == 0).all()
+    assert scores["cv_roc_auc_model"].isna().all()
+    assert set(scores["decile"]) == set(range(1, 11))
+    top = scores.loc[scores["decile"] == 10, "baseline_score"].min()
+    assert top >= scores.loc[scores["decile"] == 1, "baseline_score"].max()
+    assert (scores["baseline_score"].to_numpy() == baseline(scoring)).all()
