@@ -76,10 +76,13 @@ def segment_tables(con, niche: bool = True) -> None:
                             "top_features": f"{feature} (+1.0 sd)", "recommended_action": f"action {segment_id}",
                             "recommended_channel": "email", "as_of_date": AS_OF})  # fmt: skip
     _put(con, "ml.segment_profiles", pd.DataFrame(profile))
-    _put(con, "ml.segment_centroid_history", pd.DataFrame({
-        "run_started_at": [datetime(2026, 7, 1), datetime(2026, 7, 1), datetime(2026, 7, 2), datetime(2026, 7, 2)],
-        "as_of_date": [AS_OF] * 4, "segment_id": [1, 2, 1, 2], "feature": ["frequency"] * 4,
-        "centroid_value": [1.0, 0.0, 1.0, 0.0], "customer_count": [30, 30, 28, 32]}))  # fmt: skip
+    # two runs of the segment history (marts.segment_run_sizes): segment 2 grows
+    _put(con, "marts.segment_run_sizes", pd.DataFrame({
+        "fit_id": ["f1", "f1", "f2", "f2"], "segment_id": [1, 2, 1, 2],
+        "fitted_at": [datetime(2026, 7, 1), datetime(2026, 7, 1), datetime(2026, 7, 2), datetime(2026, 7, 2)],
+        "as_of_date": [date(2026, 5, 31)] * 2 + [AS_OF] * 2, "run_number": [1, 1, 2, 2],
+        "segment_name": ["Big spenders", "Bargain hunters"] * 2, "customer_count": [30, 30, 28, 32],
+        "customer_share": [0.5, 0.5, 28 / 60, 32 / 60]}))  # fmt: skip
 
 
 def propensity_tables(con) -> None:
@@ -212,42 +215,85 @@ def test_propensity_prefers_forward_newest_model_and_orders_scorers(catalog):
     assert list(importance.y) == ["frequency", "recency_days"]  # largest at the top of a horizontal bar chart
 
 
-def test_history_finds_migration_and_drift_tables_by_name(memory_catalog):
-    con, make = memory_catalog
+def history_tables(con) -> None:
+    """Migration, drift and alerts of run f2 against f1 (an older pair f0 -> f1 must not be shown)."""
     _put(con, "marts.segment_migration", pd.DataFrame({
-        "run_started_at": [datetime(2026, 7, 1)] * 2 + [datetime(2026, 7, 2)] * 3,
-        "from_segment_id": [1, 1, 1, 1, 2], "to_segment_id": [1, 2, 1, 2, 2], "customer_count": [9, 9, 7, 3, 5]}))  # fmt: skip
-    _put(con, "ml.feature_drift", pd.DataFrame({
-        "run_started_at": [datetime(2026, 7, 1), datetime(2026, 7, 2)] * 2, "feature": ["a", "a", "b", "b"],
-        "psi": [0.01, 0.3, 0.02, 0.05]}))  # fmt: skip
-    _put(con, "ml.segment_drift_alerts", pd.DataFrame({"reason": ["x"], "detail": ["y"]}))
-    # one row per customer, no count column: customers are counted; a customer new in this run has no previous segment
-    _put(con, "ml.customer_migration", pd.DataFrame({"customer_key": ["a", "b", "c"], "previous_segment_id": pd.array([1, 1, None], dtype="Int64"),
-                                                     "current_segment_id": [1, 2, 2]}))  # fmt: skip
-    segment_tables(con)  # sizes of two runs
+        "from_fit_id": ["f0", "f1", "f1", "f1", "f1", "f1"], "to_fit_id": ["f1", "f2", "f2", "f2", "f2", "f2"],
+        "from_segment_id": pd.array([1, 1, 1, 2, None, 2], dtype="Int64"),
+        "to_segment_id": pd.array([1, 1, 2, 2, 2, None], dtype="Int64"),
+        "from_as_of_date": [date(2026, 4, 30)] + [date(2026, 5, 31)] * 5, "to_as_of_date": [date(2026, 5, 31)] + [AS_OF] * 5,
+        "movement": ["stayed", "stayed", "moved", "stayed", "new", "left"], "customer_count": [99, 25, 5, 26, 1, 4],
+        "from_monetary_eur": [0.0] * 6, "to_monetary_eur": [0.0] * 6}))  # fmt: skip
+    drift = pd.DataFrame({
+        "fit_id": "f2", "fitted_at": datetime(2026, 7, 2), "as_of_date": AS_OF, "previous_fit_id": "f1",
+        "previous_as_of_date": date(2026, 5, 31), "drift_kind": ["feature", "feature", "segment_mix", "segment_share"],
+        "subject": ["recency_days", "frequency", "all", "1"], "psi": [0.3, 0.02, 0.05, 0.01],
+        "previous_share": [None, None, None, 0.5], "current_share": [None, None, None, 28 / 60],
+        "status": ["error", "ok", "ok", "ok"], "is_latest": True})  # fmt: skip
+    _put(con, "ml.segment_drift", drift)
+    _put(con, "ml.resegmentation_alerts", pd.DataFrame({
+        "fit_id": ["f2"], "as_of_date": [AS_OF], "previous_fit_id": ["f1"], "previous_as_of_date": [date(2026, 5, 31)],
+        "reason": ["feature_drift"], "subject": ["recency_days"], "severity": ["error"], "metric_value": [0.3],
+        "threshold": [0.25], "message": ["recency_days drifted"], "is_latest": [True]}))  # fmt: skip
+
+
+def test_history_reads_sizes_migration_drift_and_alerts(memory_catalog):
+    con, make = memory_catalog
+    segment_tables(con)
+    history_tables(con)
     section = history.build(make())
-    assert [t.name for t in chart(section, "history-sizes").figure.data] == ["segment 1", "segment 2"]
-    migration = chart(section, "history-migration-segment_migration").figure.data[0]
-    assert migration.z.tolist() == [[7, 3], [0, 5]]  # newest run only
-    per_customer = chart(section, "history-migration-customer_migration").figure.data[0]
-    assert list(per_customer.y) == ["1", "none"] and per_customer.z.tolist() == [[1, 1], [0, 1]]
-    drift = chart(section, "history-drift-feature_drift").figure
-    assert sorted(t.name for t in drift.data) == ["a", "b"]
-    # columns it cannot read: shown as rows, not guessed
-    assert any("segment_drift_alerts" in t.title for t in section.tables)
+    sizes = chart(section, "history-sizes").figure.data
+    assert [t.name for t in sizes] == ["Big spenders #1", "Bargain hunters #2"] and list(sizes[1].y) == [30, 32]
+    migration = chart(section, "history-migration").figure.data[0]
+    # newest pair only; rows: earlier run (new last), columns: later run (left last)
+    assert list(migration.y) == ["segment 1", "segment 2", "new"] and list(migration.x) == ["segment 1", "segment 2", "left"]
+    assert migration.z.tolist() == [[25, 5, 0], [0, 26, 4], [0, 1, 0]]
+    assert dict(section.kpis)["stayed"] == "51 (84%)" and dict(section.kpis)["left"] == "4 (7%)"
+    drift = chart(section, "history-drift").figure.data[0]
+    assert list(drift.x) == ["recency_days", "segment mix", "frequency"]  # segment_share rows are not features
+    assert drift.marker.color[0] == history.STATUS_COLOURS["error"]
+    alerts = next(t for t in section.tables if "alerts" in t.title).frame
+    assert alerts[["reason", "subject", "severity"]].values.tolist() == [["feature_drift", "recency_days", "error"]]
+
+
+def test_history_with_one_run_says_migration_and_drift_come_later(memory_catalog):
+    con, make = memory_catalog
+    segment_tables(con)
+    con.execute("delete from marts.segment_run_sizes where run_number = 2")
+    section = history.build(make())
+    assert chart(section, "history-sizes").title == "Segment sizes (one run so far)"
+    assert [c.key for c in section.charts] == ["history-sizes"]
+    assert any("second segmentation run" in n for n in section.notes)
+
+
+def readout_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "campaign_id": ["spring", "spring", "spring"], "segment_name": ["Bargain hunters", "(all)", "Big spenders"],
+        "recipients_treatment": [400, 800, 400], "recipients_control": [100, 200, 100],
+        "conversion_rate_treatment": [0.11, 0.13, 0.15], "conversion_rate_control": [0.10, 0.10, 0.10],
+        "conversion_lift_abs": [0.01, 0.03, 0.05], "conversion_lift_abs_ci_low": [-0.02, 0.01, 0.02],
+        "conversion_lift_abs_ci_high": [0.04, 0.05, 0.08], "conversion_q_value": [0.5, 0.01, 0.001],
+        "is_significant": [False, True, True], "is_underpowered": [True, False, False],
+        "has_sample_ratio_mismatch": [False, False, False], "revenue_lift_eur": [0.5, 1.0, 2.0]})  # fmt: skip
 
 
 def test_experiment_readout_interval_chart(memory_catalog):
     con, make = memory_catalog
-    _put(con, "marts.experiment_readout", pd.DataFrame({
-        "campaign_id": ["spring", "spring"], "segment_name": ["Big spenders", "Bargain hunters"],
-        "absolute_lift": [0.05, 0.01], "absolute_lift_ci_low": [0.02, -0.02], "absolute_lift_ci_high": [0.08, 0.04],
-        "p_value": [0.001, 0.5]}))  # fmt: skip
+    _put(con, "activation.experiment_readout", readout_frame())
     section = experiments.build(make())
     points = section.charts[0].figure.data[0]
-    assert list(points.y) == ["spring / Big spenders", "spring / Bargain hunters"]
-    assert list(points.error_x.arrayminus) == pytest.approx([0.03, 0.03])
-    assert points.marker.color == ("#d62728", "#1f77b4")  # only the first interval excludes zero
+    # the campaign's (all) row first, then its segments
+    assert list(points.y) == ["spring / (all)", "spring / Bargain hunters", "spring / Big spenders"]
+    assert list(points.error_x.arrayminus) == pytest.approx([0.02, 0.03, 0.03])
+    assert points.marker.color == ("#d62728", "#1f77b4", "#d62728")  # is_significant, not the interval alone
+    assert dict(section.kpis) == {"cells read out": "3", "significant": "2", "underpowered": "1"}
+
+
+def test_a_readout_missing_a_column_is_skipped_not_guessed(memory_catalog):
+    con, make = memory_catalog
+    _put(con, "activation.experiment_readout", readout_frame().drop(columns="is_significant"))
+    section = experiments.build(make())
+    assert section.skipped and "activation.experiment_readout" in section.notes[0]
 
 
 def test_missing_tables_skip_sections_with_a_note(memory_catalog):
