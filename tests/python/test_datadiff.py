@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pandas as pd
 import pytest
@@ -120,3 +122,65 @@ def test_reviewer_summary_includes_the_diff_when_a_base_is_given(builds, tmp_pat
     assert "## What this change did to the data" in out.read_text()
     assert reporting.main(["--target-dir", str(tmp_path / "target"), "--out", str(out), "--head-db", str(head)]) == 0
     assert "What this change did" not in out.read_text()
+
+
+# --- end to end on the CI build: the reviewer summary of scripts/dbt_test.sh with a base build --------------------
+# CI never has a base build (main's), so the diff section is checked here on the shared CI build: a copy of it is
+# the "base", changed in known ways, and the summary is run as the script runs it, with MICROSEG_BASE_DUCKDB.
+MOVED, DROPPED, SILHOUETTE_SHIFT, AUC_SHIFT = 40, 25, 0.05, 0.02
+
+
+@pytest.mark.dbt
+def test_reviewer_summary_diffs_a_changed_copy_of_the_ci_build(dbt_build, tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    base = tmp_path / "base.duckdb"
+    shutil.copy(dbt_build.db, base)
+    with duckdb.connect(str(base)) as con:
+        # the base had 25 fewer RFM customers: the head gains them
+        n_rfm = con.execute("select count(*) from marts.mart_customer_rfm").fetchone()[0]
+        con.execute(f"delete from marts.mart_customer_rfm where customer_key in "
+                f"(select customer_key from marts.mart_customer_rfm order by customer_key limit {DROPPED})")  # fmt: skip
+        # 40 customers of the largest segment sat in the smallest one in the base: in the head they moved back
+        sizes = con.execute("select segment_name, count(*) as n from ml.customer_segments group by all order by n desc, segment_name").fetchall()
+        (largest, _), (smallest, _) = sizes[0], sizes[-1]
+        con.execute("update ml.customer_segments set segment_name = ? where customer_key in (select customer_key from "
+                    f"ml.customer_segments where segment_name = ? order by customer_key limit {MOVED})", [smallest, largest])  # fmt: skip
+        silhouette = con.execute("select silhouette from ml.segment_quality where is_chosen").fetchone()[0]
+        con.execute(f"update ml.segment_quality set silhouette = silhouette + {SILHOUETTE_SHIFT} where is_chosen")
+        has_propensity = con.execute("select count(*) from information_schema.tables where table_schema = 'marts' "
+                                 "and table_name = 'propensity_model_metrics'").fetchone()[0] == 1  # fmt: skip
+        if has_propensity:
+            con.execute(f"update marts.propensity_model_metrics set metric_value = metric_value - {AUC_SHIFT} "
+                    "where table_name = 'summary' and metric = 'roc_auc' and scorer = 'model'")  # fmt: skip
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "run_results.json").write_text('{"results": []}')
+    out = tmp_path / "summary.md"
+    env = {**os.environ, "MICROSEG_BASE_DUCKDB": str(base), "MICROSEG_DUCKDB_PATH": str(dbt_build.db),
+           "MICROSEG_DIFF_TRUTH": str(dbt_build.truth)}  # fmt: skip
+    run = subprocess.run([sys.executable, "-m", "microseg.reporting", "--target-dir", str(target), "--out", str(out)],
+                         env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    md = out.read_text()
+    section = md[md.index("## What this change did to the data"):]
+    assert "Not computed" not in section
+    # row counts: the changed mart with its signed delta; unchanged models are counted, not listed
+    assert _table_row(section, "marts.mart_customer_rfm") == ["marts.mart_customer_rfm", f"{n_rfm - DROPPED:,}",
+                                                               f"{n_rfm:,}", f"+{DROPPED}"]  # fmt: skip
+    assert "ml.customer_segments" not in [r.split("|")[1].strip() for r in section.splitlines() if r.startswith("| ml.")]
+    assert f"only in base 0, only in head {DROPPED}." in section
+    # migrated customers: who moved, from where to where
+    assert re.search(rf"micro-segment changed\*\*: {MOVED} of [\d,]+ in both builds", section)
+    assert _table_row(section, smallest) == [smallest, largest, str(MOVED)]
+    assert "propensity tier changed**: 0 of" in section or not has_propensity
+    # metric deltas with their signs and verdicts
+    assert _table_row(section, "silhouette")[1:] == [f"{silhouette + SILHOUETTE_SHIFT:.4f}", f"{silhouette:.4f}",
+                                                     f"{-SILHOUETTE_SHIFT:+.4f}", "worse"]  # fmt: skip
+    assert _table_row(section, "precision")[3] == "±0" and _table_row(section, "recall")[3] == "±0"
+    if has_propensity:
+        auc = [line for line in section.splitlines() if line.startswith("| ") and " model roc_auc |" in line]
+        assert auc and all(line.split("|")[4].strip() == f"{AUC_SHIFT:+.4f}" and "better" in line for line in auc)
