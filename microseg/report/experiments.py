@@ -23,8 +23,9 @@ SIGNIFICANT, NOT_SIGNIFICANT = "#d62728", "#1f77b4"
 
 
 def readout_chart(frame) -> Chart:
-    """Point and interval of the absolute conversion lift per readout cell (campaign / segment); red when
-    the cell is significant after the false-discovery-rate correction (is_significant)."""
+    """Point and interval of the absolute conversion lift per readout cell (campaign / segment): every campaign's
+    '(all)' cell first, then the segment cells, up to MAX_CELLS; red when the cell is significant after the
+    false-discovery-rate correction (is_significant)."""
     rows = frame.dropna(subset=["conversion_lift_abs"]).head(MAX_CELLS)
     names = rows["campaign_id"].astype(str) + " / " + rows["segment_name"].astype(str)
     fig = go.Figure(go.Scatter(x=rows["conversion_lift_abs"], y=names, mode="markers",
@@ -49,7 +50,7 @@ def build(catalog: Catalog) -> Section:
     section = Section(KEY, TITLE, intro="Did the campaign work? Conversion lift of the treated group over the control "
                                         "group, with its confidence interval, per campaign and segment.")  # fmt: skip
     frame = catalog.df(f"select {', '.join(COLUMNS[READOUT])} from {READOUT} "
-                       "order by campaign_id, segment_name = '(all)' desc, segment_name")  # fmt: skip
+                       "order by segment_name = '(all)' desc, campaign_id, segment_name")  # fmt: skip
     if frame.empty:
         section.notes.append(f"{READOUT} is empty: no campaign's conversion window is over yet.")
         return section

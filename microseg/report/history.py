@@ -35,6 +35,11 @@ def _cols(table: str) -> str:
     return ", ".join(COLUMNS[table])
 
 
+def _day(value) -> str:
+    """A date column as YYYY-MM-DD (DuckDB dates arrive in pandas as timestamps)."""
+    return pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
 def run_sizes(catalog: Catalog) -> pd.DataFrame:
     return catalog.df(f"select {_cols(RUN_SIZES)} from {RUN_SIZES} order by run_number, segment_id")
 
@@ -49,9 +54,9 @@ def sizes_chart(sizes: pd.DataFrame) -> Chart:
         style(fig, yaxis={"title": "customers"}, showlegend=False)
         first = sizes.iloc[0]
         return Chart("history-sizes", "Segment sizes (one run so far)", fig,
-                     f"One segmentation run recorded (as of {first['as_of_date']}, fitted {first['fitted_at']:%Y-%m-%d %H:%M}); "
+                     f"One segmentation run recorded (as of {_day(first['as_of_date'])}, fitted {first['fitted_at']:%Y-%m-%d %H:%M}); "
                      "lines over runs appear from the next build on.")  # fmt: skip
-    sizes = sizes.assign(label=labels, run=[f"run {n} ({d})" for n, d in zip(sizes["run_number"], sizes["as_of_date"])])
+    sizes = sizes.assign(label=labels, run=[f"run {n} ({_day(d)})" for n, d in zip(sizes["run_number"], sizes["as_of_date"])])
     for segment_id, rows in sizes.groupby("segment_id", sort=True):
         fig.add_scatter(x=rows["run"], y=rows["customer_count"], mode="lines+markers", name=rows["label"].iloc[-1])
     style(fig, height=420, xaxis={"title": "segmentation run (as-of date)", "type": "category"},
@@ -77,8 +82,8 @@ def migration_chart(moves: pd.DataFrame) -> Chart:
     first = moves.iloc[0]
     fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index), colorscale="Blues",
                                texttemplate="%{z:,}", colorbar={"title": "customers"}))  # fmt: skip
-    style(fig, height=200 + 36 * len(matrix), xaxis={"title": f"segment as of {first['to_as_of_date']}"},
-          yaxis={"title": f"segment as of {first['from_as_of_date']}", "autorange": "reversed"})  # fmt: skip
+    style(fig, height=200 + 36 * len(matrix), xaxis={"title": f"segment as of {_day(first['to_as_of_date'])}"},
+          yaxis={"title": f"segment as of {_day(first['from_as_of_date'])}", "autorange": "reversed"})  # fmt: skip
     return Chart("history-migration", "Migration between the two newest runs", fig,
                  "Rows: where customers were in the earlier run (new: not segmented then); columns: where they are now "
                  "(left: no longer active). The diagonal stayed.")  # fmt: skip
@@ -102,7 +107,7 @@ def drift_chart(drift: pd.DataFrame) -> Chart:
         fig.add_hline(y=threshold, line_dash="dot", line_color=colour)
     first = rows.iloc[0]
     style(fig, height=420, xaxis={"title": "feature", "tickangle": -45}, yaxis={"title": "PSI"}, showlegend=False)
-    return Chart("history-drift", f"Drift since the previous run ({first['previous_as_of_date']} to {first['as_of_date']})", fig,
+    return Chart("history-drift", f"Drift since the previous run (as of {_day(first['previous_as_of_date'])} to {_day(first['as_of_date'])})", fig,
                  f"Population stability index of each feature's distribution and of the segment mix: from {PSI_WARN} "
                  f"(yellow) worth a look, from {PSI_ERROR} (red) re-segment.")  # fmt: skip
 
