@@ -2,8 +2,9 @@
 
 Read off dbt's manifest (target/manifest.json when fresh, else `dbt parse`):
 a model, seed, semantic model or metric without a description, a yml column
-without one, and, against the CI build's DuckDB file when it is fresh
-(`make dbt-test`), a column the built table has but the yml does not list.
+without one (or with one that only repeats its name), and, against the CI
+build's DuckDB file when it is fresh (`make dbt-test`), a column the built
+table has but the yml does not list.
 Vars: every key under `vars:` in dbt_project.yml has a comment in the block
 of lines it belongs to (the comment says what it means and its unit).
 """
@@ -55,6 +56,12 @@ def _own(manifest: dict, kinds: tuple[str, ...]) -> list[dict]:
     return [n for n in manifest["nodes"].values() if n["resource_type"] in kinds and n["package_name"] == project]
 
 
+def says_nothing(column: str, description: str) -> bool:
+    """An empty description, or one that only repeats the column name ("Order id." for order_id)."""
+    words = description.strip().rstrip(".").lower()
+    return words in ("", column.lower(), column.replace("_", " ").lower())
+
+
 def undocumented(manifest: dict, built_columns: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
     """What lacks a description, by kind: models, seeds, columns (model.column), semantic (models and metrics)
     and, when ``built_columns`` (node name -> columns of its built table) is given, columns the yml omits."""
@@ -64,7 +71,7 @@ def undocumented(manifest: dict, built_columns: dict[str, list[str]] | None = No
         if not node.get("description", "").strip():
             gaps[kind].append(node["name"])
         for column, spec in node.get("columns", {}).items():
-            if not spec.get("description", "").strip():
+            if says_nothing(column, spec.get("description", "")):
                 gaps["columns"].append(f"{node['name']}.{column}")
         if built_columns is not None and node["name"] in built_columns:
             listed = {c.lower() for c in node.get("columns", {})}
@@ -146,12 +153,13 @@ def test_every_var_is_documented():
 def test_checks_find_planted_gaps():
     manifest = {"metadata": {"project_name": "p"}, "nodes": {
         "model.p.a": {"resource_type": "model", "package_name": "p", "name": "a", "description": "",
-                      "columns": {"x": {"description": "x."}, "y": {"description": " "}}},
+                      "columns": {"x": {"description": "The x coordinate."}, "y": {"description": " "},
+                                  "order_id": {"description": "Order id."}}},
         "seed.p.s": {"resource_type": "seed", "package_name": "p", "name": "s", "description": "s.", "columns": {}},
         "model.q.b": {"resource_type": "model", "package_name": "q", "name": "b", "description": ""},
     }, "metrics": {"metric.p.m": {"name": "m", "description": ""}}}  # fmt: skip
-    gaps = undocumented(manifest, {"a": ["x", "y", "z"], "s": ["k"]})
-    assert gaps == {"models": ["a"], "seeds": [], "columns": ["a.y"], "columns_not_in_yml": ["a.z", "s.k"],
+    gaps = undocumented(manifest, {"a": ["x", "y", "order_id", "z"], "s": ["k"]})
+    assert gaps == {"models": ["a"], "seeds": [], "columns": ["a.order_id", "a.y"], "columns_not_in_yml": ["a.z", "s.k"],
                     "semantic": ["metrics.m"]}  # fmt: skip
     project = "name: p\nvars:\n  # documented\n  a: 1\n  b: 2\n\n  c: 3\nmodels:\n  d: 1\n"
     assert undocumented_vars(project) == ["c"]
