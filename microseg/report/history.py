@@ -101,13 +101,14 @@ def drift_chart(drift: pd.DataFrame) -> Chart:
     rows = drift[drift["drift_kind"].isin(["feature", "segment_mix"])].copy()
     rows["label"] = rows["subject"].where(rows["drift_kind"] == "feature", "segment mix")
     rows = rows.sort_values("psi", ascending=False).head(MAX_FEATURES)
-    fig = go.Figure(go.Bar(x=rows["label"], y=rows["psi"], marker_color=[STATUS_COLOURS.get(s, "#7f7f7f") for s in rows["status"]],
-                           hovertemplate="%{x}: PSI %{y:.3f}<extra></extra>"))  # fmt: skip
+    colours = [STATUS_COLOURS.get(s, "#7f7f7f") for s in rows["status"]]
+    fig = go.Figure(go.Bar(x=rows["label"], y=rows["psi"], marker_color=colours, hovertemplate="%{x}: PSI %{y:.3f}<extra></extra>"))
     for threshold, colour in ((PSI_WARN, STATUS_COLOURS["warn"]), (PSI_ERROR, STATUS_COLOURS["error"])):
         fig.add_hline(y=threshold, line_dash="dot", line_color=colour)
     first = rows.iloc[0]
     style(fig, height=420, xaxis={"title": "feature", "tickangle": -45}, yaxis={"title": "PSI"}, showlegend=False)
-    return Chart("history-drift", f"Drift since the previous run (as of {_day(first['previous_as_of_date'])} to {_day(first['as_of_date'])})", fig,
+    title = f"Drift since the previous run (as of {_day(first['previous_as_of_date'])} to {_day(first['as_of_date'])})"
+    return Chart("history-drift", title, fig,
                  f"Population stability index of each feature's distribution and of the segment mix: from {PSI_WARN} "
                  f"(yellow) worth a look, from {PSI_ERROR} (red) re-segment.")  # fmt: skip
 

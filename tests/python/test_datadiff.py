@@ -145,7 +145,8 @@ def test_reviewer_summary_diffs_a_changed_copy_of_the_ci_build(dbt_build, tmp_pa
         con.execute(f"delete from marts.mart_customer_rfm where customer_key in "
                 f"(select customer_key from marts.mart_customer_rfm order by customer_key limit {DROPPED})")  # fmt: skip
         # 40 customers of the largest segment sat in the smallest one in the base: in the head they moved back
-        sizes = con.execute("select segment_name, count(*) as n from ml.customer_segments group by all order by n desc, segment_name").fetchall()
+        sizes = con.execute("select segment_name, count(*) as n from ml.customer_segments "
+                            "group by all order by n desc, segment_name").fetchall()  # fmt: skip
         (largest, _), (smallest, _) = sizes[0], sizes[-1]
         con.execute("update ml.customer_segments set segment_name = ? where customer_key in (select customer_key from "
                     f"ml.customer_segments where segment_name = ? order by customer_key limit {MOVED})", [smallest, largest])  # fmt: skip
