@@ -35,6 +35,14 @@ def params_from_dict(name: str, values: dict):
     return PARAMS[name](**values)
 
 
+def name_of(params) -> str:
+    """The MODELS name of a fitted parameter set (BGNBDParams -> 'bgnbd', ...)."""
+    for name, cls in PARAMS.items():
+        if type(params) is cls:
+            return name
+    raise ValueError(f"not a purchase model's parameters: {params!r}")
+
+
 def fit(name: str, x, t_x, T):
     return module(name).fit(x, t_x, T)
 
