@@ -73,8 +73,10 @@ def log_likelihood(params: ParetoNBDParams, x, t_x, T) -> np.ndarray:
     r, alpha, s, beta = params.r, params.alpha, params.s, params.beta
     head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    dead = np.log(s) - np.log(r + s + x) + _log_a0(params, x, t_x, T)
-    return head + np.logaddexp(alive, dead)
+    # far from the optimum (during the search) A_0 can come out nan; fit() treats that as a failed step
+    with np.errstate(invalid="ignore"):
+        dead = np.log(s) - np.log(r + s + x) + _log_a0(params, x, t_x, T)
+        return head + np.logaddexp(alive, dead)
 
 
 def fit(x, t_x, T, *, init: ParetoNBDParams | None = None) -> ParetoNBDParams:
