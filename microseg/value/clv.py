@@ -6,10 +6,14 @@ Input: snapshots of microseg's propensity features (one row per customer and
 ``tenure_days`` (T) and ``repeat_spend_mean_eur`` (mean sales per purchase day
 after the first).
 
-1. BTYD value (:func:`btyd_value`): BG/NBD and Gamma-Gamma fitted on each
-   snapshot's own rows (no label read), giving P(alive), expected purchases in
-   the horizon, expected spend per purchase, expected revenue and the
-   discounted horizon CLV (monthly steps, an annual rate turned monthly).
+0. The purchase model (:func:`choose_purchase_model`): BG/NBD, MBG/NBD or
+   Pareto/NBD, the one with the highest held-out log-likelihood when fitted on
+   a snapshot and scored on the same customers' purchases up to a later date
+   (microseg.propensity.btyd).
+1. BTYD value (:func:`btyd_value`): that purchase model and Gamma-Gamma fitted
+   on each snapshot's own rows (no label read), giving P(alive), expected
+   purchases in the horizon, expected spend per purchase, expected revenue and
+   the discounted horizon CLV (monthly steps, an annual rate turned monthly).
 2. LightGBM value (:func:`fit_value_model`): Tweedie regression of the revenue
    in the horizon after a training snapshot on its features plus the BTYD
    columns. Out-of-fold predictions are compared with the BTYD expected revenue
@@ -35,7 +39,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
-from microseg.propensity import bgnbd
+from microseg.propensity import btyd
 from microseg.propensity.train import apply_calibration, feature_columns, fit_platt, lightgbm_threads
 from microseg.value import gammagamma
 
@@ -93,19 +97,21 @@ def monthly_rate(annual: float) -> float:
     return (1.0 + annual) ** (1.0 / 12.0) - 1.0
 
 
-def discounted_clv(bg: bgnbd.BGNBDParams, spend, x, t_x, T, months: int, monthly_discount: float,
+def discounted_clv(bg, spend, x, t_x, T, months: int, monthly_discount: float,
                    weeks_per_month: float = DAYS_PER_MONTH / 7) -> np.ndarray:
     """sum over months i = 1..months of E[purchases in month i] x E[spend] / (1 + d)^i.
 
+    ``bg``: fitted parameters of any purchase model (BG/NBD, MBG/NBD, Pareto/NBD).
     Time in weeks (t_x, T). E[purchases in month i] is the difference of the
-    BG/NBD cumulative expectation at the month's end and start (the lifetimes
+    purchase model's cumulative expectation at the month's end and start (the lifetimes
     package's customer_lifetime_value does the same with freq='W',
     weeks_per_month=4.345).
     """
+    name = btyd.name_of(bg)
     total = np.zeros(np.asarray(x, float).shape)
     previous = np.zeros_like(total)
     for i in range(1, months + 1):
-        cumulative = bgnbd.expected_purchases(bg, i * weeks_per_month, x, t_x, T)
+        cumulative = btyd.expected_purchases(name, bg, i * weeks_per_month, x, t_x, T)
         total += (cumulative - previous) * np.asarray(spend, float) / (1.0 + monthly_discount) ** i
         previous = cumulative
     return total
@@ -119,11 +125,32 @@ def _rfm(frame: pd.DataFrame):
     return x, t_x, T, mbar
 
 
-def btyd_value(frame: pd.DataFrame, config: ValueConfig) -> tuple[pd.DataFrame, dict]:
-    """Add the BTYD_COLUMNS to ``frame``, fitting BG/NBD and Gamma-Gamma once per feature_as_of_date.
+def choose_purchase_model(calibration: pd.DataFrame, later: pd.DataFrame) -> tuple[str, dict]:
+    """The purchase model with the highest held-out log-likelihood (microseg.propensity.btyd.choose).
 
-    Returns the frame and the fits by date ({date: {"bgnbd": {...}, "gamma_gamma": {...}}}). Raises
-    ValueModelError naming the date when a snapshot cannot be fitted (no repeat purchase).
+    ``calibration``: a snapshot (one feature_as_of_date); ``later``: a later snapshot. Each model is fitted on
+    the calibration rows and scored on the purchases the same customers (inner join on customer_key) made up
+    to the later date. Returns (name, report by model). ValueModelError when the two share no customer or no
+    model can be fitted.
+    """
+    both = calibration.merge(later, on="customer_key", suffixes=("", "_later"))
+    if both.empty:
+        raise ValueModelError("customer value: the calibration and later snapshots share no customer")
+    cal = _rfm(both)[:3]
+    full = (both["repeat_purchase_days_later"].to_numpy(float), both["first_to_last_days_later"].to_numpy(float) / 7,
+            both["tenure_days_later"].to_numpy(float) / 7)
+    try:
+        return btyd.choose(cal, full)
+    except btyd.FitError as exc:
+        raise ValueModelError(f"customer value: {exc}") from exc
+
+
+def btyd_value(frame: pd.DataFrame, config: ValueConfig, purchase_model: str = "bgnbd") -> tuple[pd.DataFrame, dict]:
+    """Add the BTYD_COLUMNS to ``frame``, fitting ``purchase_model`` (a microseg.propensity.btyd.MODELS name)
+    and Gamma-Gamma once per feature_as_of_date.
+
+    Returns the frame and the fits by date ({date: {"purchase_model": name, name: {...}, "gamma_gamma":
+    {...}}}). Raises ValueModelError naming the date when a snapshot cannot be fitted (no repeat purchase).
     """
     out = frame.copy()
     for col in BTYD_COLUMNS:
@@ -134,22 +161,23 @@ def btyd_value(frame: pd.DataFrame, config: ValueConfig) -> tuple[pd.DataFrame, 
         part = out.loc[idx]
         x, t_x, T, mbar = _rfm(part)
         try:
-            bg = bgnbd.fit(x, t_x, T)
+            bg = btyd.fit(purchase_model, x, t_x, T)
             gg = gammagamma.fit(x, mbar)
-        except (bgnbd.BGNBDFitError, gammagamma.GammaGammaFitError) as exc:
+        except (btyd.FitError, gammagamma.GammaGammaFitError) as exc:
             raise ValueModelError(f"customer value: cannot fit BTYD on the snapshot as of "
                                   f"{pd.Timestamp(date).date()}: {exc}") from exc
         spend = gammagamma.expected_spend(gg, x, mbar)
-        purchases = bgnbd.expected_purchases(bg, weeks, x, t_x, T)
-        out.loc[idx, "btyd_p_alive"] = bgnbd.p_alive(bg, x, t_x, T)
+        purchases = btyd.expected_purchases(purchase_model, bg, weeks, x, t_x, T)
+        out.loc[idx, "btyd_p_alive"] = btyd.p_alive(purchase_model, bg, x, t_x, T)
         out.loc[idx, "btyd_expected_purchases"] = purchases
         out.loc[idx, "btyd_expected_spend_eur"] = spend
         out.loc[idx, "btyd_expected_revenue_eur"] = purchases * spend
         out.loc[idx, "btyd_clv_eur"] = discounted_clv(bg, spend, x, t_x, T, config.horizon_months,
                                                       monthly_rate(config.discount_rate_annual))
-        out.loc[idx, "btyd_expected_purchases_churn_window"] = bgnbd.expected_purchases(
-            bg, config.churn_inactive_days / 7.0, x, t_x, T)
-        fits[str(pd.Timestamp(date).date())] = {"bgnbd": bg.as_dict(), "gamma_gamma": gg.as_dict()}
+        out.loc[idx, "btyd_expected_purchases_churn_window"] = btyd.expected_purchases(
+            purchase_model, bg, config.churn_inactive_days / 7.0, x, t_x, T)
+        fits[str(pd.Timestamp(date).date())] = {"purchase_model": purchase_model, purchase_model: bg.as_dict(),
+                                                "gamma_gamma": gg.as_dict()}
     return out, fits
 
 
@@ -223,8 +251,8 @@ def fit_value_model(training: pd.DataFrame, config: ValueConfig) -> dict:
 
 def churn_baselines(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """Churn risk baselines, higher = more likely to lapse."""
-    return {"bgnbd_not_alive": 1.0 - frame["btyd_p_alive"].to_numpy(float),
-            "bgnbd_expected_purchases": -frame["btyd_expected_purchases_churn_window"].to_numpy(float),
+    return {"btyd_not_alive": 1.0 - frame["btyd_p_alive"].to_numpy(float),
+            "btyd_expected_purchases": -frame["btyd_expected_purchases_churn_window"].to_numpy(float),
             "recency": frame["recency_days"].to_numpy(float)}
 
 

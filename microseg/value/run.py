@@ -30,12 +30,17 @@ def labelled(features: pd.DataFrame, labels: pd.DataFrame, kind: str, label: str
 
 
 def train_value_models(features: pd.DataFrame, labels: pd.DataFrame, config: ValueConfig) -> pd.DataFrame:
-    """One row: the BTYD fits of both training snapshots, the LightGBM value and churn models (text format)
-    and their out-of-fold metrics against the BTYD baselines."""
+    """One row: the purchase model chosen by held-out log-likelihood (fitted on the value training snapshot,
+    scored on the same customers' purchases up to as_of_date), the BTYD fits of both training snapshots, the
+    LightGBM value and churn models (text format) and their out-of-fold metrics against the BTYD baselines."""
+    purchase_model, selection = clv.choose_purchase_model(snapshot(features, "value_training"),
+                                                          snapshot(features, "scoring"))
     value_train, value_fits = clv.btyd_value(
-        labelled(features, labels, "value_training", "next_revenue_eur", "is_value_label_complete"), config)
+        labelled(features, labels, "value_training", "next_revenue_eur", "is_value_label_complete"), config,
+        purchase_model)
     churn_train, churn_fits = clv.btyd_value(
-        labelled(features, labels, "churn_training", "is_churned", "is_churn_label_complete"), config)
+        labelled(features, labels, "churn_training", "is_churned", "is_churn_label_complete"), config,
+        purchase_model)
     value_fit = clv.fit_value_model(value_train, config)
     churn_fit = clv.fit_churn_model(churn_train, config)
     as_of = snapshot(features, "scoring")["feature_as_of_date"].max()
@@ -43,6 +48,8 @@ def train_value_models(features: pd.DataFrame, labels: pd.DataFrame, config: Val
         "trained_at": datetime.now(timezone.utc).replace(tzinfo=None),
         "as_of_date": as_of.date() if pd.notna(as_of) else None,
         "config": clv.config_to_json(config),
+        "purchase_model": purchase_model,
+        "purchase_model_selection": json.dumps(selection),
         "btyd_training_fits": json.dumps({"value": value_fits, "churn": churn_fits}),
         "value_model": json.dumps(value_fit),
         "churn_model": json.dumps(churn_fit),
@@ -53,12 +60,12 @@ def train_value_models(features: pd.DataFrame, labels: pd.DataFrame, config: Val
 
 
 def score(features: pd.DataFrame, model_row: pd.Series, config: ValueConfig) -> pd.DataFrame:
-    """Scores of the scoring snapshot: BTYD fitted on it (as each training snapshot was on its own rows),
-    LightGBM value and churn from the model row."""
+    """Scores of the scoring snapshot: the chosen purchase model and Gamma-Gamma fitted on it (as each
+    training snapshot was on its own rows), LightGBM value and churn from the model row."""
     scoring = snapshot(features, "scoring").sort_values("customer_key", ignore_index=True)
     if scoring.empty:
         raise ValueModelError("customer value: the scoring snapshot has no customer with a purchase")
-    scoring, fits = clv.btyd_value(scoring, config)
+    scoring, fits = clv.btyd_value(scoring, config, model_row["purchase_model"])
     out = clv.predict(scoring, json.loads(model_row["value_model"]), json.loads(model_row["churn_model"]))
     out.insert(1, "as_of_date", scoring["feature_as_of_date"].dt.date.to_numpy())
     for col in ("recency_days", "frequency", "monetary_eur"):
@@ -73,10 +80,17 @@ def _rows(as_of, evaluation_set: str, subject: str, scorer: str, metrics: dict) 
 
 
 def evaluation_table(model_row: pd.Series, predictions: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
-    """Long table: cross-validation metrics stored with the models, and a forward evaluation of the
-    scores when the data covers the windows after as_of_date (a backtest)."""
+    """Long table: the purchase model choice (model_selection: each model's held-out and calibration
+    log-likelihood per customer, is_chosen), cross-validation metrics stored with the models, and a forward
+    evaluation of the scores when the data covers the windows after as_of_date (a backtest)."""
     as_of = model_row["as_of_date"]
     rows = []
+    for name, report in json.loads(model_row["purchase_model_selection"]).items():
+        if "holdout_log_likelihood" in report:
+            rows += _rows(as_of, "model_selection", "value", name,
+                          {"holdout_log_likelihood": report["holdout_log_likelihood"],
+                           "calibration_log_likelihood": report["calibration_log_likelihood"],
+                           "is_chosen": float(name == model_row["purchase_model"])})
     value_fit, churn_fit = json.loads(model_row["value_model"]), json.loads(model_row["churn_model"])
     for scorer, metrics in value_fit["oof_metrics"].items():
         rows += _rows(as_of, "cross_validation", "value", scorer, metrics)

@@ -36,6 +36,7 @@
 -- depends_on: {{ ref('segment_run_sizes') }}
 -- depends_on: {{ ref('customer_value') }}
 -- depends_on: {{ ref('customer_value_metrics') }}
+-- depends_on: {{ ref('segment_churn_profiles') }}
 -- depends_on: {{ ref('first_purchase_scores') }}
 {%- set erased = ref('stg_privacy__erased_identifiers') %}
 {%- set parts = [] %}

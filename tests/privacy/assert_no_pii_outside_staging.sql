@@ -33,6 +33,7 @@
 -- depends_on: {{ ref('segment_run_sizes') }}
 -- depends_on: {{ ref('customer_value') }}
 -- depends_on: {{ ref('customer_value_metrics') }}
+-- depends_on: {{ ref('segment_churn_profiles') }}
 -- depends_on: {{ ref('first_purchase_scores') }}
 {%- set name_pattern = '^(.*_)?(first_?name|last_?name|full_?name|surname|e_?mail|phone|mobile|telephone)'
     ~ '(_clean|_raw|_normalized)?$' %}

@@ -6,6 +6,7 @@ paired bootstrap intervals, defaults equal to dbt_project.yml."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import zipfile
@@ -17,7 +18,7 @@ import pytest
 import yaml
 
 from microseg.propensity import bgnbd
-from microseg.value import bootstrap, clv, gammagamma
+from microseg.value import bootstrap, clv, gammagamma, run
 
 ROOT = Path(__file__).resolve().parents[2]
 TRUE_GG = gammagamma.GammaGammaParams(p=6.0, q=4.0, v=15.0)
@@ -119,7 +120,7 @@ def test_churn_model_beats_p_alive_when_behaviour_tells():
     # the customers who browse stay; BG/NBD cannot see browsing
     churned = rng.random(len(frame)) < np.where(frame["sessions_90d"] > 0, 0.15, 0.75)
     fit = clv.fit_churn_model(frame.assign(label=churned), clv.ValueConfig(num_threads=1))
-    assert fit["oof_auc"]["model"] > fit["oof_auc"]["bgnbd_not_alive"] + 0.1
+    assert fit["oof_auc"]["model"] > fit["oof_auc"]["btyd_not_alive"] + 0.1
     scores = clv.predict(frame, clv.fit_value_model(frame.assign(label=frame["sessions_90d"] * 10.0),
                                                     clv.ValueConfig(num_threads=1)), fit)
     assert scores["churn_risk"].between(0, 1).all()
@@ -220,3 +221,41 @@ def test_first_purchase_without_both_classes_falls_back_to_the_baseline(capsys):
     top = scores.loc[scores["decile"] == 10, "baseline_score"].min()
     assert top >= scores.loc[scores["decile"] == 1, "baseline_score"].max()
     assert (scores["baseline_score"].to_numpy() == baseline(scoring)).all()
+
+
+def test_purchase_model_is_chosen_on_later_purchases_and_recorded():
+    """Pareto/NBD paths (death at any time, not only after a purchase): the held-out choice between two snapshots
+    of the same customers is the best held-out fit, never BG/NBD (which cannot lose a one-time buyer), the BTYD
+    columns use it, and the metrics record every model."""
+    rng = np.random.default_rng(12)
+    n = 2000
+    lam, death = rng.gamma(0.55, 1 / 10.5, n), rng.exponential(1 / rng.gamma(0.6, 1 / 11.5, n))
+    times = np.cumsum(rng.exponential(1 / lam[:, None], size=(n, 60)), axis=1)
+    times[times > death[:, None]] = np.inf
+    tenure = rng.uniform(26, 38, n)
+
+    def snap(weeks_later: float, date: str) -> pd.DataFrame:
+        T = tenure + weeks_later
+        seen = times <= T[:, None]
+        x, t_x = seen.sum(1).astype(float), np.where(seen, times, 0.0).max(1)
+        return pd.DataFrame({"customer_key": [f"c{i:05d}" for i in range(n)], "feature_as_of_date": pd.Timestamp(date),
+                             "repeat_purchase_days": x, "first_to_last_days": t_x * 7, "tenure_days": T * 7,
+                             "recency_days": (T - t_x) * 7, "repeat_spend_mean_eur": np.where(x > 0, 30.0, np.nan)})
+
+    chosen, report = clv.choose_purchase_model(snap(0.0, "2026-01-01"), snap(26.0, "2026-07-02"))
+    assert chosen == max(report, key=lambda name: report[name]["holdout_log_likelihood"]) != "bgnbd"
+    assert report["pareto_nbd"]["holdout_log_likelihood"] > report["bgnbd"]["holdout_log_likelihood"]
+    frame, fits = clv.btyd_value(snap(26.0, "2026-07-02"), clv.ValueConfig(horizon_months=3), chosen)
+    assert fits["2026-07-02"]["purchase_model"] == chosen and chosen in fits["2026-07-02"]
+    # Pareto/NBD and MBG/NBD, unlike BG/NBD, doubt one-time buyers too
+    assert frame.loc[frame["repeat_purchase_days"] == 0, "btyd_p_alive"].max() < 1
+    model_row = pd.Series({"as_of_date": "2026-07-02", "purchase_model": chosen,
+                           "purchase_model_selection": json.dumps(report),
+                           "value_model": json.dumps({"oof_metrics": {}}), "churn_model": json.dumps({"oof_auc": {}})})
+    labels = pd.DataFrame({"customer_key": pd.Series([], dtype=object), "snapshot_kind": pd.Series([], dtype=object),
+                           "is_value_label_complete": pd.Series([], dtype=bool),
+                           "is_churn_label_complete": pd.Series([], dtype=bool)})
+    rows = run.evaluation_table(model_row, pd.DataFrame({"customer_key": pd.Series([], dtype=object)}), labels)
+    chosen_rows = rows[(rows["evaluation_set"] == "model_selection") & (rows["metric"] == "is_chosen")]
+    assert dict(zip(chosen_rows["scorer"], chosen_rows["metric_value"])) == {
+        name: float(name == chosen) for name in ("bgnbd", "mbgnbd", "pareto_nbd")}
