@@ -123,7 +123,7 @@ def psi(expected, actual, floor: float = PSI_FLOOR) -> float:
 #: a value held by at least this share of customers is an atom (no bin edge near it)
 ATOM_SHARE = 0.02
 #: how near an edge may come to an atom, as a share of the feature's 10-90 % range
-ATOM_TOLERANCE = 0.02
+ATOM_TOLERANCE = 0.05
 #: a value bin holds at least this share of an equal-count bin (1 / bins) of the reference;
 #: smaller bins merge with their smaller neighbour
 MIN_BIN_SHARE = 0.5

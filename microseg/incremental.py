@@ -8,9 +8,9 @@ the build time per drop, the manifest of the last run and, per mart, rows and
 a content hash of both builds; exits 1 when a mart differs.
 
 ``python -m microseg.incremental replay`` (``make replay``) does the same for
-the whole project, as a daily schedule would: every drop is a full ``dbt
-build`` (ML layer, snapshots, history and drift included) on the drops landed
-so far, then a full refresh of the same data into another file; every table of
+the whole project, as a daily schedule would: every drop is a full run
+(``dbt run``, ``dbt snapshot``, ``dbt test``: ML layer, history and drift
+included) on the drops landed so far, then a full refresh of the same data into another file; every table of
 the marts schema is compared row for row (:data:`REPLAY_EXCEPTIONS`), and the
 per-drop build times, the failing data tests per drop, the migration matrix of
 the last step and every re-segmentation alert are printed; exit 1 when a mart
@@ -132,8 +132,10 @@ def run_chain(out: Path, persons: int, drops: int, drop_days: int, seed: int, se
             "compare": compare_marts(chain_db, full_db)}  # fmt: skip
 
 
-#: columns that say when or in which run a row was computed, not what: left out of the replay comparison
-RUN_COLUMNS = ("fit_id", "fitted_at", "run_number")
+#: columns that say when or in which run a row was computed, not what: left out of the replay comparison.
+#: segment_id too: a chain matches each fit's segments to the previous run's ids (ids persist across
+#: runs), a fresh full refresh numbers them afresh; names, sizes and members must still be equal
+RUN_COLUMNS = ("fit_id", "fitted_at", "run_number", "segment_id")
 #: run-dependent parts of values, normalised before the comparison (column -> SQL of the normalised value)
 RUN_VALUES = {"model_id": r"regexp_replace(model_id, '^prop-[0-9T]+-', 'prop-')"}  # trained_at in the id
 #: marts compared differently in the replay (table -> filter on the rows compared, or None: not compared)
@@ -161,7 +163,8 @@ def compare_all_marts(db_a: Path | str, db_b: Path | str, schema: str = "marts")
     """Every table of ``schema`` in ``db_b``, compared row for row with ``db_a`` (rows, rows only in
     either), without run columns (:data:`RUN_COLUMNS`, :data:`RUN_VALUES`); the tables of
     :data:`REPLAY_EXCEPTIONS` mapped to None are reported as skipped."""
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
     con.execute(f"attach '{db_a}' as a (read_only)")
     con.execute(f"attach '{db_b}' as b (read_only)")
     tables = [f"{schema}.{r[0]}" for r in con.execute(
@@ -181,25 +184,38 @@ def compare_all_marts(db_a: Path | str, db_b: Path | str, schema: str = "marts")
     return out
 
 
-def dbt_build_allowing_test_failures(raw: Path, db: Path, workdir: Path, *args: str, threads: int = 2):
-    """``dbt build`` that returns (seconds, names of failing data tests) when only data tests failed
-    (a planted shift fails the drift error test by design); raises on any other error."""
+def scheduled_run(raw: Path, db: Path, workdir: Path, *args: str, threads: int = 2, tests: bool = True,
+                  snapshots: bool = True) -> tuple[float, list[str]]:  # fmt: skip
+    """One scheduled run: ``dbt seed`` (new file only), ``dbt run``, ``dbt snapshot``, then ``dbt test``;
+    returns (seconds, names of failing data tests). Models and tests run apart, unlike ``dbt build``:
+    a failing test (the drift error test after a planted shift) would make ``dbt build`` skip the
+    models after it, re-segmentation alerts included, so the run that should report the shift
+    would record nothing. Raises when a model, seed or snapshot fails."""
+    seconds = 0.0 if db.exists() else dbt_build(raw, db, workdir, threads=threads, command="seed")
+    seconds += dbt_build(raw, db, workdir, *args, threads=threads, command="run")
+    if snapshots:
+        seconds += dbt_build(raw, db, workdir, threads=threads, command="snapshot")
+    if not tests:
+        return seconds, []
     try:
-        return dbt_build(raw, db, workdir, *args, threads=threads), []
+        return seconds + dbt_build(raw, db, workdir, *args, threads=threads, command="test"), []
     except RuntimeError:
         results = json.loads((workdir / "target" / "run_results.json").read_text())
         bad = [r for r in results["results"] if r["status"] not in ("success", "pass", "warn", "skipped")]
-        if not bad or any(r["status"] != "fail" or not r["unique_id"].startswith("test.") for r in bad):
+        if not bad or any(r["status"] != "fail" for r in bad):
             raise
-        return results["elapsed_time"], sorted(r["unique_id"].split(".")[2] for r in bad)
+        return seconds + results["elapsed_time"], sorted(r["unique_id"].split(".")[2] for r in bad)
 
 
 def run_replay(out: Path, persons: int, drops: int, drop_days: int, seed: int, shift: str | None = None,
-               threads: int = 2, select_args: tuple[str, ...] = (), full_refresh: bool = True) -> dict:  # fmt: skip
+               threads: int = 2, select_args: tuple[str, ...] = (), full_refresh: bool = True,
+               tests: bool = True) -> dict:  # fmt: skip
     """Generate ``persons`` as ``drops`` drops (a planted ``shift`` in the last), build every drop in turn
     into one file, then all of them as a full refresh into another; returns times, failing tests per drop,
     the comparison of every mart, the last step's migration matrix and the alerts of every step
-    (``full_refresh`` False: no full refresh, an empty comparison)."""
+    (``full_refresh`` False: no full refresh, an empty comparison). Each step is a
+    :func:`scheduled_run` (``tests`` False: models only); snapshots are taken when the whole
+    project is built (no ``select_args``)."""
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
@@ -211,13 +227,13 @@ def run_replay(out: Path, persons: int, drops: int, drop_days: int, seed: int, s
     steps = []
     for k in range(1, drops + 1):
         stage_drops(out / "drops", chain_raw, k)
-        seconds, failed = dbt_build_allowing_test_failures(chain_raw, chain_db, out / "work_chain", *select_args,
-                                                           threads=threads)  # fmt: skip
+        seconds, failed = scheduled_run(chain_raw, chain_db, out / "work_chain", *select_args, threads=threads,
+                                        tests=tests, snapshots=not select_args)  # fmt: skip
         steps.append({"drop": k, "seconds": seconds, "failed_tests": failed})
     full, full_failed, compare = 0.0, [], {}
     if full_refresh:
-        full, full_failed = dbt_build_allowing_test_failures(out / "raw", full_db, out / "work_full", *select_args,
-                                                             "--full-refresh", threads=threads)  # fmt: skip
+        full, full_failed = scheduled_run(out / "raw", full_db, out / "work_full", *select_args, "--full-refresh",
+                                          threads=threads, tests=False, snapshots=not select_args)  # fmt: skip
         compare = compare_all_marts(chain_db, full_db)
     result = {"steps": steps, "full": full, "full_failed_tests": full_failed, "shift": planted,
               "compare": compare, "migration": [], "alerts": []}  # fmt: skip
@@ -240,9 +256,9 @@ def print_replay(result: dict) -> bool:
     """Print a replay's report; True when every compared mart is equal."""
     for step in result["steps"]:
         failed = f"; failing tests: {', '.join(step['failed_tests'])}" if step["failed_tests"] else ""
-        print(f"drop {step['drop']}: dbt build {'(first)' if step['drop'] == 1 else '(incremental)'} "
+        print(f"drop {step['drop']}: dbt run + snapshot + test {'(first)' if step['drop'] == 1 else '(incremental)'} "
               f"{step['seconds']:.1f} s{failed}")  # fmt: skip
-    print(f"full refresh of all drops: dbt build {result['full']:.1f} s"
+    print(f"full refresh of all drops: dbt run --full-refresh + snapshot {result['full']:.1f} s"
           + (f"; failing tests: {', '.join(result['full_failed_tests'])}" if result["full_failed_tests"] else ""))
     if result["shift"]:
         print(f"planted shift: {result['shift']}")

@@ -88,6 +88,17 @@ def test_a_real_shift_of_a_lattice_feature_is_still_an_error(seed):
     assert lattice_psi(before, smoothed_click_rate(13, 0.1212, click=3.0, seed=seed + 10)) > CONFIG.psi_error
 
 
+def test_the_base_share_moving_past_a_close_lattice_value_is_not_drift():
+    """email_click_rate_smoothed of 1,500 persons (seed 42) as of 2026-05-01 and 2026-06-01, values
+    held by 15 customers or more: the base share (682 customers) moved 0.1244 -> 0.1197 and sits
+    0.0085 from a lattice value (97 customers at 0.1159). Planted defect seen failing:
+    ATOM_TOLERANCE 0.02 put an edge midway between the two (0.1201), the base crossed it: PSI 3.8."""
+    before = {0.0444: 297, 0.1159: 97, 0.1244: 682, 0.1873: 67, 0.2587: 40, 0.3301: 33, 0.4016: 16}
+    after = {0.0374: 302, 0.0999: 85, 0.1197: 707, 0.1624: 76, 0.2249: 43, 0.2874: 33, 0.3499: 21}
+    values = [np.repeat(list(d), list(d.values())).astype(float) for d in (before, after)]
+    assert lattice_psi(*values) < CONFIG.psi_warn
+
+
 def test_small_bins_merge_with_their_smaller_neighbour():
     values = np.array([1.0] * 50 + [2.0] * 2 + [3.0] * 20 + [4.0] * 28)
     # bins (..1], (1..2], (2..3], (3..]: the 2 % bin joins its smaller neighbour (20 % < 50 %)
