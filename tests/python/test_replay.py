@@ -1,6 +1,6 @@
 """Replay of a daily schedule (``make replay``, microseg.incremental.run_replay).
 
-1. The small replay CI runs (marker ``replay``): 1,000 persons as 3 drops of 7
+1. The small replay CI runs (marker ``replay``, 496 s at load 15): 1,000 persons as 3 drops of 7
    days, the SQL layer built drop by drop and as a full refresh; every table of
    the marts schema it builds must be equal row for row.
 2. A planted shift (marker ``slow``): 1,500 persons as 3 drops of 30 days, every
