@@ -9,6 +9,7 @@
 #   make metrics - semantic layer: mf validate-configs + one mf query per metric vs its mart (on BUILD_DB, default the CI build)
 #   make docs    - dbt docs generate --static: one self-contained HTML file, target/static_index.html
 #   make integration-test - integration_tests/: install microseg as a dbt package and build it on the CI data
+#   make replay - REPLAY_DROPS drops of REPLAY_PERSONS persons built one by one, compared with a full refresh
 #   make report - offline HTML report from the DuckDB file (REPORT_DB) into target/report.html
 
 PYTHON ?= python3
@@ -24,7 +25,7 @@ BENCH_PERSONS ?= 1000000
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup demo data build test lint dbt-test pytest bench cdnow cdnow-value value-eval propensity-eval check-raw \
+.PHONY: help setup demo data build test lint dbt-test pytest bench replay cdnow cdnow-value value-eval propensity-eval check-raw \
 	example-retail report report-check lock clean metrics docs integration-test checks test-slow
 
 help:
@@ -170,3 +171,16 @@ lock:
 
 clean:
 	rm -rf target logs data
+
+# Daily schedule replayed: REPLAY_PERSONS persons as REPLAY_DROPS drops of REPLAY_DROP_DAYS days, one dbt build
+# per drop (incremental), then a full refresh into another file; every mart compared row for row (exit 1 when
+# one differs), per-drop build times, the last step's migration matrix and the drift alerts printed.
+# REPLAY_ARGS: e.g. --shift channel_to_app (a planted shift in the last drop) or --sql-layer.
+REPLAY_PERSONS ?= 20000
+REPLAY_DROPS ?= 8
+REPLAY_DROP_DAYS ?= 7
+REPLAY_DIR ?= data/replay
+REPLAY_ARGS ?=
+replay: setup
+	$(BIN)/python -m microseg.incremental replay --persons $(REPLAY_PERSONS) --drops $(REPLAY_DROPS) \
+		--drop-days $(REPLAY_DROP_DAYS) --out $(REPLAY_DIR) $(REPLAY_ARGS)

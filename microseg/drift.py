@@ -10,7 +10,8 @@ PSI of a current distribution ``a`` against a reference ``e`` (shares per bin,
 each summing to 1) is ``sum((a_i - e_i) * ln(a_i / e_i))``; a share of 0 is
 floored at :data:`PSI_FLOOR` so a bin that empties or appears counts as a
 large but finite shift. Feature bins are the reference run's quantiles
-(``bins`` equal-count bins, ties merged) plus one bin for missing values, so
+(``bins`` equal-count bins, ties merged, no edge on an atom, no bin under half
+an equal share: :func:`quantile_edges`) plus one bin for missing values, so
 each run stores its own bin edges (:func:`distribution_rows`) and the next run
 bins its values on them: PSI never needs the raw values of an earlier run.
 Usual reading: below 0.1 stable, 0.1-0.25 moderate shift (warn), above 0.25
@@ -119,39 +120,65 @@ def psi(expected, actual, floor: float = PSI_FLOOR) -> float:
     return float(psi_terms(expected, actual, floor).sum())
 
 
-#: a value held by at least this share of customers is an atom (its own narrow bin)
+#: a value held by at least this share of customers is an atom (no bin edge near it)
 ATOM_SHARE = 0.02
-#: half-width of an atom's bin, as a share of the feature's 10-90 % range
-ATOM_TOLERANCE = 0.02
+#: how near an edge may come to an atom, as a share of the feature's 10-90 % range
+ATOM_TOLERANCE = 0.05
+#: a value bin holds at least this share of an equal-count bin (1 / bins) of the reference;
+#: smaller bins merge with their smaller neighbour
+MIN_BIN_SHARE = 0.5
 
 
 def quantile_edges(values: np.ndarray, bins: int) -> np.ndarray:
-    """Interior edges of ``bins`` equal-count bins of the non-missing ``values``
-    (ties merged, so a feature that is mostly 0 gets fewer bins).
+    """Interior edges of at most ``bins`` value bins of the non-missing ``values``:
+    equal-count (quantile) edges, made safe for tied and lattice-valued features.
 
-    Atoms get their own bin, ``ATOM_TOLERANCE`` x the 10-90 % range wide on
-    either side: a smoothed share puts every customer without trials at
-    exactly the base share (half the customers for the email rates), and the
-    base share moves a little with every run. With the atom on a bin edge, a
-    move of 0.0003 sent 51 % of the customers to the next bin (PSI 5.5 for
-    email_click_rate_smoothed between two as-of dates of the CI data)."""
+    - Atoms (a value held by at least ``ATOM_SHARE`` of the customers) keep
+      every edge at least ``ATOM_TOLERANCE`` x the 10-90 % range away: a
+      quantile edge near an atom is dropped, and an edge goes midway between
+      two neighbouring atoms instead. A smoothed share puts the customers
+      without trials at exactly the base share and the customers with few
+      trials on a lattice, (hits + w x base) / (trials + w); base and lattice
+      move a little with every run (the email campaigns in the 90-day window
+      went from 11 to 13 between two as-of dates of the CI data), and an atom
+      on an edge would send its whole mass to the next bin.
+    - A bin holding less than ``MIN_BIN_SHARE / bins`` of the reference merges
+      with its smaller neighbour, so no expected share is near zero (PSI
+      divides by it: an atom moving into an all but empty gap between two
+      atom bins gave PSI 3.4 for email_click_rate_smoothed)."""
     values = values[~np.isnan(values)]
     if len(values) == 0:
         return np.zeros(0)
     edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1]))
     distinct, counts = np.unique(values, return_counts=True)
     atoms = distinct[counts >= ATOM_SHARE * len(values)]
-    if len(atoms) == 0:
-        return edges
-    q10, q90 = np.quantile(values, [0.1, 0.9])
-    spread = q90 - q10 if q90 > q10 else (values.max() - values.min()) or 1.0
-    tolerance = ATOM_TOLERANCE * spread
-    # atoms closer than two tolerances share one bin; no quantile edge inside an atom's bin
-    keep = np.array([not np.any(np.abs(e - atoms) < tolerance) for e in edges], dtype=bool)
-    around = np.concatenate([atoms - tolerance, atoms + tolerance])
-    merged = np.unique(np.concatenate([edges[keep], around]))
-    inside = np.array([np.any((m > atoms - tolerance) & (m < atoms + tolerance)) for m in merged], dtype=bool)
-    return merged[~inside]
+    if len(atoms):
+        q10, q90 = np.quantile(values, [0.1, 0.9])
+        spread = q90 - q10 if q90 > q10 else (values.max() - values.min()) or 1.0
+        tolerance = ATOM_TOLERANCE * spread
+        away = np.array([not np.any(np.abs(e - atoms) < tolerance) for e in edges], dtype=bool)
+        gaps = np.diff(atoms) >= 2 * tolerance
+        between = ((atoms[:-1] + atoms[1:]) / 2)[gaps]
+        edges = np.unique(np.concatenate([edges[away], between]))
+    return merge_small_bins(values, edges, MIN_BIN_SHARE / bins)
+
+
+def merge_small_bins(values: np.ndarray, edges: np.ndarray, min_share: float) -> np.ndarray:
+    """``edges`` without the edges of value bins holding less than ``min_share`` of
+    the non-missing ``values``: the smallest bin merges with its smaller neighbour
+    until every bin holds enough (or one bin is left)."""
+    values = values[~np.isnan(values)]
+    edges = np.asarray(edges, dtype=float)
+    counts = bin_counts(values, edges)[:-1].astype(float)
+    while len(edges) and counts.min() < min_share * len(values):
+        i = int(np.argmin(counts))
+        # the edge between bin i and its smaller neighbour (the only one at either end)
+        left = i == len(counts) - 1 or (i > 0 and counts[i - 1] <= counts[i + 1])
+        edge = i - 1 if left else i
+        counts[edge] += counts[edge + 1]
+        counts = np.delete(counts, edge + 1)
+        edges = np.delete(edges, edge)
+    return edges
 
 
 def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:

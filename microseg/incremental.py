@@ -6,6 +6,16 @@ the population as drops, builds drops 1..k into one DuckDB file with one
 of all drops into a second file and compares the marts row for row. Prints
 the build time per drop, the manifest of the last run and, per mart, rows and
 a content hash of both builds; exits 1 when a mart differs.
+
+``python -m microseg.incremental replay`` (``make replay``) does the same for
+the whole project, as a daily schedule would: every drop is a full run
+(``dbt run``, ``dbt snapshot``, ``dbt test``: ML layer, history and drift
+included) on the drops landed so far, then a full refresh of the same data into another file; every table of
+the marts schema is compared row for row (:data:`REPLAY_EXCEPTIONS`), and the
+per-drop build times, the failing data tests per drop, the migration matrix of
+the last step and every re-segmentation alert are printed; exit 1 when a mart
+differs. ``--shift channel_to_app`` plants a shift in the last drop
+(:func:`microseg.generate.drops.plant_shift`).
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ from pathlib import Path
 import duckdb
 
 from .generate import generate
-from .generate.drops import split_into_drops, stage_drops
+from .generate.drops import SHIFTS, plant_shift, split_into_drops, stage_drops
 
 ROOT = Path(__file__).resolve().parents[1]
 #: the incremental models (docs/incremental.md)
@@ -122,6 +132,175 @@ def run_chain(out: Path, persons: int, drops: int, drop_days: int, seed: int, se
             "compare": compare_marts(chain_db, full_db)}  # fmt: skip
 
 
+#: columns that say when or in which run a row was computed, not what: left out of the replay comparison.
+#: segment_id too: a chain matches each fit's segments to the previous run's ids (ids persist across
+#: runs), a fresh full refresh numbers them afresh; names, sizes and members must still be equal
+RUN_COLUMNS = ("fit_id", "fitted_at", "run_number", "segment_id")
+#: run-dependent parts of values, normalised before the comparison (column -> SQL of the normalised value)
+RUN_VALUES = {"model_id": r"regexp_replace(model_id, '^prop-[0-9T]+-', 'prop-')"}  # trained_at in the id
+#: marts compared differently in the replay (table -> filter on the rows compared, or None: not compared)
+REPLAY_EXCEPTIONS = {
+    # one run per drop in the chain, one run in the full refresh: compare the latest run's sizes
+    "marts.segment_run_sizes": "fitted_at = (select max(fitted_at) from {table})",
+    # the step from the previous run to the latest: a full refresh of a fresh file has no previous run
+    "marts.segment_migration": None,
+}
+
+
+def _comparable(con: duckdb.DuckDBPyConnection, db: str, table: str) -> str:
+    """SQL of ``db.table`` without its run columns, run values normalised, exception filter applied."""
+    schema, name = table.split(".")
+    columns = [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_catalog = ? and table_schema = ? "
+        "and table_name = ? order by ordinal_position", [db, schema, name]).fetchall()]  # fmt: skip
+    select = ", ".join(RUN_VALUES.get(c, f'"{c}"') + (f' as "{c}"' if c in RUN_VALUES else "")
+                       for c in columns if c not in RUN_COLUMNS)  # fmt: skip
+    where = REPLAY_EXCEPTIONS.get(table)
+    return f"(select {select} from {db}.{table}" + (f" where {where.format(table=f'{db}.{table}')})" if where else ")")
+
+
+def compare_all_marts(db_a: Path | str, db_b: Path | str, schema: str = "marts") -> dict[str, dict]:
+    """Every table of ``schema`` in ``db_b``, compared row for row with ``db_a`` (rows, rows only in
+    either), without run columns (:data:`RUN_COLUMNS`, :data:`RUN_VALUES`); the tables of
+    :data:`REPLAY_EXCEPTIONS` mapped to None are reported as skipped."""
+    con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
+    con.execute(f"attach '{db_a}' as a (read_only)")
+    con.execute(f"attach '{db_b}' as b (read_only)")
+    tables = [f"{schema}.{r[0]}" for r in con.execute(
+        "select table_name from information_schema.tables where table_catalog = 'b' and table_schema = ? "
+        "order by 1", [schema]).fetchall()]  # fmt: skip
+    out = {}
+    for table in tables:
+        if table in REPLAY_EXCEPTIONS and REPLAY_EXCEPTIONS[table] is None:
+            out[table] = {"skipped": True}
+            continue
+        a, b = _comparable(con, "a", table), _comparable(con, "b", table)
+        rows = [con.execute(f"select count(*) from {x}").fetchone()[0] for x in (a, b)]
+        only_a = con.execute(f"select count(*) from ({a} except all {b})").fetchone()[0]
+        only_b = con.execute(f"select count(*) from ({b} except all {a})").fetchone()[0]
+        out[table] = {"skipped": False, "rows": tuple(rows), "only_in_a": only_a, "only_in_b": only_b}
+    con.close()
+    return out
+
+
+def scheduled_run(raw: Path, db: Path, workdir: Path, *args: str, threads: int = 2, tests: bool = True,
+                  snapshots: bool = True) -> tuple[float, list[str]]:  # fmt: skip
+    """One scheduled run: ``dbt seed`` (new file only), ``dbt run``, ``dbt snapshot``, then ``dbt test``;
+    returns (seconds, names of failing data tests). Models and tests run apart, unlike ``dbt build``:
+    a failing test (the drift error test after a planted shift) would make ``dbt build`` skip the
+    models after it, re-segmentation alerts included, so the run that should report the shift
+    would record nothing. Raises when a model, seed or snapshot fails."""
+    seconds = 0.0 if db.exists() else dbt_build(raw, db, workdir, threads=threads, command="seed")
+    seconds += dbt_build(raw, db, workdir, *args, threads=threads, command="run")
+    if snapshots:
+        seconds += dbt_build(raw, db, workdir, threads=threads, command="snapshot")
+    if not tests:
+        return seconds, []
+    try:
+        return seconds + dbt_build(raw, db, workdir, *args, threads=threads, command="test"), []
+    except RuntimeError:
+        results = json.loads((workdir / "target" / "run_results.json").read_text())
+        bad = [r for r in results["results"] if r["status"] not in ("success", "pass", "warn", "skipped")]
+        if not bad or any(r["status"] != "fail" for r in bad):
+            raise
+        return seconds + results["elapsed_time"], sorted(r["unique_id"].split(".")[2] for r in bad)
+
+
+def run_replay(out: Path, persons: int, drops: int, drop_days: int, seed: int, shift: str | None = None,
+               threads: int = 2, select_args: tuple[str, ...] = (), full_refresh: bool = True,
+               tests: bool = True) -> dict:  # fmt: skip
+    """Generate ``persons`` as ``drops`` drops (a planted ``shift`` in the last), build every drop in turn
+    into one file, then all of them as a full refresh into another; returns times, failing tests per drop,
+    the comparison of every mart, the last step's migration matrix and the alerts of every step
+    (``full_refresh`` False: no full refresh, an empty comparison). Each step is a
+    :func:`scheduled_run` (``tests`` False: models only); snapshots are taken when the whole
+    project is built (no ``select_args``)."""
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    meta = generate(persons=persons, seed=seed, out=out, progress=False)
+    end_date = __import__("datetime").date.fromisoformat(meta["data_end_date"])
+    split_into_drops(out, "parquet", drops, drop_days, end_date, seed)
+    planted = plant_shift(out, shift) if shift else None
+    chain_raw, chain_db, full_db = out / "raw_chain", out / "chain.duckdb", out / "full.duckdb"
+    steps = []
+    for k in range(1, drops + 1):
+        stage_drops(out / "drops", chain_raw, k)
+        seconds, failed = scheduled_run(chain_raw, chain_db, out / "work_chain", *select_args, threads=threads,
+                                        tests=tests, snapshots=not select_args)  # fmt: skip
+        steps.append({"drop": k, "seconds": seconds, "failed_tests": failed})
+    full, full_failed, compare = 0.0, [], {}
+    if full_refresh:
+        full, full_failed = scheduled_run(out / "raw", full_db, out / "work_full", *select_args, "--full-refresh",
+                                          threads=threads, tests=False, snapshots=not select_args)  # fmt: skip
+        compare = compare_all_marts(chain_db, full_db)
+    result = {"steps": steps, "full": full, "full_failed_tests": full_failed, "shift": planted,
+              "compare": compare, "migration": [], "alerts": []}  # fmt: skip
+    with duckdb.connect(str(chain_db), read_only=True) as con:
+        tables = {r[0] for r in con.execute("select table_schema || '.' || table_name from information_schema.tables")
+                  .fetchall()}  # fmt: skip
+        if "marts.segment_migration" in tables:
+            result["migration"] = con.execute(
+                "select from_segment_id, to_segment_id, movement, customer_count from marts.segment_migration "
+                "where to_fit_id = (select fit_id from marts.segment_run_sizes order by run_number desc limit 1) "
+                "order by from_segment_id nulls first, to_segment_id nulls first").fetchall()  # fmt: skip
+        if "ml.resegmentation_alerts" in tables:
+            result["alerts"] = con.execute(
+                "select as_of_date, severity, reason, subject, message from ml.resegmentation_alerts "
+                "order by as_of_date, severity, reason, subject").fetchall()  # fmt: skip
+    return result
+
+
+def print_replay(result: dict) -> bool:
+    """Print a replay's report; True when every compared mart is equal."""
+    for step in result["steps"]:
+        failed = f"; failing tests: {', '.join(step['failed_tests'])}" if step["failed_tests"] else ""
+        print(f"drop {step['drop']}: dbt run + snapshot + test {'(first)' if step['drop'] == 1 else '(incremental)'} "
+              f"{step['seconds']:.1f} s{failed}")  # fmt: skip
+    print(f"full refresh of all drops: dbt run --full-refresh + snapshot {result['full']:.1f} s"
+          + (f"; failing tests: {', '.join(result['full_failed_tests'])}" if result["full_failed_tests"] else ""))
+    if result["shift"]:
+        print(f"planted shift: {result['shift']}")
+    print("migration matrix of the last step (from segment, to segment, movement, customers):")
+    for row in result["migration"]:
+        print("  ", *row)
+    print(f"re-segmentation alerts ({len(result['alerts'])}):")
+    for row in result["alerts"]:
+        print("  ", *row)
+    ok = True
+    for table, c in result["compare"].items():
+        if c["skipped"]:
+            print(f"{table}: not compared (history of runs: see REPLAY_EXCEPTIONS)")
+            continue
+        same = c["only_in_a"] == 0 and c["only_in_b"] == 0
+        ok &= same
+        print(f"{table}: rows {c['rows'][0]} chain / {c['rows'][1]} full, {'equal' if same else 'DIFFERENT'}"
+              f" ({c['only_in_a']} rows only in chain, {c['only_in_b']} only in full)")  # fmt: skip
+    print("replay: chain == full refresh" if ok else "replay: chain and full refresh DIFFER")
+    return ok
+
+
+def replay_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m microseg.incremental replay",
+                                description="Build generated drops one by one like a daily schedule, then compare "
+                                            "every mart with a full refresh of the same data.")  # fmt: skip
+    p.add_argument("--persons", type=int, default=20000)
+    p.add_argument("--drops", type=int, default=8)
+    p.add_argument("--drop-days", type=int, default=7)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--out", default="data/replay")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--shift", choices=sorted(SHIFTS), help="plant this shift in the last drop")
+    p.add_argument("--sql-layer", action="store_true", help="build and compare the SQL layer only (CI size)")
+    args = p.parse_args(argv)
+    if args.drops < 2 or args.persons < 1:
+        p.error("--drops must be at least 2 and --persons at least 1")
+    result = run_replay(Path(args.out), args.persons, args.drops, args.drop_days, args.seed, args.shift,
+                        args.threads, tuple(SQL_LAYER) if args.sql_layer else ())  # fmt: skip
+    return 0 if print_replay(result) else 1
+
+
 def _model_seconds(workdir: Path, name: str) -> float | None:
     """Execution time of one model in the last dbt invocation of workdir (run_results.json)."""
     results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
@@ -129,6 +308,9 @@ def _model_seconds(workdir: Path, name: str) -> float | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["replay"]:
+        return replay_main(argv[1:])
     p = argparse.ArgumentParser(prog="python -m microseg.incremental", description=__doc__.split("\n\n")[0])
     p.add_argument("--persons", type=int, default=1500)
     p.add_argument("--drops", type=int, default=3)

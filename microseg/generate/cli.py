@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 import time
 
-from .drops import split_into_drops
+from .drops import SHIFTS, plant_shift, split_into_drops
 from .run import MAX_PERSONS, generate
 
 #: timestamps are formatted for 2000-2039; histories reach ~5 years back, futures 90 days ahead
@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the raw data as this many drops (<out>/drops/<table>/drop_<k>.<fmt>, see microseg.generate.drops)",
     )
     p.add_argument("--drop-days", type=int, default=7, help="days of arrivals per drop after the first (default 7)")
+    p.add_argument(
+        "--shift",
+        choices=sorted(SHIFTS),
+        help="plant a change of behaviour in the late drops (needs --drops; see microseg.generate.drops)",
+    )
+    p.add_argument("--shift-drop", type=int, help="first drop of the planted shift (default: the last drop)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -62,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.drops < 1 or args.drop_days < 1:
         parser.error("--drops and --drop-days must be at least 1")
+    if (args.shift or args.shift_drop) and (args.drops < 2 or not args.shift):
+        parser.error("--shift needs --drops 2 or more (--shift-drop needs --shift)")
+    if args.shift_drop is not None and not 2 <= args.shift_drop <= args.drops:
+        parser.error(f"--shift-drop must be between 2 and --drops ({args.drops})")
     started = time.perf_counter()
     meta = generate(
         persons=args.persons,
@@ -74,6 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.drops > 1:
         drops = split_into_drops(args.out, args.format, args.drops, args.drop_days, args.end_date, args.seed)
         print(f"wrote {args.drops} drops into {args.out}/drops: {drops['rows_per_drop']['events']} events", file=sys.stderr)
+        if args.shift:
+            try:
+                shift = plant_shift(args.out, args.shift, args.shift_drop)
+            except ValueError as exc:
+                parser.error(str(exc))
+            print(f"planted {shift['kind']} in drops {shift['from_drop']}..{shift['to_drop']}: "
+                  f"{shift['rows_changed']} rows changed (truth/shift.json)", file=sys.stderr)
     rows = ", ".join(f"{k} {v:,}" for k, v in meta["row_counts"].items())
     print(
         f"wrote {args.out}/raw ({args.format}) and {args.out}/truth in {time.perf_counter() - started:.1f}s: {rows}",

@@ -20,6 +20,10 @@ data per drop for k >= 2, and all older history in drop 1. Arrival is
 A date that does not parse (planted dirt) gets a drop from a hash of the row.
 Dates are read at day precision: the drop boundaries are days.
 
+``generate --drops N --shift channel_to_app [--shift-drop k]`` plants a
+change of behaviour in drops k..N (default: the last): :func:`plant_shift`,
+recorded in truth/shift.json.
+
 ``python -m microseg.generate.drops --drops-dir D --raw R --upto k`` puts
 drops 1..k (and no later one) into the raw folder R as
 ``R/<table>/drop_<k>.<fmt>``: the state of a landing folder after k drops.
@@ -175,6 +179,65 @@ def split_into_drops(
         (raw_dir / f"{name}.{fmt}").unlink()
     stage_drops(drops_dir, raw_dir, drops)
     return meta
+
+
+#: planted shifts (``generate --drops N --shift KIND``): rows of the shifted drops rewritten, per raw table
+SHIFTS = {
+    # the web shop moves to the app: web orders become app orders, web sessions app sessions on a phone
+    "channel_to_app": {
+        "orders": {"channel": "case when lower(trim(channel)) = 'web' then 'app' else channel end"},
+        "events": {
+            "device": "case when lower(trim(platform)) = 'web' then 'mobile' else device end",
+            "platform": "case when lower(trim(platform)) = 'web' then 'app' else platform end",
+        },
+    },
+}
+
+
+def plant_shift(out: Path | str, kind: str, from_drop: int | None = None) -> dict:
+    """Rewrite drops ``from_drop``..N (default: the last drop) of ``<out>/drops`` with the
+    planted shift ``kind`` (:data:`SHIFTS`) and record it in ``<out>/truth/shift.json``
+    and in drops.json: which drops, from which day, how many rows changed per table.
+
+    Only the drop files change: raw/ holds hard links to them, and a copy is rewritten in
+    place of a link, so raw/ (the full-refresh input) sees the same shifted rows."""
+    if kind not in SHIFTS:
+        raise ValueError(f"unknown --shift {kind!r}: choose one of {', '.join(sorted(SHIFTS))}")
+    out = Path(out)
+    drops_dir = out / "drops"
+    meta = json.loads((drops_dir / "drops.json").read_text())
+    n = meta["drops"]
+    from_drop = n if from_drop is None else from_drop
+    if not 2 <= from_drop <= n:
+        raise ValueError(f"--shift-drop must be between 2 and {n} (drop 1 is the history before any shift)")
+    changed: dict[str, int] = {}
+    con = duckdb.connect()
+    for name, columns in SHIFTS[kind].items():
+        changed[name] = 0
+        cols = RAW_COLUMNS[name]
+        select = ", ".join(f"{columns[c]} as {c}" if c in columns else c for c in cols)
+        differs = " or ".join(f"({columns[c]}) is distinct from {c}" for c in columns)
+        for k in range(from_drop, n + 1):
+            path = drops_dir / name / drop_file(k, meta["format"])
+            src = _reader(path, meta["format"])
+            changed[name] += con.sql(f"select count(*) from {src} where {differs}").fetchall()[0][0]
+            table = con.sql(f"select {select} from {src}").to_arrow_table()
+            tmp = path.with_suffix(".shift")
+            _write(table, name, tmp, meta["format"])
+            for linked in (path, out / "raw" / name / path.name):
+                if linked.exists():
+                    linked.unlink()
+                    shutil.copyfile(tmp, linked)
+            tmp.unlink()
+    con.close()
+    first_day = meta["last_day_of_drop"][from_drop - 2]
+    shift = {"kind": kind, "from_drop": from_drop, "to_drop": n,
+             "after_day": first_day, "rows_changed": changed}  # fmt: skip
+    meta["shift"] = shift
+    (drops_dir / "drops.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    (out / "truth").mkdir(parents=True, exist_ok=True)
+    (out / "truth" / "shift.json").write_text(json.dumps(shift, indent=2, sort_keys=True) + "\n")
+    return shift
 
 
 def stage_drops(drops_dir: Path | str, raw: Path | str, upto: int) -> list[Path]:

@@ -47,6 +47,66 @@ def test_an_atom_that_moves_a_little_stays_in_its_bin():
     assert drift.psi(*shares) < 0.01
 
 
+def smoothed_click_rate(campaigns: int, base: float, click: float = 1.0, seed: int = 0, n: int = 3000):
+    """A smoothed email click rate, (clicks + 5 x base) / (sent + 5), as mart_customer_features
+    computes it: half the customers got no email (exactly the base share), the others every
+    campaign of the 90-day window, so their values sit on a lattice that moves when the window
+    holds another campaign. ``click`` scales every customer's click probability."""
+    rng = np.random.default_rng(seed)
+    sent = np.where(rng.random(n) < 0.5, 0, campaigns)
+    clicks = rng.binomial(sent, np.clip(rng.beta(1.2, 14, n) * click, 0, 1))
+    return (clicks + 5 * base) / (sent + 5)
+
+
+def lattice_psi(before: np.ndarray, after: np.ndarray) -> float:
+    edges = drift.quantile_edges(before, 10)
+    return drift.psi(*(drift.bin_counts(v, edges) / len(v) for v in (before, after)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_lattice_that_moves_with_the_campaign_count_is_not_drift(seed):
+    """The CI data between as-of 2026-06-01 and 2026-07-01, no planted shift: 11 then 13 campaigns
+    in the window, base share 0.1219 then 0.1212. Every edge stays away from the lattice's atoms
+    and no bin is near empty, so PSI stays ~0 (0.001-0.006). Planted defect seen failing: the
+    former atom bins (an atom's own bin +-2 % of the range, quantile edges kept between them: a
+    moved atom landed in an all but empty gap bin; PSI 6.8, as 3.42 for the real click rate)."""
+    before = smoothed_click_rate(11, 0.1219, seed=seed)
+    after = smoothed_click_rate(13, 0.1212, seed=seed + 10)
+    assert lattice_psi(before, after) < CONFIG.psi_warn
+    edges = drift.quantile_edges(before, 10)
+    shares = drift.bin_counts(before, edges)[:-1] / len(before)
+    assert shares.min() >= drift.MIN_BIN_SHARE / 10  # no near-empty expected bin
+    atoms = np.unique(before, return_counts=True)
+    heavy = atoms[0][atoms[1] >= drift.ATOM_SHARE * len(before)]
+    assert min(np.abs(heavy - e).min() for e in edges) > 0.001  # no edge on an atom
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_real_shift_of_a_lattice_feature_is_still_an_error(seed):
+    """The same lattice with every click probability tripled: PSI 0.34-0.45, error level."""
+    before = smoothed_click_rate(11, 0.1219, seed=seed)
+    assert lattice_psi(before, smoothed_click_rate(13, 0.1212, click=3.0, seed=seed + 10)) > CONFIG.psi_error
+
+
+def test_the_base_share_moving_past_a_close_lattice_value_is_not_drift():
+    """email_click_rate_smoothed of 1,500 persons (seed 42) as of 2026-05-01 and 2026-06-01, values
+    held by 15 customers or more: the base share (682 customers) moved 0.1244 -> 0.1197 and sits
+    0.0085 from a lattice value (97 customers at 0.1159). Planted defect seen failing:
+    ATOM_TOLERANCE 0.02 put an edge midway between the two (0.1201), the base crossed it: PSI 3.8."""
+    before = {0.0444: 297, 0.1159: 97, 0.1244: 682, 0.1873: 67, 0.2587: 40, 0.3301: 33, 0.4016: 16}
+    after = {0.0374: 302, 0.0999: 85, 0.1197: 707, 0.1624: 76, 0.2249: 43, 0.2874: 33, 0.3499: 21}
+    values = [np.repeat(list(d), list(d.values())).astype(float) for d in (before, after)]
+    assert lattice_psi(*values) < CONFIG.psi_warn
+
+
+def test_small_bins_merge_with_their_smaller_neighbour():
+    values = np.array([1.0] * 50 + [2.0] * 2 + [3.0] * 20 + [4.0] * 28)
+    # bins (..1], (1..2], (2..3], (3..]: the 2 % bin joins its smaller neighbour (20 % < 50 %)
+    assert drift.merge_small_bins(values, np.array([1.5, 2.5, 3.5]), 0.05).tolist() == [1.5, 3.5]
+    assert drift.merge_small_bins(values, np.array([1.5, 2.5, 3.5]), 0.6).tolist() == []
+    assert drift.merge_small_bins(np.array([np.nan, 1.0, 2.0]), np.array([1.5]), 0.4).tolist() == [1.5]
+
+
 def test_bins_are_the_reference_quantiles_with_a_missing_bin():
     values = np.array([0, 0, 0, 0, 1, 2, 3, 4, 5, np.nan])
     edges = drift.quantile_edges(values, 4)

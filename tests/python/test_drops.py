@@ -91,3 +91,32 @@ def test_stage_drops_puts_exactly_drops_one_to_k_into_the_raw_folder(dropped, tm
     stage_drops(dropped / "drops", raw, 1)
     assert sorted(p.name for p in (raw / "orders").iterdir()) == ["drop_0001.parquet"]
     assert drops_main(["--drops-dir", str(dropped / "drops"), "--raw", str(raw), "--upto", "4"]) == 2
+
+
+def test_planted_shift_rewrites_only_the_late_drops_and_is_recorded(tmp_path):
+    """``generate --drops 3 --shift channel_to_app``: drop 3's web orders and sessions move to the
+    app (raw/ too, the full-refresh input), drops 1-2 keep theirs, truth/shift.json says so.
+    Planted defect seen failing: rewriting the drop file without its raw/ copy (raw/ kept web)."""
+    from microseg.generate.cli import main as generate_main
+
+    out = tmp_path / "data"
+    assert generate_main(["--persons", "300", "--seed", "7", "--out", str(out), "--drops", "3",
+                          "--drop-days", "14", "--shift", "channel_to_app", "--no-progress"]) == 0  # fmt: skip
+    truth = json.loads((out / "truth" / "shift.json").read_text())
+    assert (truth["kind"], truth["from_drop"], truth["to_drop"]) == ("channel_to_app", 3, 3)
+    assert json.loads((out / "drops" / "drops.json").read_text())["shift"] == truth
+    con = duckdb.connect()
+    web = {
+        folder: dict(con.sql(f"""select parse_filename(filename, true), count(*) filter (where lower(trim(channel)) = 'web')
+            from read_parquet('{out / folder / 'orders'}/*.parquet', filename = true) group by 1""").fetchall())
+        for folder in ("drops", "raw")
+    }  # fmt: skip
+    for counts in web.values():
+        assert counts["drop_0003"] == 0 and counts["drop_0001"] > 0 and counts["drop_0002"] > 0
+    app = con.sql(f"""select count(*) from read_parquet('{out / 'raw' / 'orders'}/drop_0003.parquet')
+        where lower(trim(channel)) = 'app'""").fetchall()[0][0]  # fmt: skip
+    assert truth["rows_changed"]["orders"] > 0 and app >= truth["rows_changed"]["orders"]
+    assert con.sql(f"""select count(*) from read_parquet('{out / 'raw' / 'events'}/drop_0003.parquet')
+        where lower(trim(platform)) = 'web'""").fetchall()[0][0] == 0  # fmt: skip
+    with pytest.raises(SystemExit):
+        generate_main(["--persons", "10", "--out", str(tmp_path / "x"), "--shift", "channel_to_app"])  # no drops
