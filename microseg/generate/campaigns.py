@@ -51,7 +51,8 @@ EXPERIMENT_SALT = "microseg-experiment-v1"
 CONTROL_SHARE = 0.2
 WINDOW_DAYS = 7
 #: planted campaigns, counted back from the last campaign whose window is over by the end:
-#: absolute uplift in the 7-day conversion probability per persona (missing persona: 0)
+#: absolute uplift in the 7-day conversion probability per persona (missing persona: 0). Never on
+#: lapsed_high_value (they stopped buying: no order in the last 180 days) or new_customer (at most 2 orders)
 PLANTED_CAMPAIGNS: tuple[dict[str, float], ...] = (
     {  # broad offer: everyone a little, the deal-seekers more
         "high_value_frequent": 0.04,
@@ -61,9 +62,9 @@ PLANTED_CAMPAIGNS: tuple[dict[str, float], ...] = (
         "cart_abandoner": 0.10,
         "occasional_browser": 0.05,
     },
-    {  # reactivation offer: works on the lapsed, annoys the frequent buyers
+    {  # reminder offer: works on hesitant buyers, annoys the frequent ones
         "high_value_frequent": -0.30,
-        "lapsed_high_value": 0.08,
+        "cart_abandoner": 0.08,
         "occasional_browser": 0.04,
     },
     {},  # an offer that does nothing
