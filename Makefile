@@ -105,6 +105,11 @@ cdnow-value: setup
 value-eval: setup
 	$(BIN)/python -m microseg.value.truth_eval --truth $(DEMO_DIR)/truth --db $(DEMO_DIR)/microseg.duckdb
 
+# Experiment readout and basket rules against the planted campaign uplift and category pairs (after make demo).
+.PHONY: activation-eval
+activation-eval: setup
+	$(BIN)/python -m microseg.activation.truth_eval --truth $(DEMO_DIR)/truth --db $(DEMO_DIR)/microseg.duckdb
+
 # Model vs oracle vs baselines on the demo data (after make demo).
 propensity-eval: setup
 	$(BIN)/python -m microseg.propensity_eval --truth $(DEMO_DIR)/truth --db $(DEMO_DIR)/microseg.duckdb

@@ -25,7 +25,7 @@ ID_SESSION = ("S", 11, 1_073_741_827, 27_182_818_284)
 ANON_MULT, ANON_ADD = 0x9E3779B97F, 0x5DEECE66D  # odd multiplier -> bijection mod 2**40
 
 # streams of the per-chunk seed sequence, one per concern
-STREAMS = ("people", "crm", "purchases", "orders", "events", "enrichment", "erasure")
+STREAMS = ("people", "crm", "purchases", "orders", "events", "enrichment", "erasure", "campaigns")
 
 
 @dataclass

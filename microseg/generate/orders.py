@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from ..contract import columns as contract_columns
 from . import names as nm
+from .campaigns import plant_pairs
 from .config import (
     CATEGORIES,
     CATEGORY_PRICE_EUR,
@@ -163,7 +164,7 @@ def make_orders(
     l_order = np.repeat(np.arange(no), n_lines)
     l_par = par[l_order]
     cat_cdf = np.vstack([people.cat_cdf, np.linspace(0.1, 1, len(CATEGORIES))[None, :]])
-    cat = sample_categories(rng, cat_cdf, l_par)
+    cat = plant_pairs(rng, l_order, sample_categories(rng, cat_cdf, l_par))
     nl = len(l_order)
     qty = 1 + rng.binomial(3, np.where(cat == CATEGORIES.index("grocery"), 0.30, 0.07))
     price_mult = np.append(P["price_mult"][people.persona] * people.price_factor, 1.0)

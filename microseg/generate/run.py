@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .campaigns import plant_campaigns, write_campaign_truth
 from .config import CHUNK_SIZE, DAY, FX_RATES, GENERATOR_VERSION, Calendar
 from .context import RunContext
 from .crm import make_crm
@@ -31,6 +32,7 @@ def generate_chunk(ctx: RunContext, chunk: int, first: int, n: int):
     people = make_people(ctx.rng(chunk, "people"), ctx, first, n)
     purch = simulate_purchases(ctx.rng(chunk, "purchases"), ctx.cal, people)
     crm = make_crm(ctx.rng(chunk, "crm"), ctx, people, purch.t0, log)
+    purch, recipients = plant_campaigns(ctx.rng(chunk, "campaigns"), ctx.cal, people, crm, purch)
     orders = make_orders(ctx.rng(chunk, "orders"), ctx, people, crm, purch, log)
     events, anon_ident = make_events(ctx.rng(chunk, "events"), ctx, people, crm, purch, orders, log)
     third, tp_pairs = make_third_party(ctx.rng(chunk, "enrichment"), ctx, people, log)
@@ -51,6 +53,7 @@ def generate_chunk(ctx: RunContext, chunk: int, first: int, n: int):
             crm.identity + [anon_ident], [crm.email_pairs, orders.email_pairs, tp_pairs, er_pairs]
         ),
         "future_orders": orders.future,
+        "campaign_recipients": recipients,
     }
     return raw, truth, log
 
@@ -107,6 +110,7 @@ def generate(
         "row_counts": dict(writer.rows),
         "reconciliation": reconciliation(writer.rows, dirt),
     }
+    write_campaign_truth(out / "truth")
     (out / "truth" / "dirt.json").write_text(json.dumps(dirt, indent=2, sort_keys=True) + "\n")
     (out / "truth" / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return meta

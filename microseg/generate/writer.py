@@ -14,6 +14,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..contract import raw_columns
+from .campaigns import RECIPIENT_SCHEMA
 
 #: the raw contract (models/sources.yml): every raw table and its columns, in file order
 RAW_COLUMNS: dict[str, tuple[str, ...]] = raw_columns()
@@ -60,6 +61,7 @@ TRUTH_SCHEMAS: dict[str, pa.Schema] = {
         [("person_id", pa.int64()), ("ordered_at", pa.timestamp("us", tz="UTC")), ("amount_eur", pa.float64())]
     ),
 }
+TRUTH_SCHEMAS["campaign_recipients"] = RECIPIENT_SCHEMA
 COMPRESSION = "zstd"
 
 

@@ -9,14 +9,19 @@
       (reason campaign_control), so the split is real;
     - sent: every email campaign found in the events
       (int_behaviour__email_campaigns) not in the seed, population = its
-      recipients, control share var microseg__experiment_control_share. Nobody
-      was held back when they were sent, so their readout is an A/A test: the
-      check that the readout does not invent lift.
+      recipients, control share var microseg__experiment_control_share. Where
+      the platform split nothing, the readout is an A/A test (the check that it
+      does not invent lift); the demo generator plants A/B tests in a few of
+      them (truth/campaign_uplift.parquet, docs/activation.md).
 
-    The bucket is md5(experiment salt | campaign_id | customer_key) (macro
+    The bucket is md5(experiment salt | campaign_id | assignment id) (macro
     activation_bucket): the same customer gets the same arm in the same
     campaign on every run and rebuild, independently across campaigns and of
-    the global holdout's salt. -#}
+    the global holdout's salt. The assignment id is the customer_key for a
+    planned campaign (the project assigns before anything is sent) and, for a
+    sent campaign, the recipient_id: the CRM id the email went to (user id of
+    the customer's first send event), the id the email platform knows and
+    assigns its test arms by (the demo generator plants its A/B tests so). -#}
 {%- set salt = var('microseg__experiment_salt') %}
 with
 
@@ -32,12 +37,31 @@ email_campaigns as (
     select * from {{ ref('int_behaviour__email_campaigns') }}
 ),
 
+events as (
+    select * from {{ ref('int_events_resolved') }}
+),
+
+recipient_ids as (
+    select
+        customer_key,
+        campaign_id,
+        arg_min(user_crm_id, event_at) as recipient_id
+    from events
+    where
+        event_type = '{{ var("microseg__email_event_types")["sent"] }}'
+        and customer_key is not null
+        and campaign_id is not null
+        and user_crm_id is not null
+    group by customer_key, campaign_id
+),
+
 planned as (
     select
         campaigns.campaign_id,
         'planned' as campaign_kind,
         campaigns.audience_name,
         members.customer_key,
+        cast(null as varchar) as recipient_id,
         coalesce(campaigns.control_share, {{ var('microseg__experiment_control_share') }}) as control_share,
         cast(null as timestamp) as sent_at
     from campaigns
@@ -50,9 +74,14 @@ sent as (
         'sent' as campaign_kind,
         cast(null as varchar) as audience_name,
         email_campaigns.customer_key,
+        recipient_ids.recipient_id,
         {{ var('microseg__experiment_control_share') }} as control_share,
         email_campaigns.first_sent_at as sent_at
     from email_campaigns
+    left join recipient_ids
+        on
+            email_campaigns.customer_key = recipient_ids.customer_key
+            and email_campaigns.campaign_id = recipient_ids.campaign_id
     where
         email_campaigns.is_sent
         and email_campaigns.campaign_id not in (select campaigns.campaign_id from campaigns)
@@ -64,12 +93,19 @@ populations as (
     select * from sent
 ),
 
+keyed as (
+    select
+        *,
+        coalesce(recipient_id, customer_key) as assignment_id
+    from populations
+),
+
 bucketed as (
     select
         *,
-        {{ activation_bucket(salt, "campaign_id || '|' || customer_key") }} as assignment_bucket,
+        {{ activation_bucket(salt, "campaign_id || '|' || assignment_id") }} as assignment_bucket,
         {{ is_global_holdout('customer_key') }} as is_global_holdout
-    from populations
+    from keyed
 ),
 
 final as (
@@ -79,6 +115,7 @@ final as (
         customer_key,
         campaign_kind,
         audience_name,
+        recipient_id,
         case
             when is_global_holdout then 'holdout'
             when assignment_bucket < control_share then 'control'

@@ -145,7 +145,9 @@ def test_holdout_and_arms_match_an_independent_md5(dbt_build):
     salt, hold_salt = _var("microseg__experiment_salt"), _var("microseg__activation_holdout_salt")
     share = _var("microseg__activation_holdout_share")
     holdout = a["customer_key"].map(lambda k: _bucket(hold_salt, k) < share)
-    bucket = [_bucket(salt, f"{c}|{k}") for c, k in zip(a["campaign_id"], a["customer_key"])]
+    # sent campaigns hash the CRM id the email went to, planned ones the customer_key
+    ids = a["recipient_id"].fillna(a["customer_key"])
+    bucket = [_bucket(salt, f"{c}|{k}") for c, k in zip(a["campaign_id"], ids)]
     arm = ["holdout" if h else ("control" if b < cs else "treatment")
            for h, b, cs in zip(holdout, bucket, a["control_share"])]  # fmt: skip
     assert list(a["arm"]) == arm

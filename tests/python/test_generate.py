@@ -35,7 +35,8 @@ PACKAGE_DIR = Path(__file__).resolve().parents[2] / "microseg" / "generate"
 
 # the raw contract, as written in models/sources.yml
 CONTRACT = {name: list(columns) for name, columns in raw_columns().items()}
-TRUTH_FILES = ["persons.parquet", "identity.parquet", "future_orders.parquet", "dirt.json", "meta.json"]
+TRUTH_FILES = ["persons.parquet", "identity.parquet", "future_orders.parquet", "dirt.json", "meta.json",
+               "campaign_recipients.parquet", "campaign_uplift.parquet", "category_pairs.parquet"]
 EVENT_TYPES = [
     "session_start",
     "page_view",
@@ -889,3 +890,51 @@ def test_timestamp_and_money_formatting_round_trip():
     assert [round(float(x) * 100) for x in tf.format_cents(cents).to_pylist()] == cents.tolist()
     ids = tf.scramble(np.arange(10**5), 10**8, 7_346_611, 10_486_421)
     assert len(np.unique(ids)) == 10**5
+
+
+# --------------------------------------------------------------------------- #
+# planted campaigns and category pairs (microseg.generate.campaigns)
+# --------------------------------------------------------------------------- #
+def test_planted_campaign_arms_follow_the_readout_hash_and_sends(db, gen):
+    """Every planted recipient got the email (a send event with their CRM id), and the arm is the
+    readout's md5 rule on that id; the arms split about 80/20."""
+    from microseg.generate.campaigns import CONTROL_SHARE, EXPERIMENT_SALT
+
+    rec = f"read_parquet('{gen}/truth/campaign_recipients.parquet')"
+    missing = q1(db, f"""SELECT count(*) FROM {rec} r WHERE NOT EXISTS (SELECT 1 FROM events e
+        WHERE e.event_type = 'email_sent' AND e.campaign_id = r.campaign_id AND e.user_id = r.recipient_id)""")
+    assert missing == 0
+    wrong = q1(db, f"""SELECT count(*) FROM {rec} WHERE arm <> CASE WHEN
+        cast(('0x' || left(md5('{EXPERIMENT_SALT}|' || campaign_id || '|' || recipient_id), 8)) AS ubigint)
+        / 4294967296.0 < {CONTROL_SHARE} THEN 'control' ELSE 'treatment' END""")
+    assert wrong == 0
+    share = q1(db, f"SELECT avg((arm = 'control')::int) FROM {rec}")
+    assert abs(share - CONTROL_SHARE) < 0.03
+
+
+def test_planted_uplift_shows_in_raw_orders(db, gen):
+    """Raw orders within 7 days of the planted campaign's send: treated persons of cells with a large
+    positive uplift convert more than control persons, zero-uplift cells about the same."""
+    rec = f"read_parquet('{gen}/truth/campaign_recipients.parquet')"
+    rates = db.execute(f"""
+        WITH sends AS (SELECT campaign_id, user_id, min(try_cast(event_at AS timestamptz)) AS sent_at FROM events
+                       WHERE event_type = 'email_sent' GROUP BY ALL),
+        conv AS (SELECT r.campaign_id, r.arm, r.planted_uplift >= 0.08 AS big, r.planted_uplift = 0 AS zero,
+                        EXISTS (SELECT 1 FROM truth_identity i JOIN orders o ON {REF_KEY} = {TRUTH_REF_KEY}
+                                WHERE i.person_id = r.person_id
+                                  AND try_cast(o.ordered_at AS timestamptz) >= s.sent_at
+                                  AND try_cast(o.ordered_at AS timestamptz) < s.sent_at + INTERVAL 7 DAY) AS c
+                 FROM {rec} r JOIN sends s ON s.campaign_id = r.campaign_id AND s.user_id = r.recipient_id)
+        SELECT big, zero, arm, avg(c::int) AS rate, count(*) AS n FROM conv GROUP BY ALL""").df()
+    r = rates.set_index(["big", "zero", "arm"])["rate"]
+    assert r[(True, False, "treatment")] - r[(True, False, "control")] > 0.05
+    assert abs(r[(False, True, "treatment")] - r[(False, True, "control")]) < 0.03
+
+
+def test_category_pairs_truth_lists_the_planted_pairs(gen):
+    import pandas as pd
+
+    from microseg.generate.campaigns import PLANTED_PAIRS
+
+    pairs = pd.read_parquet(gen / "truth" / "category_pairs.parquet")
+    assert list(zip(pairs["antecedent"], pairs["consequent"])) == list(PLANTED_PAIRS)
