@@ -78,6 +78,7 @@ class DbtBuild:
 DBT = Path(sys.executable).with_name("dbt")
 RAW_DIR = Path("data") / "raw"
 DB_FILE = Path("microseg.duckdb")
+EXPORT_DIR = Path("exports")  # the export models' files (var microseg__export_path)
 _saved_parse: list[Path] = []
 
 
@@ -95,6 +96,7 @@ def _parsed_project() -> Path | None:
 
 def _dbt_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {**os.environ, "MICROSEG_RAW_PATH": str(RAW_DIR), "MICROSEG_DUCKDB_PATH": str(DB_FILE),
+            "MICROSEG_EXPORT_PATH": str(EXPORT_DIR),
             "DBT_PROFILES_DIR": str(ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **(extra or {})}  # fmt: skip
 
 
