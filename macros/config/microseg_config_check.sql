@@ -1,5 +1,5 @@
 {#- on-run-start: every microseg__* var of dbt_project.yml checked before any
-    model runs. A bad value stops the run with ONE line:
+    model runs. A bad value stops the run with one line naming it (every bad var at once):
         var microseg__segment_k_min = 1: must be an integer >= 2
     One rule per var, (name, kind, options): a new var is one new line (a
     pytest fails when a var of dbt_project.yml has no rule here). Kinds:
@@ -116,38 +116,40 @@
         ('microseg__basket_min_confidence', 'number', share),
         ('microseg__basket_min_segment_orders', 'int', {'min': 1}),
     ] -%}
+    {%- set problems = [] -%}
+    {%- set bad = [] -%}
     {%- for name, kind, options in rules -%}
         {%- set problem = microseg_config_problem(var(name, none), kind, options) -%}
         {%- if problem -%}
-            {{ microseg_config_fail(name, var(name, none), problem) }}
+            {%- do problems.append(microseg_config_line(name, var(name, none), problem)) -%}
+            {%- do bad.append(name) -%}
         {%- endif -%}
     {%- endfor -%}
     {#- the category list read from seed category_map (once built): a bad category stops here -#}
     {%- do microseg_categories(required=false) -%}
-    {%- if var('microseg__segment_k_min') > var('microseg__segment_k_max') -%}
-        {{ microseg_config_fail(
-            'microseg__segment_k_min', var('microseg__segment_k_min'),
-            'must be <= microseg__segment_k_max (' ~ var('microseg__segment_k_max') ~ ')'
-        ) }}
-    {%- endif -%}
-    {%- if var('microseg__drift_psi_warn') >= var('microseg__drift_psi_error') -%}
-        {{ microseg_config_fail(
-            'microseg__drift_psi_warn', var('microseg__drift_psi_warn'),
-            'must be < microseg__drift_psi_error (' ~ var('microseg__drift_psi_error') ~ ')'
-        ) }}
-    {%- endif -%}
-    {%- if var('microseg__segment_morning_end_hour') > var('microseg__evening_start_hour') -%}
-        {{ microseg_config_fail(
-            'microseg__segment_morning_end_hour', var('microseg__segment_morning_end_hour'),
-            'must be <= microseg__evening_start_hour (' ~ var('microseg__evening_start_hour') ~ ')'
-        ) }}
+    {#- rules across vars, each checked when its own vars passed theirs -#}
+    {%- set pairs = [
+        ('microseg__segment_k_min', 'microseg__segment_k_max', '<='),
+        ('microseg__drift_psi_warn', 'microseg__drift_psi_error', '<'),
+        ('microseg__segment_morning_end_hour', 'microseg__evening_start_hour', '<='),
+    ] -%}
+    {%- for left, right, op in pairs if left not in bad and right not in bad -%}
+        {%- if (op == '<=' and var(left) > var(right)) or (op == '<' and var(left) >= var(right)) -%}
+            {%- do problems.append(microseg_config_line(
+                left, var(left), 'must be ' ~ op ~ ' ' ~ right ~ ' (' ~ var(right) ~ ')'
+            )) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {#- every bad var at once, one line each -#}
+    {%- if problems -%}
+        {{ exceptions.raise_compiler_error(problems | join('\n')) }}
     {%- endif -%}
     {{ return('') }}
 {%- endmacro %}
 
 
-{% macro microseg_config_fail(name, value, problem) -%}
-    {{ exceptions.raise_compiler_error("var " ~ name ~ " = " ~ tojson(value) ~ ": " ~ problem) }}
+{% macro microseg_config_line(name, value, problem) -%}
+    {{ return("var " ~ name ~ " = " ~ tojson(value) ~ ": " ~ problem) }}
 {%- endmacro %}
 
 

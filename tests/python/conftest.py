@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,18 +65,74 @@ class DbtBuild:
 
     def dbt(self, *args: str) -> None:
         """Run a dbt command on this build; fail the test with dbt's output if it fails."""
-        env = {
-            **os.environ,
-            "MICROSEG_RAW_PATH": str(self.workdir / "data" / "raw"),
-            "MICROSEG_DUCKDB_PATH": str(self.db),
-            "DBT_PROFILES_DIR": str(ROOT),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
-        dbt = Path(sys.executable).with_name("dbt")
-        common = ["--target-path", str(self.workdir / "target"), "--log-path", str(self.workdir / "logs"),
-                  "--project-dir", str(ROOT)]  # fmt: skip
-        run = subprocess.run([str(dbt), *args, *common], cwd=ROOT, env=env, capture_output=True, text=True)
+        run = run_dbt(self.workdir, *args)
         assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+# Every dbt run of the tests uses the same relative paths from its own working directory: the raw folder
+# at data/raw and the DuckDB file microseg.duckdb. dbt's partial parsing compares the profile (the DuckDB
+# path), the vars and the env vars they read with those of the saved parse, so with equal strings one
+# `dbt parse` per test process serves every run that sets no other vars, instead of a full parse of the
+# project (about 25 s of CPU) per run. dbt itself checks that the saved parse still matches and parses
+# again when it does not (other --vars, another MICROSEG_RAW_FORMAT, a changed file).
+DBT = Path(sys.executable).with_name("dbt")
+RAW_DIR = Path("data") / "raw"
+DB_FILE = Path("microseg.duckdb")
+EXPORT_DIR = Path("exports")  # the export models' files (var microseg__export_path)
+_saved_parse: list[Path] = []
+
+
+def _parsed_project() -> Path | None:
+    """partial_parse.msgpack of one `dbt parse` with the shared relative paths (made once per process)."""
+    if not _saved_parse:
+        work = Path(tempfile.mkdtemp(prefix="microseg_parse_"))
+        args = ["--project-dir", str(ROOT), "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+        run = subprocess.run([str(DBT), "parse", *args], cwd=work, env=_dbt_env(), capture_output=True, text=True)
+        _saved_parse.append(work / "target" / "partial_parse.msgpack")
+        if run.returncode != 0:
+            return None
+    return _saved_parse[0] if _saved_parse[0].is_file() else None
+
+
+def _dbt_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {**os.environ, "MICROSEG_RAW_PATH": str(RAW_DIR), "MICROSEG_DUCKDB_PATH": str(DB_FILE),
+            "MICROSEG_EXPORT_PATH": str(EXPORT_DIR),
+            "DBT_PROFILES_DIR": str(ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **(extra or {})}  # fmt: skip
+
+
+def _place(link: Path, target: Path | None) -> None:
+    """Make ``link`` (under a test's working directory) point at ``target``."""
+    if target is None or link.resolve() == Path(target).resolve():
+        return
+    if link.is_symlink() or link.exists():
+        raise FileExistsError(f"{link} exists and is not {target}")
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(Path(target).resolve(), target_is_directory=Path(target).is_dir())
+
+
+def run_dbt(workdir: Path, *args: str, raw: Path | None = None, env: dict[str, str] | None = None,
+            target: Path | None = None, timeout: int = 1800) -> subprocess.CompletedProcess:
+    """dbt ``args`` from ``workdir`` on the raw folder workdir/data/raw (a symlink to ``raw`` when given)
+    into workdir/microseg.duckdb, logs/ and ``target`` (default workdir/target) there; returns the
+    finished process whatever its exit code. The saved parse is copied in first (see above).
+    The DuckDB file is not symlinked: DuckDB names the database after the file it resolves to, and dbt's
+    relations after the path it is given. Raw and export views hold paths relative to ``workdir``: open
+    the file with duckdb_config(workdir) to read them from elsewhere."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    _place(workdir / RAW_DIR, raw)
+    target = target or workdir / "target"
+    saved, own = _parsed_project(), target / "partial_parse.msgpack"
+    if saved is not None and not own.exists():
+        own.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(saved, own)
+    args = [*args, "--project-dir", str(ROOT), "--target-path", str(target), "--log-path", str(workdir / "logs")]
+    return subprocess.run([str(DBT), *args], cwd=workdir, env=_dbt_env(env), capture_output=True, text=True,
+                          timeout=timeout)  # fmt: skip
+
+
+def duckdb_config(workdir: Path) -> dict[str, str]:
+    """duckdb.connect config that resolves the raw and export views of a build made by run_dbt(workdir)."""
+    return {"file_search_path": str(workdir)}
 
 
 @pytest.fixture(scope="session")

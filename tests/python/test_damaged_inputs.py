@@ -15,10 +15,8 @@ share, with the source, its share and top reasons in one line.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -34,9 +32,10 @@ from microseg.damage import (
     plant_german_export,
     plant_row_damage,
 )
+from conftest import duckdb_config
+from conftest import run_dbt as shared_run_dbt
 from microseg.generate import generate
 
-ROOT = Path(__file__).resolve().parents[2]
 PERSONS = 300
 
 pytestmark = pytest.mark.dbt
@@ -58,20 +57,11 @@ BASE_MODEL = {
 
 
 def run_dbt(workdir: Path, raw: Path, db: Path, *args: str, raw_format: str = "parquet") -> subprocess.CompletedProcess:
-    """dbt on the raw folder ``raw`` into ``db`` (the DbtBuild.dbt pattern of
-    conftest.py), returning the finished process whatever its exit code."""
-    env = {
-        **os.environ,
-        "MICROSEG_RAW_PATH": str(raw),
-        "MICROSEG_RAW_FORMAT": raw_format,
-        "MICROSEG_DUCKDB_PATH": str(db),
-        "DBT_PROFILES_DIR": str(ROOT),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    dbt = Path(sys.executable).with_name("dbt")
-    common = ["--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"),
-              "--project-dir", str(ROOT), "--threads", "2"]  # fmt: skip
-    return subprocess.run([str(dbt), *args, *common], cwd=ROOT, env=env, capture_output=True, text=True)
+    """dbt on the raw folder ``raw`` into ``db`` (conftest.run_dbt: dbt sees them as data/raw and
+    microseg.duckdb under ``workdir``), returning the finished process whatever its exit code."""
+    assert db == workdir / "microseg.duckdb", "conftest.run_dbt builds workdir/microseg.duckdb"
+    env = {"MICROSEG_RAW_FORMAT": raw_format} if raw_format != "parquet" else None
+    return shared_run_dbt(workdir, *args, "--threads", "2", raw=raw, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +85,7 @@ def damaged_build(clean_raw, tmp_path_factory):
 def con(damaged_build):
     workdir, db, run = damaged_build
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
-    connection = duckdb.connect(str(db), read_only=True)
+    connection = duckdb.connect(str(db), read_only=True, config=duckdb_config(workdir))
     yield connection
     connection.close()
 

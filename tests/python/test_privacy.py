@@ -25,13 +25,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
+from conftest import duckdb_config, run_dbt
 from microseg.identity_eval import erasure_completeness, evaluate_erasure
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,16 +127,15 @@ def test_erased_persons_other_identifiers_are_gone(dbt_build):
     assert r["over_erased_identifiers"] == 0, r
 
 
-def _dbt(args: list[str], db: Path, raw: Path, target: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, MICROSEG_DUCKDB_PATH=str(db), MICROSEG_RAW_PATH=str(raw), DBT_PROFILES_DIR=str(ROOT),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false")  # fmt: skip
-    dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt), *args, "--target-path", str(target), "--log-path", str(target / "logs"), "--project-dir", str(ROOT)]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+def _dbt(args: list[str], raw: Path, workdir: Path, target: Path | None = None) -> subprocess.CompletedProcess:
+    """dbt from ``workdir`` on ``raw`` into workdir/microseg.duckdb: conftest.run_dbt."""
+    return run_dbt(workdir, *args, raw=raw, target=target, timeout=900)
 
 
 def test_privacy_tests_fail_on_planted_pii_and_erased_ids(dbt_build, tmp_path):
-    db_copy = tmp_path / "planted.duckdb"
+    work = tmp_path / "t"
+    work.mkdir()
+    db_copy = work / "microseg.duckdb"
     shutil.copy(dbt_build.db, db_copy)
     con = duckdb.connect(str(db_copy))
     erased = con.execute(
@@ -150,13 +149,13 @@ def test_privacy_tests_fail_on_planted_pii_and_erased_ids(dbt_build, tmp_path):
     con.close()
 
     tests = ["assert_no_pii_outside_staging", "assert_no_erased_identifier_in_models"]
-    target = tmp_path / "t"
-    _dbt(["test", "--select", *tests], db_copy, dbt_build.workdir / "data" / "raw", target)
+    _dbt(["test", "--select", *tests], dbt_build.workdir / "data" / "raw", work)
+    target = work / "target"
     results = {r["unique_id"].split(".")[2]: r for r in json.loads((target / "run_results.json").read_text())["results"]}
     assert {results[t]["status"] for t in tests} == {"fail"}
     # which findings: the queries dbt ran, run again on the copy; the shared build
     # stops before the ML models, whose missing relations are findings too, left aside
-    con = duckdb.connect(str(db_copy), read_only=True)
+    con = duckdb.connect(str(db_copy), read_only=True, config=duckdb_config(work))
     findings = {}
     for test in tests:
         sql = (target / "compiled" / "microseg" / "tests" / "privacy" / f"{test}.sql").read_text()
@@ -217,12 +216,12 @@ def damaged(dbt_build, tmp_path_factory):
         columns=["request_id", "identifier_type", "identifier_value", "requested_at"],
     )
     pd.concat([requests, planted], ignore_index=True).to_parquet(raw / "erasure_requests.parquet", index=False)
-    db = work / "damaged.duckdb"
+    db = work / "microseg.duckdb"
     selection = ["+customer_identity_map", "+dim_customers", "+erasure_audit", "+fct_orders"]
     run = _dbt(
         ["build", "--select", *selection, "--indirect-selection", "cautious", "--exclude", "resource_type:unit_test",
          "--vars", "{microseg__erasure_unmatched_severity: warn}"],
-        db, raw, work / "target",
+        raw, work,
     )  # fmt: skip
     return {"persons": p, "db": db, "raw": raw, "work": work, "build": run, "truth": dbt_build.truth}
 
@@ -236,7 +235,7 @@ def test_damaged_requests_build_passes_with_warn(damaged):
 
 
 def test_damaged_requests_audit_status(damaged):
-    with duckdb.connect(str(damaged["db"]), read_only=True) as con:
+    with duckdb.connect(str(damaged["db"]), read_only=True, config=duckdb_config(damaged["work"])) as con:
         audit = dict(con.execute("select request_id, status from marts.erasure_audit").fetchall())
         removed = dict(con.execute("select request_id, erased_rows from marts.erasure_audit").fetchall())
     unnamed = [r for r in audit if r.startswith("unnamed-")]
@@ -251,7 +250,7 @@ def test_damaged_requests_audit_status(damaged):
 def test_damaged_requests_erase_their_persons(damaged):
     """Each normalizable request erases its whole person (truth), nobody else."""
     p = damaged["persons"]
-    with duckdb.connect(str(damaged["db"]), read_only=True) as con:
+    with duckdb.connect(str(damaged["db"]), read_only=True, config=duckdb_config(damaged["work"])) as con:
         mapping = con.sql(
             """select map.source, map.source_id, map.customer_key, customers.is_anonymous
                from marts.customer_identity_map as map
@@ -284,7 +283,7 @@ def test_damaged_requests_erase_their_persons(damaged):
 
 
 def test_damaged_requests_fail_the_build_naming_the_request(damaged):
-    run = _dbt(["test", "--select", "assert_erasure_requests_applied"], damaged["db"], damaged["raw"],
-               damaged["work"] / "target_error")  # fmt: skip
+    run = _dbt(["test", "--select", "assert_erasure_requests_applied"], damaged["raw"], damaged["work"],
+               target=damaged["work"] / "target_error")  # fmt: skip
     assert run.returncode != 0
     assert "PX-UNMATCHED (unmatched)" in run.stdout and "PX-INVALID (invalid)" in run.stdout, run.stdout[-3000:]

@@ -4,10 +4,8 @@ optional sources may be absent, a source may be a folder of files, extra raw col
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -15,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import RAW_DIR, run_dbt
 from microseg.generate import generate
 
 pytestmark = pytest.mark.dbt
@@ -29,11 +28,8 @@ def generated(tmp_path_factory) -> Path:
 
 
 def dbt(tmp: Path, raw: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MICROSEG_RAW_PATH": str(raw), "MICROSEG_DUCKDB_PATH": str(tmp / "microseg.duckdb"),
-           "DBT_PROFILES_DIR": str(ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # fmt: skip
-    cmd = [str(Path(sys.executable).with_name("dbt")), *args, "--threads", "2", "--project-dir", str(ROOT),
-           "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]  # fmt: skip
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    """dbt from ``tmp`` on ``raw`` (seen by dbt as data/raw: conftest.run_dbt)."""
+    return run_dbt(tmp, *args, "--threads", "2", raw=raw)
 
 
 def models_run(tmp: Path) -> list[str]:
@@ -43,22 +39,23 @@ def models_run(tmp: Path) -> list[str]:
     return [r["unique_id"] for r in results if r["unique_id"].startswith("model.")]
 
 
-@pytest.mark.parametrize(
-    ("bad_vars", "line"),
-    [
-        ({"microseg__raw_format": "xlsx"}, 'var microseg__raw_format = "xlsx": must be one of parquet, csv'),
-        ({"microseg__segment_k_min": 9, "microseg__segment_k_max": 5},
-         "var microseg__segment_k_min = 9: must be <= microseg__segment_k_max (5)"),
-        ({"microseg__business_timezone": "Mars/Olympus"},
-         'var microseg__business_timezone = "Mars/Olympus": must be a time zone DuckDB knows'),
-        ({"microseg__value_horizon_months": 0},
-         "var microseg__value_horizon_months = 0: must be an integer >= 1 and <= 120"),
-    ],
-)
-def test_bad_var_stops_the_run_before_any_model(generated, tmp_path, bad_vars, line):
+BAD_VARS = {  # each bad var and the one line that names it
+    "microseg__raw_format": ("xlsx", 'var microseg__raw_format = "xlsx": must be one of parquet, csv'),
+    "microseg__segment_k_min": (9, "var microseg__segment_k_min = 9: must be <= microseg__segment_k_max (5)"),
+    "microseg__segment_k_max": (5, None),
+    "microseg__business_timezone": (
+        "Mars/Olympus", 'var microseg__business_timezone = "Mars/Olympus": must be a time zone DuckDB knows'),
+    "microseg__value_horizon_months": (0, "var microseg__value_horizon_months = 0: must be an integer >= 1 and <= 120"),
+}
+
+
+def test_bad_vars_stop_the_run_before_any_model_one_line_each(generated, tmp_path):
+    """Every bad var is reported at once (one dbt invocation: a full parse is the cost of each)."""
+    bad_vars = {name: value for name, (value, _) in BAD_VARS.items()}
     run = dbt(tmp_path, generated, "run", "--select", "base_privacy__erasure_requests", "--vars", json.dumps(bad_vars))
     assert run.returncode != 0
-    assert [x.strip() for x in run.stdout.splitlines() if line in x], run.stdout[-3000:]
+    for line in [line for _, line in BAD_VARS.values() if line]:
+        assert [x.strip() for x in run.stdout.splitlines() if line in x], (line, run.stdout[-3000:])
     assert models_run(tmp_path) == [] and "base_privacy__erasure_requests" not in run.stdout
 
 
@@ -68,7 +65,8 @@ def test_missing_required_source_stops_the_run(generated, tmp_path):
     (raw / "crm_customers.parquet").unlink()
     run = dbt(tmp_path, raw, "run", "--select", "base_privacy__erasure_requests")
     assert run.returncode != 0
-    line = f"required raw source crm_customers not found at {raw}/crm_customers.parquet or {raw}/crm_customers/*.parquet"
+    rel = RAW_DIR.as_posix()
+    line = f"required raw source crm_customers not found at {rel}/crm_customers.parquet or {rel}/crm_customers/*.parquet"
     assert line in run.stdout, run.stdout[-3000:]
     assert models_run(tmp_path) == []
 
@@ -80,11 +78,11 @@ def test_missing_column_names_file_and_column(generated, tmp_path):
     pq.write_table(pq.read_table(path).drop_columns(["identifier_type"]), path)
     run = dbt(tmp_path, raw, "run", "--select", "base_privacy__erasure_requests")
     assert run.returncode != 0
-    assert f"raw file {path} has no column identifier_type (found: request_id, identifier_value, requested_at)" in run.stdout
+    assert f"raw file {RAW_DIR / path.name} has no column identifier_type (found: request_id, identifier_value, requested_at)" in run.stdout
     assert models_run(tmp_path) == []
 
 
-def test_optional_sources_absent_folder_source_and_extra_columns(generated, tmp_path):
+def test_optional_sources_absent_folder_source_and_extra_columns(generated, tmp_path, monkeypatch):
     """events and third_party absent: built empty with one log line each; orders delivered as a folder of two
     files with extra per-row columns: every raw order is staged, counted as a duplicate or rejected (the row
     reconciliation test passes) and no column but the contract's reaches staging."""
@@ -103,12 +101,14 @@ def test_optional_sources_absent_folder_source_and_extra_columns(generated, tmp_
               "+stg_enrichment__third_party", "--exclude", "resource_type:unit_test",
               "--indirect-selection", "cautious")  # fmt: skip
     assert run.returncode == 0, run.stdout[-4000:]
-    assert f"source events not found at {raw}/events.parquet or {raw}/events/*.parquet: built empty" in run.stdout
-    assert f"source third_party not found at {raw}/third_party.parquet or {raw}/third_party/*.parquet: built empty" in run.stdout
+    for name in ("events", "third_party"):
+        rel = (RAW_DIR / name).as_posix()
+        assert f"source {name} not found at {rel}.parquet or {rel}/*.parquet: built empty" in run.stdout
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     reconciled = [r["status"] for r in results if r["unique_id"].startswith("test.microseg.row_reconciliation_stg_shop__orders_")]
     assert reconciled == ["pass"]
-    con = duckdb.connect(str(tmp_path / "microseg.duckdb"), read_only=True)
+    monkeypatch.chdir(tmp_path)  # the raw views read data/raw and name files relative to it, as in the dbt run
+    con = duckdb.connect("microseg.duckdb", read_only=True)
     count = lambda rel: con.execute(f"select count(*) from {rel}").fetchall()[0][0]  # noqa: E731
     assert count("staging.stg_tracking__events") == 0 and count("staging.stg_enrichment__third_party") == 0
     assert count("raw.orders") == orders.num_rows and count("staging.stg_shop__orders") > 0.9 * orders.num_rows
