@@ -67,14 +67,14 @@ dbt-test: setup
 # `make test` builds the 3,000-person data set once; --durations lists the slowest tests.
 # Two workers (pytest-xdist), one test file per worker at a time; tests/python/conftest.py pins each worker
 # to its share of the cores, so LightGBM and dbt threads never oversubscribe them (PYTEST_WORKERS=0: serial).
-# Tests marked slow (several full builds each: the incremental chain equals a full refresh; segment history,
-# migration and drift over four runs) take about 8 minutes more: `make test-slow` runs them.
+# Tests marked slow or replay (several builds each: the incremental chain and the small replay equal a full
+# refresh; segment history, migration and drift over several runs) take about 15 minutes more: `make test-slow`.
 PYTEST_WORKERS ?= auto
 pytest: setup
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 -m "not slow"
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 -m "not slow and not replay"
 
 test-slow: setup
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=5 -m slow
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=5 -m "slow or replay"
 
 # lint (one core, no data, the longest single step) runs beside the whole chain: the CI build, the docs site
 # and the package build (integration_tests/) on the same data, then pytest (two workers) reusing the CI build.
@@ -155,7 +155,8 @@ metrics: setup
 # Docs site: compile against a built database (seeds are read at compile time), then the catalog.
 # target/static_index.html embeds manifest and catalog: one file, opens offline.
 docs: setup
-	MICROSEG_RAW_PATH=$(CI_DIR)/raw MICROSEG_DUCKDB_PATH=$(BUILD_DB) $(BIN)/dbt docs generate --static
+	MICROSEG_RAW_PATH=$(CI_DIR)/raw MICROSEG_DUCKDB_PATH=$(BUILD_DB) MICROSEG_EXPORT_PATH=$(CURDIR)/$(CI_DIR)/exports \
+		$(BIN)/dbt docs generate --static
 	@ls -l target/static_index.html
 
 # integration_tests/: a dbt project that installs this one as a package (packages.yml: local: ../), points

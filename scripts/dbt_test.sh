@@ -14,6 +14,9 @@ rm -f "$CI_DIR/build_ok.json"
 "$BIN/python" -m microseg.generate --persons "$CI_PERSONS" --seed "$SEED" --out "$CI_DIR" --no-progress || exit 1
 rm -f "$CI_DIR/microseg.duckdb"
 export MICROSEG_RAW_PATH="$CI_DIR/raw" MICROSEG_DUCKDB_PATH="$CI_DIR/microseg.duckdb"
+# The export models' files at an absolute path: pytest copies this database and runs dbt on the copy from
+# other folders (tests/python/conftest.py), where a relative path would not find them.
+export MICROSEG_EXPORT_PATH="${MICROSEG_EXPORT_PATH:-$PWD/$CI_DIR/exports}"
 "$BIN/dbt" build
 status=$?
 # With MICROSEG_BASE_DUCKDB (a base build of the same data, e.g. main's) the summary adds the data diff.

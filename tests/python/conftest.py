@@ -156,6 +156,17 @@ def dbt_build(tmp_path_factory) -> DbtBuild:
     return build
 
 
+# Files that take a minute or more (their own dbt builds) go first: pytest-xdist hands out whole files in
+# collection order, so a long file collected last would leave one worker running alone at the end.
+HEAVY_FIRST = ("test_damaged_inputs.py", "test_privacy.py", "test_retail_export.py", "test_categories.py",
+               "test_expected_outputs.py", "test_activation.py", "test_run_start_checks.py")  # fmt: skip
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(HEAVY_FIRST)))
+
+
 def pytest_configure(config) -> None:
     """Under pytest-xdist, pin each worker (and the dbt, LightGBM and scikit-learn
     threads it starts) to its own share of the cores: LightGBM sizes its threads
