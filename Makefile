@@ -55,11 +55,9 @@ demo: data build
 # The dbt templater compiles the project and opens a connection: lint needs no data,
 # so it gets an in-memory database.
 # Its own target and log folders: `make test` runs it beside the CI build, which writes target/.
-# One sqlfluff process per core (--processes 0): lint is the longest step and outlasts the check chain it
-# runs beside; the processes' shared-memory warnings at exit are silenced.
 lint: setup
-	MICROSEG_DUCKDB_PATH=:memory: DBT_TARGET_PATH=target/lint DBT_LOG_PATH=target/lint/logs PYTHONWARNINGS=ignore::UserWarning \
-		$(BIN)/sqlfluff lint models macros tests analyses --processes 0
+	MICROSEG_DUCKDB_PATH=:memory: DBT_TARGET_PATH=target/lint DBT_LOG_PATH=target/lint/logs \
+		$(BIN)/sqlfluff lint models macros tests analyses
 
 # dbt build on a small dataset in its own DuckDB file, then the reviewer summary.
 dbt-test: setup
