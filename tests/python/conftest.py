@@ -4,14 +4,17 @@ generate-and-build per test module."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from microseg.generate import generate
@@ -154,6 +157,23 @@ def dbt_build(tmp_path_factory) -> DbtBuild:
               "+erasure_audit", "+data_quality_summary",
               "--indirect-selection", "cautious", "--exclude", "resource_type:unit_test")  # fmt: skip
     return build
+
+
+@pytest.fixture(scope="session")
+def cdnow_summary(tmp_path_factory) -> pd.DataFrame:
+    """lifetimes' cdnow_customers_summary_with_transactions.csv (2,357 customers of the FHL 2005 paper:
+    x, t_x, T in weeks, zbar the mean repeat transaction value), from the wheel `make cdnow` downloads."""
+    wheels = sorted((ROOT / "data" / "cdnow" / "wheel").glob("[Ll]ifetimes-0.11.3-*.whl"))
+    if not wheels:
+        target = tmp_path_factory.mktemp("wheel")
+        run = subprocess.run([sys.executable, "-m", "pip", "download", "lifetimes==0.11.3", "--no-deps", "--quiet",
+                              "-d", str(target)], capture_output=True)  # fmt: skip
+        wheels = sorted(target.glob("*.whl"))
+        if run.returncode != 0 or not wheels:
+            pytest.skip("lifetimes 0.11.3 wheel not available (no PyPI)")
+    with zipfile.ZipFile(wheels[0]) as zf:
+        data = zf.read("lifetimes/datasets/cdnow_customers_summary_with_transactions.csv")
+    return pd.read_csv(io.BytesIO(data))
 
 
 # Files that take a minute or more (their own dbt builds) go first: pytest-xdist hands out whole files in

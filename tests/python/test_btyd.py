@@ -6,38 +6,13 @@ finding the process that generated the data."""
 
 from __future__ import annotations
 
-import io
-import subprocess
-import sys
-import zipfile
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import pytest
 
 from microseg.propensity import bgnbd, btyd, mbgnbd, paretonbd
 
-ROOT = Path(__file__).resolve().parents[2]
 PARETO = paretonbd.ParetoNBDParams(r=0.55, alpha=10.5, s=0.6, beta=11.5)
 MBG = mbgnbd.MBGNBDParams(r=0.5, alpha=6.0, a=0.9, b=1.6)
-
-
-@pytest.fixture(scope="module")
-def cdnow_summary(tmp_path_factory):
-    """lifetimes' cdnow_customers_summary_with_transactions.csv (2,357 customers, weeks), from the wheel."""
-    wheels = sorted((ROOT / "data" / "cdnow" / "wheel").glob("[Ll]ifetimes-0.11.3-*.whl"))
-    if not wheels:
-        target = tmp_path_factory.mktemp("wheel")
-        run = subprocess.run([sys.executable, "-m", "pip", "download", "lifetimes==0.11.3", "--no-deps", "--quiet",
-                              "-d", str(target)], capture_output=True)
-        wheels = sorted(target.glob("*.whl"))
-        if run.returncode != 0 or not wheels:
-            pytest.skip("lifetimes 0.11.3 wheel not available (no PyPI)")
-    with zipfile.ZipFile(wheels[0]) as zf:
-        data = zf.read("lifetimes/datasets/cdnow_customers_summary_with_transactions.csv")
-    df = pd.read_csv(io.BytesIO(data))
-    return df["x"].to_numpy(float), df["t_x"].to_numpy(float), df["T"].to_numpy(float)
 
 
 def simulate_paths(kind: str, n: int, horizon: float, rng: np.random.Generator, max_purchases: int = 80):
@@ -65,7 +40,7 @@ def rfm(times: np.ndarray, T: np.ndarray):
 
 
 def test_pareto_nbd_and_mbg_nbd_match_published_cdnow_fits(cdnow_summary):
-    x, t_x, T = cdnow_summary
+    x, t_x, T = (cdnow_summary[column].to_numpy(float) for column in ("x", "t_x", "T"))
     p = paretonbd.fit(x, t_x, T)
     # Fader and Hardie (2005), "A note on deriving the Pareto/NBD model": r 0.5533, alpha 10.5776, s 0.6061,
     # beta 11.6650, LL -9595.0

@@ -5,11 +5,7 @@ paired bootstrap intervals, defaults equal to dbt_project.yml."""
 
 from __future__ import annotations
 
-import io
 import json
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -22,23 +18,6 @@ from microseg.value import bootstrap, clv, gammagamma, run
 
 ROOT = Path(__file__).resolve().parents[2]
 TRUE_GG = gammagamma.GammaGammaParams(p=6.0, q=4.0, v=15.0)
-
-
-@pytest.fixture(scope="module")
-def cdnow_summary(tmp_path_factory):
-    """lifetimes' cdnow_customers_summary_with_transactions.csv (2,357 customers of the FHL 2005 paper:
-    x, t_x, T in weeks, zbar the mean repeat transaction value), from the wheel `make cdnow` downloads."""
-    wheels = sorted((ROOT / "data" / "cdnow" / "wheel").glob("[Ll]ifetimes-0.11.3-*.whl"))
-    if not wheels:
-        target = tmp_path_factory.mktemp("wheel")
-        run = subprocess.run([sys.executable, "-m", "pip", "download", "lifetimes==0.11.3", "--no-deps", "--quiet",
-                              "-d", str(target)], capture_output=True)
-        wheels = sorted(target.glob("*.whl"))
-        if run.returncode != 0 or not wheels:
-            pytest.skip("lifetimes 0.11.3 wheel not available (no PyPI)")
-    with zipfile.ZipFile(wheels[0]) as zf:
-        data = zf.read("lifetimes/datasets/cdnow_customers_summary_with_transactions.csv")
-    return pd.read_csv(io.BytesIO(data))
 
 
 def test_gamma_gamma_recovers_simulated_parameters():
