@@ -58,6 +58,7 @@ class Crm:
     rec_id: pa.Array
     rec_signup: np.ndarray
     rec_ok: np.ndarray  # stageable: usable as a reference in orders / events
+    rec_phone: pa.Array  # the phone as the record holds it (null when blank)
     primary: np.ndarray  # per person: record index or -1
     loyalty: np.ndarray  # per person: stageable crm_b record that is not primary, or -1
     duplicate: np.ndarray  # per person: stageable second record in the same system, or -1
@@ -314,6 +315,7 @@ def make_crm(rng: np.random.Generator, ctx: RunContext, people: People, t0: np.n
         rec_id=rec_id,
         rec_signup=signup,
         rec_ok=rec_ok,
+        rec_phone=phone,
         primary=primary,
         loyalty=loyalty,
         duplicate=duplicate,

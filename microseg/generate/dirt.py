@@ -49,7 +49,8 @@ third_party
   unmatched_email        extra rows for emails that belong to nobody; kept
 erasure_requests
   exact_duplicate_rows, missing_key (request_id blank),
-  invalid_value          identifier_type 'phone' (unknown type)
+  by_phone               identifier_type 'phone', the phone of the person's CRM record;
+                         staged and applied like any request (not a reject)
   invalid_timestamp      requested_at unparseable
 
 Besides these, ``dirt.json`` carries descriptive counts of natural mess that is
@@ -108,7 +109,7 @@ DIRT_RATES: dict[str, float] = {
     "third_party.unmatched_email": 0.020,
     "erasure_requests.exact_duplicate_rows": 0.010,
     "erasure_requests.missing_key": 0.010,
-    "erasure_requests.invalid_value": 0.010,
+    "erasure_requests.by_phone": 0.010,
     "erasure_requests.invalid_timestamp": 0.010,
 }
 
@@ -132,7 +133,6 @@ REJECT_REASON: dict[str, str] = {
     "third_party.invalid_number": "invalid_number",
     "third_party.score_out_of_range": "invalid_value",
     "erasure_requests.missing_key": "missing_key",
-    "erasure_requests.invalid_value": "invalid_value",
     "erasure_requests.invalid_timestamp": "invalid_timestamp",
 }
 

@@ -4,7 +4,7 @@ third_party: one row per household email for ~60% of them, keyed by the email
 as the provider has it (random casing, stray whitespace), with persona-driven
 interest scores, income band and household size, plus rows for emails that
 belong to nobody. erasure_requests: ~0.5% of persons ask to be forgotten, by
-email or by CRM id.
+email or by CRM id, a few by the phone number their CRM record holds.
 """
 
 from __future__ import annotations
@@ -152,7 +152,11 @@ def make_erasure(
     requested = cal.end - rng.integers(DAY, 300 * DAY, n)
     taken = np.zeros(n, dtype=bool)
     miss = pick_rate(rng, np.ones(n, dtype=bool), n, "erasure_requests.missing_key", log, taken)
-    badv = pick_rate(rng, np.ones(n, dtype=bool), n, "erasure_requests.invalid_value", log, taken)
+    # a request by phone names the phone as the person's stageable primary CRM record holds it, so it
+    # matches (stg_privacy__erasure_seeds); a phone held nowhere would fail the build like any unmatched request
+    has_phone = (prim >= 0) & crm.rec_ok[np.maximum(prim, 0)]
+    has_phone &= pc.is_valid(crm.rec_phone.take(pa.array(np.maximum(prim, 0)))).to_numpy(zero_copy_only=False)
+    by_phone = pick_rate(rng, has_phone, n, "erasure_requests.by_phone", log, taken)
     badt = pick_rate(rng, np.ones(n, dtype=bool), n, "erasure_requests.invalid_timestamp", log, taken)
 
     def mask(rows):
@@ -160,9 +164,8 @@ def make_erasure(
         m[rows] = True
         return m
 
-    itype[badv] = 2
-    phone = join("+49 ", people.phone_area.take(pa.array(who)), " ", int_strings(people.phone_sub[who]))
-    value = mask_replace(value, mask(badv), phone.take(pa.array(badv)))
+    itype[by_phone] = 2
+    value = mask_replace(value, mask(by_phone), crm.rec_phone.take(pa.array(prim[by_phone])))
     rid = mask_replace(fixed_ids("R", req, 6), mask(miss), pool_take([None, ""], rng.integers(0, 2, len(miss))))
     req_at = mask_replace(
         format_ts(requested, TS_UTC_Z),

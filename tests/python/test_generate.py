@@ -498,7 +498,7 @@ def test_third_party_and_erasure_dirt_present(db, dirt):
     ), "one row per email"
     assert (
         q1(db, "SELECT count(*) FROM erasure_requests WHERE identifier_type NOT IN ('email', 'crm_id')")
-        == dirt["erasure_requests.invalid_value"]
+        == dirt["erasure_requests.by_phone"]
     )
 
 
