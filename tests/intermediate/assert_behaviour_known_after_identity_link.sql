@@ -59,7 +59,8 @@ email_links as (
         customer_key,
         campaign_id,
         event_type,
-        min(linked_at) as linked_at
+        -- an identifier without a link time (a CRM record whose signup is unknown) is linked from the start
+        case when count(*) = count(linked_at) then min(linked_at) end as linked_at
     from events
     where customer_key is not null and campaign_id is not null
     group by customer_key, campaign_id, event_type
