@@ -76,7 +76,7 @@ contained as (
     from typed
 ),
 
-checked as (
+checked as materialized (
     -- every check except the two key checks, in reason-code order; a record
     -- with only an id and a signup time is a customer (no identifier needed)
     select

@@ -43,7 +43,7 @@ typed as (
     from distinct_raw_rows
 ),
 
-checked as (
+checked as materialized (
     -- every check except the two key checks, in reason-code order
     select
         *,

@@ -56,7 +56,7 @@ typed as (
     from cleaned
 ),
 
-checked as (
+checked as materialized (
     select
         *,
         request_id || '|' || coalesce(identifier_type, '') || '|' || coalesce(identifier_value, '') as request_key,

@@ -72,7 +72,7 @@ contained as (
     from typed
 ),
 
-checked as (
+checked as materialized (
     -- every check except the two key checks, in reason-code order
     select
         contained.*,

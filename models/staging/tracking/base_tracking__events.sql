@@ -74,7 +74,7 @@ contained as (
     from typed
 ),
 
-checked as (
+checked as materialized (
     -- every check except the two key checks, in reason-code order; an email
     -- or phone number in an identifier rejects the row (an id cannot be
     -- emptied without changing whom the event belongs to)
