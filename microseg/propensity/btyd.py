@@ -89,7 +89,8 @@ def holdout_log_likelihood(name: str, params, calibration: tuple, full: tuple) -
 def choose(calibration: tuple, full: tuple, names: tuple[str, ...] = tuple(MODELS), *,
            max_customers: int = MAX_FIT_CUSTOMERS) -> tuple[str, dict]:
     """Fit every model in ``names`` on ``calibration`` and keep the one with the highest held-out
-    log-likelihood on ``full`` (both on the same sample of at most ``max_customers`` customers). Returns (name, {name: {"params": {...}, "holdout_log_likelihood": ...,
+    log-likelihood on ``full`` (both on the same sample of at most ``max_customers`` customers).
+    Returns (name, {name: {"params": {...}, "holdout_log_likelihood": ...,
     "calibration_log_likelihood": ...}}); a model that cannot be fitted is recorded with its error and skipped.
     Raises FitError when none can be fitted.
     """
