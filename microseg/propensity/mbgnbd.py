@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
-from microseg.propensity.bgnbd import BGNBDFitError, _check
+from microseg.propensity.bgnbd import BGNBDFitError, _check, unique_rows
 
 
 class MBGNBDFitError(BGNBDFitError):
@@ -59,9 +59,11 @@ def fit(x, t_x, T, *, init: MBGNBDParams | None = None) -> MBGNBDParams:
     if not np.any(x > 0):
         raise MBGNBDFitError("MBG/NBD needs at least one repeat purchase to estimate the purchase rate")
     start = np.log(list((init or MBGNBDParams(1.0, max(float(T.mean()), 1.0), 1.0, 1.0)).as_dict().values()))
+    (x, t_x, T), weight = unique_rows(x, t_x, T)
+    weight /= weight.sum()
 
     def objective(log_params):
-        return -log_likelihood(MBGNBDParams(*np.exp(log_params)), x, t_x, T).mean()
+        return -(log_likelihood(MBGNBDParams(*np.exp(log_params)), x, t_x, T) @ weight)
 
     result = minimize(objective, np.clip(start, -9, 9), method="L-BFGS-B", bounds=[(-10.0, 10.0)] * 4,
                       options={"maxiter": 500})

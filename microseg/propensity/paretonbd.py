@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import gammaln, hyp2f1
 
-from microseg.propensity.bgnbd import BGNBDFitError, _check
+from microseg.propensity.bgnbd import BGNBDFitError, _check, unique_rows
 
 
 class ParetoNBDFitError(BGNBDFitError):
@@ -39,19 +39,53 @@ class ParetoNBDParams:
         return asdict(self)
 
 
-def _log_a0(params: ParetoNBDParams, x, t_x, T) -> np.ndarray:
+def _hyp2f1_by_pair(a_of_x, b_of_x, c_of_x, z_of_t, pairs) -> np.ndarray:
+    """hyp2f1(a(x), b(x), c(x), z(t)) for each row, evaluated once per distinct (x, t) pair.
+
+    In A_0 the hypergeometric terms depend on a customer only through (x, t_x) and (x, T); the distinct pairs
+    are bounded by (largest x) x (distinct ages), however many customers there are, and hyp2f1 is the costly
+    part of the likelihood."""
+    (ux, ut), inverse = pairs
+    return hyp2f1(a_of_x(ux), b_of_x(ux), c_of_x(ux), z_of_t(ut))[inverse]
+
+
+def _distinct_pairs(x, t):
+    pairs, inverse = np.unique(np.column_stack([x, t]), axis=0, return_inverse=True)
+    return (pairs[:, 0], pairs[:, 1]), inverse.reshape(-1)
+
+
+def _log_a0(params: ParetoNBDParams, x, t_x, T, pairs=None) -> np.ndarray:
     """log A_0 of the note (equation 19 / 20, by whether alpha >= beta), as a log-difference of two terms so the
-    hypergeometric functions are only ever evaluated with |z| < 1."""
+    hypergeometric functions are only ever evaluated with |z| < 1. ``pairs``: the distinct (x, t_x) and (x, T)
+    pairs (:func:`_distinct_pairs`), computed here when not given (fit() computes them once)."""
+    if pairs is None:
+        pairs = (_distinct_pairs(x, t_x), _distinct_pairs(x, T))
     r, alpha, s, beta = params.r, params.alpha, params.s, params.beta
     if alpha >= beta:
-        big, small, b_arg = alpha, beta, s + 1.0
+        big, small = alpha, beta
+
+        def b_of_x(v):
+            return np.full_like(v, s + 1.0)
     else:
-        big, small, b_arg = beta, alpha, r + x
+        big, small = beta, alpha
+
+        def b_of_x(v):
+            return r + v
     rsx = r + s + x
     q1 = big + t_x
     q2 = big + T
-    f1 = hyp2f1(rsx, b_arg, rsx + 1.0, (big - small) / q1)
-    f2 = hyp2f1(rsx, b_arg, rsx + 1.0, (big - small) / q2)
+
+    def a_of_x(v):
+        return r + s + v
+
+    def c_of_x(v):
+        return r + s + v + 1.0
+
+    def z_of_t(v):
+        return (big - small) / (big + v)
+
+    f1 = _hyp2f1_by_pair(a_of_x, b_of_x, c_of_x, z_of_t, pairs[0])
+    f2 = _hyp2f1_by_pair(a_of_x, b_of_x, c_of_x, z_of_t, pairs[1])
     # A_0 = f1 / q1^rsx - f2 / q2^rsx = (f1 q2^rsx - f2 q1^rsx) / (q1 q2)^rsx, positive when t_x < T
     log_terms = np.stack([np.log(f1) + rsx * np.log(q2), np.log(f2) + rsx * np.log(q1)])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -67,7 +101,7 @@ def _log_alive_term(params: ParetoNBDParams, x, T) -> np.ndarray:
             - (r + x) * np.log(alpha + T) - s * np.log(beta + T))
 
 
-def log_likelihood(params: ParetoNBDParams, x, t_x, T) -> np.ndarray:
+def log_likelihood(params: ParetoNBDParams, x, t_x, T, pairs=None) -> np.ndarray:
     """Per-customer log-likelihood (Fader and Hardie 2005 note, equation 18)."""
     x, t_x, T = _check(x, t_x, T)
     r, alpha, s, beta = params.r, params.alpha, params.s, params.beta
@@ -75,7 +109,7 @@ def log_likelihood(params: ParetoNBDParams, x, t_x, T) -> np.ndarray:
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
     # far from the optimum (during the search) A_0 can come out nan; fit() treats that as a failed step
     with np.errstate(invalid="ignore"):
-        dead = np.log(s) - np.log(r + s + x) + _log_a0(params, x, t_x, T)
+        dead = np.log(s) - np.log(r + s + x) + _log_a0(params, x, t_x, T, pairs)
         return head + np.logaddexp(alive, dead)
 
 
@@ -88,10 +122,13 @@ def fit(x, t_x, T, *, init: ParetoNBDParams | None = None) -> ParetoNBDParams:
         raise ParetoNBDFitError("Pareto/NBD needs at least one repeat purchase to estimate the purchase rate")
     scale = max(float(T.mean()), 1.0)
     start = np.log(list((init or ParetoNBDParams(1.0, scale, 1.0, scale)).as_dict().values()))
+    (x, t_x, T), weight = unique_rows(x, t_x, T)
+    weight /= weight.sum()
+    pairs = (_distinct_pairs(x, t_x), _distinct_pairs(x, T))
 
     def objective(log_params):
-        ll = log_likelihood(ParetoNBDParams(*np.exp(log_params)), x, t_x, T)
-        return -ll.mean() if np.all(np.isfinite(ll)) else 1e10
+        ll = log_likelihood(ParetoNBDParams(*np.exp(log_params)), x, t_x, T, pairs)
+        return -(ll @ weight) if np.all(np.isfinite(ll)) else 1e10
 
     # bounds e^-10 .. e^10 as in bgnbd.fit: with no visible drop-out s and beta run off together
     result = minimize(objective, np.clip(start, -9, 9), method="L-BFGS-B", bounds=[(-10.0, 10.0)] * 4,

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
-from microseg.propensity import bgnbd
+from microseg.propensity import bgnbd, btyd
 from microseg.propensity.metrics import evaluation_rows
 
 # Columns of the feature snapshots that are not model inputs: keys, dates, the
@@ -173,7 +173,7 @@ def add_bgnbd_features(frame: pd.DataFrame, horizon_days: int,
             fit = bgnbd.BGNBDParams(**params)
         else:
             try:
-                fit = bgnbd.fit(x, t_x, T)
+                fit = btyd.fit("bgnbd", x, t_x, T)
             except bgnbd.BGNBDFitError:
                 continue
             fitted[str(pd.Timestamp(date).date()) if not isinstance(date, int) else "all"] = fit.as_dict()

@@ -20,6 +20,8 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import gammaln
 
+from microseg.propensity.bgnbd import unique_rows
+
 
 class GammaGammaFitError(ValueError):
     """The Gamma-Gamma model cannot be fitted on the given data."""
@@ -70,9 +72,11 @@ def fit(x, mbar, *, init: GammaGammaParams | None = None) -> GammaGammaParams:
     if x.size < 2:
         raise GammaGammaFitError("Gamma-Gamma needs at least two customers with a repeat purchase of value > 0")
     start = np.log(np.array(list((init or GammaGammaParams(1.0, 2.0, float(np.mean(mbar)))).as_dict().values())))
+    (x, mbar), weight = unique_rows(x, mbar)  # exact: the likelihood depends on a customer only through (x, mbar)
+    weight /= weight.sum()
 
     def objective(log_params):
-        return -log_likelihood(GammaGammaParams(*np.exp(log_params)), x, mbar).mean()
+        return -(log_likelihood(GammaGammaParams(*np.exp(log_params)), x, mbar) @ weight)
 
     result = minimize(objective, start, method="L-BFGS-B", bounds=[(-10.0, 12.0)] * 3, options={"maxiter": 1000})
     if not np.isfinite(result.fun):

@@ -35,12 +35,13 @@ def train_value_models(features: pd.DataFrame, labels: pd.DataFrame, config: Val
     LightGBM value and churn models (text format) and their out-of-fold metrics against the BTYD baselines."""
     purchase_model, selection = clv.choose_purchase_model(snapshot(features, "value_training"),
                                                           snapshot(features, "scoring"))
+    start = selection[purchase_model]["params"]
     value_train, value_fits = clv.btyd_value(
         labelled(features, labels, "value_training", "next_revenue_eur", "is_value_label_complete"), config,
-        purchase_model)
+        purchase_model, start)
     churn_train, churn_fits = clv.btyd_value(
         labelled(features, labels, "churn_training", "is_churned", "is_churn_label_complete"), config,
-        purchase_model)
+        purchase_model, start)
     value_fit = clv.fit_value_model(value_train, config)
     churn_fit = clv.fit_churn_model(churn_train, config)
     as_of = snapshot(features, "scoring")["feature_as_of_date"].max()
@@ -65,7 +66,9 @@ def score(features: pd.DataFrame, model_row: pd.Series, config: ValueConfig) -> 
     scoring = snapshot(features, "scoring").sort_values("customer_key", ignore_index=True)
     if scoring.empty:
         raise ValueModelError("customer value: the scoring snapshot has no customer with a purchase")
-    scoring, fits = clv.btyd_value(scoring, config, model_row["purchase_model"])
+    name = model_row["purchase_model"]
+    start = json.loads(model_row["purchase_model_selection"]).get(name, {}).get("params")
+    scoring, fits = clv.btyd_value(scoring, config, name, start)
     out = clv.predict(scoring, json.loads(model_row["value_model"]), json.loads(model_row["churn_model"]))
     out.insert(1, "as_of_date", scoring["feature_as_of_date"].dt.date.to_numpy())
     for col in ("recency_days", "frequency", "monetary_eur"):

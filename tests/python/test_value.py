@@ -238,3 +238,18 @@ def test_purchase_model_is_chosen_on_later_purchases_and_recorded():
     chosen_rows = rows[(rows["evaluation_set"] == "model_selection") & (rows["metric"] == "is_chosen")]
     assert dict(zip(chosen_rows["scorer"], chosen_rows["metric_value"])) == {
         name: float(name == chosen) for name in ("bgnbd", "mbgnbd", "pareto_nbd")}
+
+
+def test_value_and_churn_training_are_capped_at_max_training_rows():
+    """Beyond max_training_rows the LightGBM value and churn models train on a seeded sample of that many rows
+    (the out-of-fold metrics count them); the churn sample keeps the churn rate."""
+    config = clv.ValueConfig(num_threads=1, max_training_rows=600, max_boost_rounds=50)
+    frame, _ = clv.btyd_value(_synthetic_customers(1500, 6), config)
+    churned = np.random.default_rng(7).random(len(frame)) < np.where(frame["sessions_90d"] > 0, 0.15, 0.75)
+    value = clv.fit_value_model(frame.assign(label=frame["sessions_90d"] * 10.0), config)
+    assert value["oof_metrics"]["model"]["n_rows"] == 600
+    churn = clv.fit_churn_model(frame.assign(label=churned), config)
+    assert churn["oof_auc"]["model"] > 0.6
+    assert clv._cap_rows(frame.assign(label=churned), config, stratify=True)["label"].mean() == pytest.approx(
+        churned.mean(), abs=0.01)
+    assert len(clv._cap_rows(frame, clv.ValueConfig(), stratify=False)) == len(frame)
