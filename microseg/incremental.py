@@ -132,6 +132,58 @@ def run_chain(out: Path, persons: int, drops: int, drop_days: int, seed: int, se
             "compare": compare_marts(chain_db, full_db)}  # fmt: skip
 
 
+#: the CI replay's models (tests/python/test_replay_ci.py): the incremental base models and the facts they feed
+QUICK_MODELS = ("--select", "+fct_orders", "+fct_order_lines", "+fct_events")
+#: the environment of the parse pytest saves (tests/python/conftest.py): a parse with these strings is reused
+PARSE_ENV = {"MICROSEG_RAW_PATH": "data/raw", "MICROSEG_DUCKDB_PATH": "microseg.duckdb", "MICROSEG_EXPORT_PATH": "exports"}
+
+
+def run_chain_in_process(out: Path, drops: int, select_args=QUICK_MODELS, saved_parse: Path | None = None,
+                         threads: int = 1) -> dict:  # fmt: skip
+    """The incremental chain of ``out/drops`` (drops 1..k staged into out/raw_chain, one ``dbt run`` each, the
+    first a ``dbt build`` without tests for the seeds) into out/chain/microseg.duckdb, then a full refresh of
+    out/raw into out/full/microseg.duckdb (the manifest names the database after the parse's file), all in this process: dbt is parsed once (from ``saved_parse``, a
+    partial_parse.msgpack made with :data:`PARSE_ENV`, when given) and every invocation reuses the
+    manifest, which saves the start-up and parse of a process per invocation. Returns the seconds of
+    every invocation. The DuckDB files stay open until the process ends: compare them from another one."""
+    from dbt.cli.main import dbtRunner
+
+    out = Path(out).resolve()
+    work = out / "work_quick"
+    (work / "target").mkdir(parents=True, exist_ok=True)
+    if saved_parse is not None and Path(saved_parse).is_file():
+        shutil.copy(saved_parse, work / "target" / "partial_parse.msgpack")
+    common = ["--project-dir", str(ROOT), "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+              "--quiet"]  # fmt: skip
+    os.environ.update({**PARSE_ENV, "DBT_PROFILES_DIR": str(ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    parsed = dbtRunner().invoke(["parse", *common])
+    if not parsed.success:
+        raise RuntimeError(f"dbt parse failed: {parsed.exception}")
+    runner = dbtRunner(manifest=parsed.result)
+    no_tests = ("--exclude", "resource_type:test", "resource_type:unit_test")
+
+    def invoke(raw: Path, db: Path, *args: str) -> float:
+        # absolute paths per database: dbt-duckdb keeps one open environment per set of credentials
+        os.environ.update({"MICROSEG_RAW_PATH": str(raw), "MICROSEG_DUCKDB_PATH": str(db)})
+        started = time.perf_counter()
+        res = runner.invoke([*args, *select_args, "--threads", str(threads), *common])
+        if not res.success:
+            failed = [f"{r.node.unique_id}: {r.message}" for r in getattr(res.result, "results", [])
+                      if str(r.status) not in ("success", "pass")]  # fmt: skip
+            raise RuntimeError(f"dbt {args[0]} failed ({raw} -> {db}): {res.exception or failed}")
+        return time.perf_counter() - started
+
+    chain_raw, seconds = out / "raw_chain", []
+    (out / "chain").mkdir(exist_ok=True)
+    (out / "full").mkdir(exist_ok=True)
+    for k in range(1, drops + 1):
+        stage_drops(out / "drops", chain_raw, k)
+        seconds.append(invoke(chain_raw, out / "chain" / PARSE_ENV["MICROSEG_DUCKDB_PATH"],
+                              *(("build", *no_tests) if k == 1 else ("run",))))  # fmt: skip
+    full = invoke(out / "raw", out / "full" / PARSE_ENV["MICROSEG_DUCKDB_PATH"], "build", *no_tests, "--full-refresh")
+    return {"chain": seconds, "full": full}
+
+
 #: columns that say when or in which run a row was computed, not what: left out of the replay comparison.
 #: segment_id too: a chain matches each fit's segments to the previous run's ids (ids persist across
 #: runs), a fresh full refresh numbers them afresh; names, sizes and members must still be equal
@@ -159,17 +211,17 @@ def _comparable(con: duckdb.DuckDBPyConnection, db: str, table: str) -> str:
     return f"(select {select} from {db}.{table}" + (f" where {where.format(table=f'{db}.{table}')})" if where else ")")
 
 
-def compare_all_marts(db_a: Path | str, db_b: Path | str, schema: str = "marts") -> dict[str, dict]:
-    """Every table of ``schema`` in ``db_b``, compared row for row with ``db_a`` (rows, rows only in
-    either), without run columns (:data:`RUN_COLUMNS`, :data:`RUN_VALUES`); the tables of
-    :data:`REPLAY_EXCEPTIONS` mapped to None are reported as skipped."""
+def compare_all_marts(db_a: Path | str, db_b: Path | str, schema: str = "marts", like: str = "%") -> dict[str, dict]:
+    """Every table of ``schema`` in ``db_b`` whose name is ``like`` the pattern, compared row for row with
+    ``db_a`` (rows, rows only in either), without run columns (:data:`RUN_COLUMNS`, :data:`RUN_VALUES`);
+    the tables of :data:`REPLAY_EXCEPTIONS` mapped to None are reported as skipped."""
     con = duckdb.connect()
     con.execute("set enable_progress_bar = false")
     con.execute(f"attach '{db_a}' as a (read_only)")
     con.execute(f"attach '{db_b}' as b (read_only)")
     tables = [f"{schema}.{r[0]}" for r in con.execute(
         "select table_name from information_schema.tables where table_catalog = 'b' and table_schema = ? "
-        "order by 1", [schema]).fetchall()]  # fmt: skip
+        "and table_name like ? order by 1", [schema, like]).fetchall()]  # fmt: skip
     out = {}
     for table in tables:
         if table in REPLAY_EXCEPTIONS and REPLAY_EXCEPTIONS[table] is None:
@@ -311,6 +363,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["replay"]:
         return replay_main(argv[1:])
+    if argv[:1] == ["quick-chain"]:
+        # python -m microseg.incremental quick-chain OUT DROPS [SAVED_PARSE]: run_chain_in_process, times as JSON
+        out, drops, parse = argv[1], int(argv[2]), (Path(argv[3]) if len(argv) > 3 else None)
+        print(json.dumps(run_chain_in_process(Path(out), drops, saved_parse=parse)))
+        return 0
     p = argparse.ArgumentParser(prog="python -m microseg.incremental", description=__doc__.split("\n\n")[0])
     p.add_argument("--persons", type=int, default=1500)
     p.add_argument("--drops", type=int, default=3)
