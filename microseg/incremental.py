@@ -261,7 +261,7 @@ def scheduled_run(raw: Path, db: Path, workdir: Path, *args: str, threads: int =
 
 def run_replay(out: Path, persons: int, drops: int, drop_days: int, seed: int, shift: str | None = None,
                threads: int = 2, select_args: tuple[str, ...] = (), full_refresh: bool = True,
-               tests: bool = True) -> dict:  # fmt: skip
+               tests: bool = True, progress: bool = False) -> dict:  # fmt: skip
     """Generate ``persons`` as ``drops`` drops (a planted ``shift`` in the last), build every drop in turn
     into one file, then all of them as a full refresh into another; returns times, failing tests per drop,
     the comparison of every mart, the last step's migration matrix and the alerts of every step
@@ -282,10 +282,14 @@ def run_replay(out: Path, persons: int, drops: int, drop_days: int, seed: int, s
         seconds, failed = scheduled_run(chain_raw, chain_db, out / "work_chain", *select_args, threads=threads,
                                         tests=tests, snapshots=not select_args)  # fmt: skip
         steps.append({"drop": k, "seconds": seconds, "failed_tests": failed})
+        if progress:  # a long replay shows its per-drop times as it goes
+            print(f"drop {k} built in {seconds:.1f} s", flush=True)
     full, full_failed, compare = 0.0, [], {}
     if full_refresh:
         full, full_failed = scheduled_run(out / "raw", full_db, out / "work_full", *select_args, "--full-refresh",
                                           threads=threads, tests=False, snapshots=not select_args)  # fmt: skip
+        if progress:
+            print(f"full refresh built in {full:.1f} s", flush=True)
         compare = compare_all_marts(chain_db, full_db)
     result = {"steps": steps, "full": full, "full_failed_tests": full_failed, "shift": planted,
               "compare": compare, "migration": [], "alerts": []}  # fmt: skip
@@ -349,7 +353,7 @@ def replay_main(argv: list[str]) -> int:
     if args.drops < 2 or args.persons < 1:
         p.error("--drops must be at least 2 and --persons at least 1")
     result = run_replay(Path(args.out), args.persons, args.drops, args.drop_days, args.seed, args.shift,
-                        args.threads, tuple(SQL_LAYER) if args.sql_layer else ())  # fmt: skip
+                        args.threads, tuple(SQL_LAYER) if args.sql_layer else (), progress=True)  # fmt: skip
     return 0 if print_replay(result) else 1
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import resource
 import shutil
 import subprocess
 import sys
@@ -85,12 +86,16 @@ def test_small_incremental_chain_equals_a_full_refresh(tmp_path):
     meta = generate(persons=PERSONS, seed=SEED, out=out, progress=False)
     split_into_drops(out, "parquet", DROPS, DROP_DAYS, dt.date.fromisoformat(meta["data_end_date"]), SEED)
     planted = plant_late_cases(out)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     # one process for the four dbt invocations: one parse (the worker's, saved), no start-up per invocation
     run = subprocess.run([sys.executable, "-m", "microseg.incremental", "quick-chain", str(out), str(DROPS),
                           str(_parsed_project() or "")], capture_output=True, text=True, timeout=900)  # fmt: skip
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     seconds = json.loads(run.stdout.strip().splitlines()[-1])
-    print(f"CI replay: drops {[round(s, 1) for s in seconds['chain']]} s, full refresh {seconds['full']:.1f} s")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    print(f"CI replay: drops {[round(s, 1) for s in seconds['chain']]} s, full refresh {seconds['full']:.1f} s, "
+          f"{cpu:.1f} s CPU in the dbt process")  # fmt: skip
     chain, full = out / "chain" / "microseg.duckdb", out / "full" / "microseg.duckdb"
 
     compared = {**compare_all_marts(chain, full),
