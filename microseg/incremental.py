@@ -135,17 +135,21 @@ def run_chain(out: Path, persons: int, drops: int, drop_days: int, seed: int, se
 #: the CI replay's models (tests/python/test_replay_ci.py): the incremental base models and the facts they feed
 QUICK_MODELS = ("--select", "+fct_orders", "+fct_order_lines", "+fct_events")
 #: the environment of the parse pytest saves (tests/python/conftest.py): a parse with these strings is reused
-PARSE_ENV = {"MICROSEG_RAW_PATH": "data/raw", "MICROSEG_DUCKDB_PATH": "microseg.duckdb", "MICROSEG_EXPORT_PATH": "exports"}
+PARSE_ENV = {"MICROSEG_RAW_PATH": "data/raw", "MICROSEG_DUCKDB_PATH": "microseg.duckdb",
+             "MICROSEG_EXPORT_PATH": "exports"}  # fmt: skip
 
 
 def run_chain_in_process(out: Path, drops: int, select_args=QUICK_MODELS, saved_parse: Path | None = None,
                          threads: int = 1) -> dict:  # fmt: skip
-    """The incremental chain of ``out/drops`` (drops 1..k staged into out/raw_chain, one ``dbt run`` each, the
-    first a ``dbt build`` without tests for the seeds) into out/chain/microseg.duckdb, then a full refresh of
-    out/raw into out/full/microseg.duckdb (the manifest names the database after the parse's file), all in this process: dbt is parsed once (from ``saved_parse``, a
-    partial_parse.msgpack made with :data:`PARSE_ENV`, when given) and every invocation reuses the
-    manifest, which saves the start-up and parse of a process per invocation. Returns the seconds of
-    every invocation. The DuckDB files stay open until the process ends: compare them from another one."""
+    """The incremental chain of ``out/drops`` and its full refresh, every dbt invocation in this process.
+
+    Drops 1..k are staged into out/raw_chain and built with one ``dbt run`` each (the first a ``dbt build``
+    without tests, for the seeds) into out/chain/microseg.duckdb; then out/raw is built with
+    ``--full-refresh`` into out/full/microseg.duckdb (the manifest names the database after the parse's
+    file, so both files carry that name). dbt is parsed once (from ``saved_parse``, a partial_parse.msgpack
+    made with :data:`PARSE_ENV`, when given) and every invocation reuses the manifest, which saves the
+    start-up and parse of a process per invocation. Returns the seconds of every invocation. The DuckDB
+    files stay open until the process ends: compare them from another one."""
     from dbt.cli.main import dbtRunner
 
     out = Path(out).resolve()
