@@ -11,7 +11,7 @@ a content hash of both builds; exits 1 when a mart differs.
 the whole project, as a daily schedule would: every drop is a full run
 (``dbt run``, ``dbt snapshot``, ``dbt test``: ML layer, history and drift
 included) on the drops landed so far, then a full refresh of the same data into another file; every table of
-the marts schema is compared row for row (:data:`REPLAY_EXCEPTIONS`), and the
+the marts, ml and activation schemas is compared row for row (:data:`REPLAY_EXCEPTIONS`), and the
 per-drop build times, the failing data tests per drop, the migration matrix of
 the last step and every re-segmentation alert are printed; exit 1 when a mart
 differs. ``--shift channel_to_app`` plants a shift in the last drop
@@ -191,34 +191,68 @@ def run_chain_in_process(out: Path, drops: int, select_args=QUICK_MODELS, saved_
 #: columns that say when or in which run a row was computed, not what: left out of the replay comparison.
 #: segment_id too: a chain matches each fit's segments to the previous run's ids (ids persist across
 #: runs), a fresh full refresh numbers them afresh; names, sizes and members must still be equal
-RUN_COLUMNS = ("fit_id", "fitted_at", "run_number", "segment_id")
+RUN_COLUMNS = ("fit_id", "fitted_at", "run_number", "segment_id", "trained_at")
 #: run-dependent parts of values, normalised before the comparison (column -> SQL of the normalised value)
 RUN_VALUES = {"model_id": r"regexp_replace(model_id, '^prop-[0-9T]+-', 'prop-')"}  # trained_at in the id
-#: marts compared differently in the replay (table -> filter on the rows compared, or None: not compared)
+#: relative tolerance of a floating-point value in the comparison: a sum over the same rows in another
+#: order (the chain stores them in another order than a full refresh) differs in its last bits, and a
+#: variance from sums of squares (the experiment readout) amplifies that to about 1e-12 of the value
+FLOAT_TOLERANCE = 1e-9
+#: tables compared differently in the replay (table -> filter on the rows compared, or None: not compared)
 REPLAY_EXCEPTIONS = {
     # one run per drop in the chain, one run in the full refresh: compare the latest run's sizes
     "marts.segment_run_sizes": "fitted_at = (select max(fitted_at) from {table})",
     # the step from the previous run to the latest: a full refresh of a fresh file has no previous run
     "marts.segment_migration": None,
+    # histories of runs (a row or a set of rows per run): the chain has one per drop, a full refresh one;
+    # the current state they lead to (segments, profiles, predictions, evaluations) is compared
+    **dict.fromkeys(["ml.propensity_model_registry", "ml.propensity_retraining_decisions", "ml.segment_model",
+                     "ml.segment_centroid_history", "ml.segment_drift", "ml.segment_feature_distributions",
+                     "ml.segment_membership_history", "activation.export_changes"]),  # fmt: skip
+    # the build's own export folder (a path per DuckDB file)
+    **dict.fromkeys(["activation.export_folder", "activation.export_settings"]),
 }
+#: schemas the replay compares
+REPLAY_SCHEMAS = ("marts", "ml", "activation")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, db: str, table: str) -> list[tuple[str, bool]]:
+    """(column, is floating point) of ``db.table``, without its run columns."""
+    schema, name = table.split(".")
+    return [(c, t in ("DOUBLE", "FLOAT", "REAL")) for c, t in con.execute(
+        "select column_name, data_type from information_schema.columns where table_catalog = ? "
+        "and table_schema = ? and table_name = ? order by ordinal_position", [db, schema, name]).fetchall()
+        if c not in RUN_COLUMNS]  # fmt: skip
 
 
 def _comparable(con: duckdb.DuckDBPyConnection, db: str, table: str) -> str:
     """SQL of ``db.table`` without its run columns, run values normalised, exception filter applied."""
-    schema, name = table.split(".")
-    columns = [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_catalog = ? and table_schema = ? "
-        "and table_name = ? order by ordinal_position", [db, schema, name]).fetchall()]  # fmt: skip
-    select = ", ".join(RUN_VALUES.get(c, f'"{c}"') + (f' as "{c}"' if c in RUN_VALUES else "")
-                       for c in columns if c not in RUN_COLUMNS)  # fmt: skip
+    select = ", ".join(f'{RUN_VALUES[c]} as "{c}"' if c in RUN_VALUES else f'"{c}"'
+                       for c, _ in _columns(con, db, table))  # fmt: skip
     where = REPLAY_EXCEPTIONS.get(table)
     return f"(select {select} from {db}.{table}" + (f" where {where.format(table=f'{db}.{table}')})" if where else ")")
 
 
+def _rows_apart_beyond_tolerance(con: duckdb.DuckDBPyConnection, a: str, b: str, columns) -> int:
+    """Rows of ``a`` and ``b`` (both sorted by every column, paired by position) that differ: in a column
+    that is not floating point, or by more than :data:`FLOAT_TOLERANCE` relative in one that is."""
+    exact, floats = [c for c, f in columns if not f], [c for c, f in columns if f]
+    order = ", ".join(f'"{c}" nulls first' for c in exact + floats)
+    differ = [f'x."{c}" is distinct from y."{c}"' for c in exact] + [
+        f'(x."{c}" is distinct from y."{c}" and not coalesce(abs(x."{c}" - y."{c}") <= {FLOAT_TOLERANCE} '
+        f'* greatest(abs(x."{c}"), abs(y."{c}")), false))' for c in floats]  # fmt: skip
+    return con.execute(f"""
+        with x as (select *, row_number() over (order by {order}) as _rn from {a}),
+        y as (select *, row_number() over (order by {order}) as _rn from {b})
+        select count(*) from x full join y on x._rn = y._rn
+        where x._rn is null or y._rn is null or {' or '.join(differ)}
+    """).fetchone()[0]  # fmt: skip
+
+
 def compare_all_marts(db_a: Path | str, db_b: Path | str, schema: str = "marts", like: str = "%") -> dict[str, dict]:
     """Every table of ``schema`` in ``db_b`` whose name is ``like`` the pattern, compared row for row with
-    ``db_a`` (rows, rows only in either), without run columns (:data:`RUN_COLUMNS`, :data:`RUN_VALUES`);
-    the tables of :data:`REPLAY_EXCEPTIONS` mapped to None are reported as skipped."""
+    ``db_a`` (rows, rows only in either), without run columns (:data:`RUN_COLUMNS`, :data:`RUN_VALUES`),
+    floating-point values within :data:`FLOAT_TOLERANCE`; the tables of :data:`REPLAY_EXCEPTIONS` mapped to None are reported as skipped."""
     con = duckdb.connect()
     con.execute("set enable_progress_bar = false")
     con.execute(f"attach '{db_a}' as a (read_only)")
@@ -235,6 +269,10 @@ def compare_all_marts(db_a: Path | str, db_b: Path | str, schema: str = "marts",
         rows = [con.execute(f"select count(*) from {x}").fetchone()[0] for x in (a, b)]
         only_a = con.execute(f"select count(*) from ({a} except all {b})").fetchone()[0]
         only_b = con.execute(f"select count(*) from ({b} except all {a})").fetchone()[0]
+        columns = _columns(con, "b", table)
+        if (only_a or only_b) and any(f for _, f in columns) and rows[0] == rows[1]:
+            # equal but for floating-point noise: the same rows within FLOAT_TOLERANCE
+            only_a = only_b = _rows_apart_beyond_tolerance(con, a, b, columns)
         out[table] = {"skipped": False, "rows": tuple(rows), "only_in_a": only_a, "only_in_b": only_b}
     con.close()
     return out
@@ -297,7 +335,7 @@ def run_replay(out: Path, persons: int, drops: int, drop_days: int, seed: int, s
                                           threads=threads, tests=False, snapshots=not select_args)  # fmt: skip
         if progress:
             print(f"full refresh built in {full:.1f} s", flush=True)
-        compare = compare_all_marts(chain_db, full_db)
+        compare = {t: c for schema in REPLAY_SCHEMAS for t, c in compare_all_marts(chain_db, full_db, schema).items()}
     result = {"steps": steps, "full": full, "full_failed_tests": full_failed, "shift": planted,
               "compare": compare, "migration": [], "alerts": []}  # fmt: skip
     with duckdb.connect(str(chain_db), read_only=True) as con:
