@@ -86,10 +86,11 @@ def test_small_incremental_chain_equals_a_full_refresh(tmp_path):
     meta = generate(persons=PERSONS, seed=SEED, out=out, progress=False)
     split_into_drops(out, "parquet", DROPS, DROP_DAYS, dt.date.fromisoformat(meta["data_end_date"]), SEED)
     planted = plant_late_cases(out)
+    saved_parse = _parsed_project()  # the worker's one parse (made by its first dbt test)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # one process for the four dbt invocations: one parse (the worker's, saved), no start-up per invocation
+    # one process for the four dbt invocations: that parse reused, no start-up per invocation
     run = subprocess.run([sys.executable, "-m", "microseg.incremental", "quick-chain", str(out), str(DROPS),
-                          str(_parsed_project() or "")], capture_output=True, text=True, timeout=900)  # fmt: skip
+                          str(saved_parse or "")], capture_output=True, text=True, timeout=900)  # fmt: skip
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     seconds = json.loads(run.stdout.strip().splitlines()[-1])
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
