@@ -350,6 +350,11 @@ def new_niches(members: pd.DataFrame, runs: pd.DataFrame, config: DriftConfig) -
     return pd.DataFrame(rows, columns=["fit_id", "niche_id", "customers", "overlap"])
 
 
+def _day(value) -> str:
+    """An as-of date as YYYY-MM-DD, whether it arrives as a date, a timestamp or a string."""
+    return pd.Timestamp(value).date().isoformat()
+
+
 def alerts_table(drift: pd.DataFrame, runs: pd.DataFrame, niche_members: pd.DataFrame,
                  config: DriftConfig) -> pd.DataFrame:
     """resegmentation_alerts: one row per reason a run (against the run before
@@ -387,7 +392,7 @@ def alerts_table(drift: pd.DataFrame, runs: pd.DataFrame, niche_members: pd.Data
             # the segment mix moves by construction when a refit changes k: warn, never error
             severity = r.status if r.drift_kind == "feature" else "warn"
             add(r.fit_id, f"{r.drift_kind}_drift", r.subject, severity, r.psi, limit,
-                f"PSI of the {what} is {r.psi:.3f} (>= {limit}) against the run as of {r.previous_as_of_date}")
+                f"PSI of the {what} is {r.psi:.3f} (>= {limit}) against the run as of {_day(r.previous_as_of_date)}")
         elif r.drift_kind == "segment_share":
             change = abs(r.current_share / r.previous_share - 1) if r.previous_share > 0 else np.inf
             if change > config.size_change:

@@ -15,7 +15,10 @@ data per drop for k >= 2, and all older history in drop 1. Arrival is
 - third_party: provided_at;
 - erasure_requests: a drop drawn from a hash of the request, never before the
   drop of its own requested_at, so new requests for persons loaded long ago
-  appear in later drops.
+  appear in later drops; and never before the first drop holding the CRM
+  record or order it names (crm id or email): the generator may date a
+  request before the person's signup, and a request for an identifier that no
+  loaded data holds is unmatched, which fails the build.
 
 A date that does not parse (planted dirt) gets a drop from a hash of the row.
 Dates are read at day precision: the drop boundaries are days.
@@ -121,6 +124,15 @@ def split_into_drops(
             f"{_drop_case(_day('requested_at'), '0', bounds, drops)})"
         ),
     }
+    # a request arrives with or after the first row naming its identifier (d_crm_customers and d_orders
+    # are made before it: dict order)
+    arrival["erasure_requests"] = (
+        f"greatest({arrival['erasure_requests']}, coalesce((select min(named._drop) from ("
+        "select _drop, trim(crm_id) as identifier from d_crm_customers "
+        "union all select _drop, lower(trim(email)) from d_crm_customers "
+        "union all select _drop, lower(trim(customer_ref)) from d_orders) as named "
+        "where named.identifier in (trim(identifier_value), lower(trim(identifier_value)))), 1))"
+    )
     for name, expr in arrival.items():
         con.execute(f"create or replace temp table d_{name} as select *, {expr} as _drop from src_{name}")
     con.execute(

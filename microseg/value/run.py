@@ -18,7 +18,9 @@ METRIC_COLUMNS = ["as_of_date", "evaluation_set", "subject", "scorer", "metric",
 
 
 def snapshot(features: pd.DataFrame, kind: str) -> pd.DataFrame:
-    part = features[features["snapshot_kind"] == kind].copy()
+    # in customer order: the BTYD fits sum over rows, and on a flat likelihood the optimum found moves with
+    # their order (an incremental chain and a full refresh store the same rows in another order)
+    part = features[features["snapshot_kind"] == kind].sort_values("customer_key", kind="stable", ignore_index=True)
     part["feature_as_of_date"] = pd.to_datetime(part["feature_as_of_date"])
     return part
 

@@ -178,8 +178,8 @@ def cdnow_summary(tmp_path_factory) -> pd.DataFrame:
 
 # Files that take a minute or more (their own dbt builds) go first: pytest-xdist hands out whole files in
 # collection order, so a long file collected last would leave one worker running alone at the end.
-HEAVY_FIRST = ("test_damaged_inputs.py", "test_privacy.py", "test_retail_export.py", "test_categories.py",
-               "test_expected_outputs.py", "test_activation.py", "test_run_start_checks.py")  # fmt: skip
+HEAVY_FIRST = ("test_damaged_inputs.py", "test_replay_ci.py", "test_privacy.py", "test_retail_export.py",
+               "test_categories.py", "test_expected_outputs.py", "test_activation.py", "test_run_start_checks.py")  # fmt: skip
 
 
 def pytest_collection_modifyitems(config, items) -> None:

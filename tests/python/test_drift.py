@@ -183,6 +183,11 @@ def test_planted_channel_shift_is_an_error_alert_naming_the_feature():
     assert alerts[["reason", "subject", "severity"]].values.tolist() == [
         ["feature_drift", "channel_share_app_smoothed", "error"]]
     assert "PSI of the feature channel_share_app_smoothed" in alerts["message"].item()
+    # dates print as dates, not as midnight timestamps, also when the drift table is read back from
+    # DuckDB (the model's case: dates arrive as pandas timestamps)
+    stored = table.astype({"as_of_date": "datetime64[us]", "previous_as_of_date": "datetime64[us]"})
+    message = drift.alerts_table(stored, runs_table(), NO_NICHES, CONFIG)["message"].item()
+    assert message.endswith("against the run as of 2026-06-30"), message
 
 
 def test_segment_mix_psi_and_size_change_alerts():

@@ -84,6 +84,37 @@ def test_erasure_requests_and_crm_updates_arrive_in_later_drops(dropped):
     assert all(n > 0 for n in meta["rows_per_drop"]["crm_customers"][1:])
 
 
+def test_erasure_request_never_arrives_before_the_record_it_names(tmp_path):
+    # the generator may date a request before the person's signup: it would land a drop before their CRM
+    # record (by id) or order (by email) and stay unmatched, a build error, until that arrives
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    rows = {"crm_customers": {"crm_id": ["A1"], "email": ["new@example.com"], "signup_at": ["2026-06-28T10:00:00Z"],
+                              "updated_at": ["2026-06-29T10:00:00Z"]},
+            "orders": {"order_id": ["O1"], "customer_ref": ["guest@example.com"],
+                       "ordered_at": ["2026-06-20T10:00:00Z"]},
+            # six requests by the crm id (the hash alone spreads them over the drops), one by the guest's email
+            "erasure_requests": {"request_id": [f"R{i}" for i in range(1, 8)],
+                                 "identifier_type": ["crm_id"] * 6 + ["email"],
+                                 "identifier_value": ["A1"] * 6 + ["Guest@Example.com"],
+                                 "requested_at": ["2026-01-15T10:00:00Z"] * 7}}  # fmt: skip
+    for name, columns in RAW_COLUMNS.items():
+        given = rows.get(name, {})
+        n = len(next(iter(given.values()))) if given else 0
+        pq.write_table(pa.table({c: pa.array(given.get(c, [None] * n), pa.string()) for c in columns}),
+                       raw / f"{name}.parquet")  # fmt: skip
+    split_into_drops(tmp_path, "parquet", DROPS, DROP_DAYS, dt.date(2026, 6, 30), seed=7)
+    con = duckdb.connect()
+    files = tmp_path / "drops" / "erasure_requests" / "drop_*.parquet"
+    arrived = dict(con.execute(f"select request_id, parse_filename(filename, true) "
+                               f"from read_parquet('{files}', filename = true)").fetchall())  # fmt: skip
+    # the CRM record arrives in drop 3 (updated 2026-06-29), the guest's order in drop 2 (2026-06-20)
+    assert [arrived[f"R{i}"] for i in range(1, 7)] == ["drop_0003"] * 6 and arrived["R7"] >= "drop_0002", arrived
+
+
 def test_stage_drops_puts_exactly_drops_one_to_k_into_the_raw_folder(dropped, tmp_path):
     raw = tmp_path / "raw"
     stage_drops(dropped / "drops", raw, 2)

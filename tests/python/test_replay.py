@@ -1,8 +1,9 @@
 """Replay of a daily schedule (``make replay``, microseg.incremental.run_replay).
 
-1. The small replay CI runs (marker ``replay``, 496 s at load 15): 1,000 persons as 3 drops of 7
-   days, the SQL layer built drop by drop and as a full refresh; every table of
-   the marts schema it builds must be equal row for row.
+1. The SQL-layer replay (marker ``replay``, ``make test-slow``; 145 s on one worker): 1,000 persons as
+   3 drops of 7 days, the SQL layer built drop by drop and as a full refresh; every table of
+   the marts schema it builds must be equal row for row. CI runs the smaller one of
+   tests/python/test_replay_ci.py.
 2. A planted shift (marker ``slow``): 1,500 persons as 3 drops of 30 days, every
    drop a whole scheduled run (``dbt run``, snapshot, ``dbt test``: segments, history, drift); the last drop moves the
    web shop to the app (``--shift channel_to_app``). The step without the shift
