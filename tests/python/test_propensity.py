@@ -6,6 +6,7 @@ equal to dbt_project.yml, CDNOW mapping."""
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import asdict
 from pathlib import Path
 
@@ -389,3 +390,21 @@ def test_cdnow_mapping_follows_the_raw_contract(tmp_path):
         assert all(str(t) == "string" for t in table.schema.types)
     # a free CD is still a purchase: customer 2 is active, customer 1 buys again in the window
     assert cdnow.direct_label_count(master, "1997-01-31") == (2, 1)
+
+
+def test_cdnow_builds_leave_the_value_model_training_customers(tmp_path, monkeypatch):
+    # make cdnow builds the whole project, the value model too: its training snapshot (cutoff minus the value
+    # horizon) must fall after CDNOW's first purchase (1997-01-01) at every cutoff, or the build fails
+    seen = []
+
+    def fake_run(cmd, **kwargs):
+        seen.append(json.loads(cmd[cmd.index("--vars") + 1]))
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(cdnow.subprocess, "run", fake_run)
+    for cutoff in cdnow.CUTOFFS:
+        assert cdnow.run_cutoff(tmp_path, tmp_path / "x.duckdb", cutoff, "dbt", tmp_path / "log") == 0
+    for vars_ in seen:
+        months = vars_.get("microseg__value_horizon_months", 12)
+        training = pd.Timestamp(vars_["microseg__as_of_date"]) - pd.DateOffset(months=months)
+        assert training > pd.Timestamp("1997-01-01"), vars_
