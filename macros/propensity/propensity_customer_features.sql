@@ -99,16 +99,26 @@
     ),
 
     purchase_gaps as (
-        -- the gap between the last two purchase days: a slowing customer shows it before recency does
+        -- the last gaps between purchase days (a slowing customer shows them before recency does) and the
+        -- regularity of all gaps; integer sums, so the spread is the same whatever the row order
         select
             customer_key,
             max(order_date) as last_day,
-            arg_max(previous_day, order_date) as previous_day
+            arg_max(previous_day, order_date) as previous_day,
+            arg_max(third_last_day, order_date) as third_last_day,
+            max(gap) as longest_gap_days,
+            count(gap) as n_gaps,
+            sum(gap) as gap_sum,
+            sum(gap * gap) as gap_sum_squares
         from (
             select
                 customer_key,
                 order_date,
-                lag(order_date) over (partition by customer_key order by order_date) as previous_day
+                lag(order_date) over (partition by customer_key order by order_date) as previous_day,
+                lag(order_date, 2) over (partition by customer_key order by order_date) as third_last_day,
+                date_diff(
+                    'day', lag(order_date) over (partition by customer_key order by order_date), order_date
+                ) as gap
             from (select distinct customer_key, order_date from pit_orders)
         )
         group by customer_key
@@ -164,6 +174,18 @@
                     then date_diff('day', o.first_purchase_date, o.last_purchase_date) / (o.purchase_days - 1.0)
             end as mean_days_between_purchases,
             date_diff('day', g.previous_day, g.last_day) as last_gap_days,
+            date_diff('day', g.previous_day, o.feature_as_of_date) as days_since_second_last_purchase,
+            date_diff('day', g.third_last_day, o.feature_as_of_date) as days_since_third_last_purchase,
+            g.longest_gap_days,
+            cast(date_diff('day', o.last_purchase_date, o.feature_as_of_date) as double)
+            / g.longest_gap_days as recency_to_longest_gap_ratio,
+            case
+                when g.n_gaps > 1
+                    then sqrt(
+                        greatest(g.n_gaps * g.gap_sum_squares - g.gap_sum * g.gap_sum, 0)
+                        / (g.n_gaps * (g.n_gaps - 1.0))
+                    ) / (g.gap_sum / g.n_gaps)
+            end as gap_cv,
             case
                 when o.purchase_days > 1
                     then date_diff('day', o.last_purchase_date, o.feature_as_of_date)

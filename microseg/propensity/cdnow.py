@@ -48,6 +48,9 @@ HORIZON_DAYS = 91
 # in 1997-Q1, so three snapshots fit before both cutoffs; more rows lifted the forward AUC a little.
 TRAINING_SNAPSHOTS = 3
 N_CUSTOMERS = 23_570
+# make cdnow-value's value horizon (microseg.value.cdnow_value): the default 12 months leaves the value model no
+# training customer at the 1997-12-31 cutoff
+VALUE_HORIZON_MONTHS = 3
 
 # Required raw tables (models/sources.yml) CDNOW does not have: written empty, with their contract columns. The
 # optional ones (events, third_party, erasure_requests) are left absent: the build makes them empty.
@@ -142,7 +145,10 @@ def run_cutoff(raw_dir: Path, db_path: Path, cutoff: str, dbt: str, log_path: Pa
            "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", ".")}
     vars_ = json.dumps({"microseg__as_of_date": cutoff, "microseg__propensity_horizon_days": HORIZON_DAYS,
                         "microseg__propensity_training_snapshots": TRAINING_SNAPSHOTS,
-                        "microseg__propensity_model_mode": "retrain"})
+                        "microseg__propensity_model_mode": "retrain",
+                        # the whole project builds, the value model too: its training snapshot is as_of_date minus
+                        # the value horizon, and 12 months before 1997-12-31 no CDNOW customer had bought yet
+                        "microseg__value_horizon_months": VALUE_HORIZON_MONTHS})
     # the whole project, tests included: the benchmark also proves the pipeline builds with empty CRM, events,
     # third-party and erasure sources
     cmd = [dbt, "build", "--vars", vars_]

@@ -404,3 +404,21 @@ def test_lightgbm_threads_wait_passively():
     out = subprocess.run([sys.executable, "-c", code], env={**env, "OMP_WAIT_POLICY": "ACTIVE"},
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ACTIVE"
+
+
+def test_cdnow_builds_leave_the_value_model_training_customers(tmp_path, monkeypatch):
+    # make cdnow builds the whole project, the value model too: its training snapshot (cutoff minus the value
+    # horizon) must fall after CDNOW's first purchase (1997-01-01) at every cutoff, or the build fails
+    seen = []
+
+    def fake_run(cmd, **kwargs):
+        seen.append(json.loads(cmd[cmd.index("--vars") + 1]))
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(cdnow.subprocess, "run", fake_run)
+    for cutoff in cdnow.CUTOFFS:
+        assert cdnow.run_cutoff(tmp_path, tmp_path / "x.duckdb", cutoff, "dbt", tmp_path / "log") == 0
+    for vars_ in seen:
+        months = vars_.get("microseg__value_horizon_months", 12)
+        training = pd.Timestamp(vars_["microseg__as_of_date"]) - pd.DateOffset(months=months)
+        assert training > pd.Timestamp("1997-01-01"), vars_
