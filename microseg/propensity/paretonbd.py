@@ -141,7 +141,8 @@ def fit(x, t_x, T, *, init: ParetoNBDParams | None = None) -> ParetoNBDParams:
 def p_alive(params: ParetoNBDParams, x, t_x, T) -> np.ndarray:
     """P(still alive at T | x, t_x, T): the alive part of the likelihood over the whole (note, equation 21)."""
     x, t_x, T = _check(x, t_x, T)
-    return np.exp(_log_alive_term(params, x, T) - log_likelihood(params, x, t_x, T))
+    # a ratio of two terms of the same sum: rounding lifts it above 1 (1 + 1e-14) when the alive term is all of it
+    return np.minimum(1.0, np.exp(_log_alive_term(params, x, T) - log_likelihood(params, x, t_x, T)))
 
 
 def expected_purchases(params: ParetoNBDParams, t: float, x, t_x, T) -> np.ndarray:
