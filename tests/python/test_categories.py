@@ -82,6 +82,7 @@ def _columns(db: Path, table: str) -> list[str]:
         return [r[0] for r in con.sql(f"describe marts.{table}").fetchall()]
 
 
+@pytest.mark.slow  # its own 40-department build (42 s): make test-slow, for the CI budget
 def test_forty_departments_give_forty_affinity_columns(forty):
     features = _columns(forty, "mart_customer_features")
     affinities = [c for c in features if c.startswith("category_affinity_")]
@@ -94,6 +95,7 @@ def test_forty_departments_give_forty_affinity_columns(forty):
     assert [c for c in columns if c.startswith("category_affinity_")] == [a for a in affinities if a != "category_affinity_other"]
 
 
+@pytest.mark.slow  # its own 40-department build (42 s): make test-slow, for the CI budget
 def test_rates_stay_in_unit_range_without_sends(forty):
     """The dbt tests passed (fixture); check the outcome directly too: opens exist, no rate exceeds 1."""
     with duckdb.connect(str(forty), read_only=True) as con:

@@ -64,6 +64,7 @@ def test_history_survives_full_refresh_and_ids_survive_the_rebuild(built):
     assert _ids(db) == first
 
 
+@pytest.mark.slow  # a full refresh of the segment model (34 s): make test-slow, for the CI budget
 def test_allow_history_refresh_lets_full_refresh_empty_the_history(built, dbt_build):
     _, db, _ = built
     dbt_build.dbt("run", "--select", "segment_model", "--full-refresh",
