@@ -21,6 +21,7 @@ differs. ``--shift channel_to_app`` plants a shift in the last drop
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import shutil
@@ -89,6 +90,18 @@ def dbt_build(raw: Path, db: Path, workdir: Path, *args: str, threads: int = 2, 
     return time.perf_counter() - started
 
 
+
+def generate_drops(out: Path, persons: int, drops: int, drop_days: int, seed: int) -> Path:
+    """A fresh ``out``: ``persons`` generated into out/raw and split into ``drops`` drops of ``drop_days``
+    days ending on the data's last day (out/drops)."""
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    meta = generate(persons=persons, seed=seed, out=out, progress=False)
+    split_into_drops(out, "parquet", drops, drop_days, dt.date.fromisoformat(meta["data_end_date"]), seed)
+    return out
+
+
 def run_chain(out: Path, persons: int, drops: int, drop_days: int, seed: int, select_args: list[str],
               threads: int = 2, tests: str = "ends") -> dict:  # fmt: skip
     """Generate drops, build them one by one and as a full refresh; returns timings and the comparison.
@@ -99,12 +112,7 @@ def run_chain(out: Path, persons: int, drops: int, drop_days: int, seed: int, se
     """
     if tests not in ("last", "ends", "all"):
         raise ValueError(f"tests must be last, ends or all, not {tests!r}")
-    out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)
-    meta = generate(persons=persons, seed=seed, out=out, progress=False)
-    end_date = __import__("datetime").date.fromisoformat(meta["data_end_date"])
-    split_into_drops(out, "parquet", drops, drop_days, end_date, seed)
+    out = generate_drops(out, persons, drops, drop_days, seed)
     chain_raw, chain_db, full_db = out / "raw_chain", out / "chain.duckdb", out / "full.duckdb"
 
     def build(raw: Path, db: Path, work: Path, tested: bool, *extra: str) -> float:
@@ -313,12 +321,7 @@ def run_replay(out: Path, persons: int, drops: int, drop_days: int, seed: int, s
     (``full_refresh`` False: no full refresh, an empty comparison). Each step is a
     :func:`scheduled_run` (``tests`` False: models only); snapshots are taken when the whole
     project is built (no ``select_args``)."""
-    out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)
-    meta = generate(persons=persons, seed=seed, out=out, progress=False)
-    end_date = __import__("datetime").date.fromisoformat(meta["data_end_date"])
-    split_into_drops(out, "parquet", drops, drop_days, end_date, seed)
+    out = generate_drops(out, persons, drops, drop_days, seed)
     planted = plant_shift(out, shift) if shift else None
     chain_raw, chain_db, full_db = out / "raw_chain", out / "chain.duckdb", out / "full.duckdb"
     steps = []
