@@ -15,7 +15,7 @@ from sqlfluff.cli.commands import cli
 from sqlfluff.utils.reflow.sequence import ReflowSequence
 
 # The patch relies on from_root's signature and on ReflowSequence being immutable in 4.4.
-assert sqlfluff.__version__ == "4.4.0", f"recheck scripts/sqlfluff_lint.py for sqlfluff {sqlfluff.__version__}"
+CHECKED_VERSION = "4.4.0"
 
 _from_root = ReflowSequence.from_root.__func__
 _last = [None, None, None]  # root segment, config, sequence
@@ -32,5 +32,8 @@ def _from_root_reused(cls, root_segment, config):
 if __name__ == "__main__":
     if sys.argv[1:2] != ["lint"]:
         sys.exit("usage: python scripts/sqlfluff_lint.py lint [sqlfluff lint options] PATH...")
+    if sqlfluff.__version__ != CHECKED_VERSION:
+        sys.exit(f"scripts/sqlfluff_lint.py: checked on sqlfluff {CHECKED_VERSION}, found "
+                 f"{sqlfluff.__version__}: recheck the reflow patch before linting")
     ReflowSequence.from_root = classmethod(_from_root_reused)
     cli()
