@@ -137,7 +137,7 @@ def propensity_intervals(db: Path) -> dict:
         frame = con.sql(
             "select p.propensity, p.bgnbd_expected_purchases, l.target_happened from ml.propensity_predictions p "
             "join marts.propensity_labels l on p.customer_key = l.customer_key and l.snapshot_kind = 'scoring' "
-            "where l.is_label_complete").df()
+            "where l.is_label_complete order by p.customer_key").df()  # a fixed row order: the seeded resamples repeat
     y = frame["target_happened"].astype(float).to_numpy()
     return bootstrap.paired_difference(y, frame["propensity"], frame["bgnbd_expected_purchases"], rounds=1000)
 
