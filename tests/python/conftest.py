@@ -78,11 +78,14 @@ class DbtBuild:
 # `dbt parse` per test process serves every run that sets no other vars, instead of a full parse of the
 # project (about 25 s of CPU) per run. dbt itself checks that the saved parse still matches and parses
 # again when it does not (other --vars, another MICROSEG_RAW_FORMAT, a changed file).
+# Runs with other --vars or env overrides keep the parse of the first such run (keyed by both), so e.g. the two
+# CSV runs of test_damaged_inputs.py parse the project once between them, not once each.
 DBT = Path(sys.executable).with_name("dbt")
 RAW_DIR = Path("data") / "raw"
 DB_FILE = Path("microseg.duckdb")
 EXPORT_DIR = Path("exports")  # the export models' files (var microseg__export_path)
 _saved_parse: list[Path] = []
+_saved_parse_by_key: dict[tuple, Path] = {}
 
 
 def _parsed_project() -> Path | None:
@@ -124,13 +127,19 @@ def run_dbt(workdir: Path, *args: str, raw: Path | None = None, env: dict[str, s
     workdir.mkdir(parents=True, exist_ok=True)
     _place(workdir / RAW_DIR, raw)
     target = target or workdir / "target"
-    saved, own = _parsed_project(), target / "partial_parse.msgpack"
+    key = (args[args.index("--vars") + 1] if "--vars" in args else "", tuple(sorted((env or {}).items())))
+    saved = _parsed_project() if key == ("", ()) else _saved_parse_by_key.get(key)
+    own = target / "partial_parse.msgpack"
     if saved is not None and not own.exists():
         own.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(saved, own)
     args = [*args, "--project-dir", str(ROOT), "--target-path", str(target), "--log-path", str(workdir / "logs")]
-    return subprocess.run([str(DBT), *args], cwd=workdir, env=_dbt_env(env), capture_output=True, text=True,
-                          timeout=timeout)  # fmt: skip
+    run = subprocess.run([str(DBT), *args], cwd=workdir, env=_dbt_env(env), capture_output=True, text=True,
+                         timeout=timeout)  # fmt: skip
+    if saved is None and key != ("", ()) and own.is_file():
+        keep = Path(tempfile.mkdtemp(prefix="microseg_parse_")) / "partial_parse.msgpack"
+        _saved_parse_by_key[key] = Path(shutil.copy(own, keep))
+    return run
 
 
 def duckdb_config(workdir: Path) -> dict[str, str]:
@@ -178,8 +187,9 @@ def cdnow_summary(tmp_path_factory) -> pd.DataFrame:
 
 # Files that take a minute or more (their own dbt builds) go first: pytest-xdist hands out whole files in
 # collection order, so a long file collected last would leave one worker running alone at the end.
-HEAVY_FIRST = ("test_damaged_inputs.py", "test_replay_ci.py", "test_privacy.py", "test_retail_export.py",
-               "test_categories.py", "test_expected_outputs.py", "test_activation.py", "test_run_start_checks.py")  # fmt: skip
+HEAVY_FIRST = ("test_damaged_inputs.py", "test_retail_export.py", "test_replay_ci.py", "test_run_start_checks.py",
+               "test_expected_outputs.py", "test_damaged_files.py", "test_activation.py", "test_privacy.py",
+               "test_semantic_layer.py", "test_segment_personas.py", "test_categories.py")  # fmt: skip
 
 
 def pytest_collection_modifyitems(config, items) -> None:

@@ -7,15 +7,15 @@ fail the no-leak test; assignments and match keys recomputed independently."""
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+
+from conftest import duckdb_config, run_dbt
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPORTS = ("export_email_platform", "export_ads_platform", "export_crm")
@@ -25,13 +25,9 @@ pytestmark = pytest.mark.dbt
 
 
 def _dbt(args: list[str], work: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, MICROSEG_DUCKDB_PATH=str(work / "act.duckdb"), MICROSEG_RAW_PATH=str(work / "data" / "raw"),
-               MICROSEG_EXPORT_PATH=str(work / "exports"), DBT_PROFILES_DIR=str(ROOT),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false")  # fmt: skip
-    dbt = Path(sys.executable).with_name("dbt")
-    target = work / "target"
-    cmd = [str(dbt), *args, "--target-path", str(target), "--log-path", str(target / "logs"), "--project-dir", str(ROOT)]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    """dbt from ``work`` on work/data/raw into work/microseg.duckdb (conftest.run_dbt: the worker's saved
+    parse instead of a full parse per call, about 20 s of CPU each)."""
+    return run_dbt(work, *args)
 
 
 def _ok(run: subprocess.CompletedProcess) -> None:
@@ -55,13 +51,13 @@ def planted(dbt_build, tmp_path_factory):
     exportable member planted per suppression reason and the activation models re-run."""
     work = tmp_path_factory.mktemp("activation")
     (work / "data").symlink_to(dbt_build.workdir / "data", target_is_directory=True)
-    shutil.copy(dbt_build.db, work / "act.duckdb")
-    con = duckdb.connect(str(work / "act.duckdb"))
+    shutil.copy(dbt_build.db, work / "microseg.duckdb")
+    con = duckdb.connect(str(work / "microseg.duckdb"))
     has = con.execute("select count(*) from information_schema.tables where table_name = 'export_changes'").fetchall()
     con.close()
     if not has[0][0]:
         _ok(_dbt(["build", "--select", *LEAVES, "--exclude", "resource_type:unit_test"], work))
-    con = duckdb.connect(str(work / "act.duckdb"))
+    con = duckdb.connect(str(work / "microseg.duckdb"))
     before = con.sql("select * from activation.audience_suppressions").df()
     exportable = before[before["is_exportable"]]
     email = exportable[exportable["channel"] == "email"].drop_duplicates("customer_key").sort_values("customer_key")
@@ -90,7 +86,7 @@ def planted(dbt_build, tmp_path_factory):
 
 def test_each_planted_case_is_suppressed_with_its_reason(planted):
     _ok(planted["build"])  # the build runs the no-leak test: it passed
-    con = duckdb.connect(str(planted["work"] / "act.duckdb"), read_only=True)
+    con = duckdb.connect(str(planted["work"] / "microseg.duckdb"), read_only=True, config=duckdb_config(planted["work"]))
     after = con.sql("select customer_key, channel, suppression_reason from activation.audience_suppressions").df()
     key = planted["key"]
     expected = {"erased": "erased", "no_consent": "no_consent", "no_contact": "no_contact",
@@ -123,7 +119,7 @@ def test_each_planted_case_is_suppressed_with_its_reason(planted):
 def test_no_leak_test_fails_on_a_leak_behind_the_suppression_model(planted):
     _ok(planted["build"])
     work = planted["work"]
-    con = duckdb.connect(str(work / "act.duckdb"))
+    con = duckdb.connect(str(work / "microseg.duckdb"))
     leaked = con.execute("update activation.audience_suppressions set suppression_reason = null, is_exportable = true "
                          "where suppression_reason = 'no_consent' and channel = 'email'").fetchall()[0][0]  # fmt: skip
     con.close()

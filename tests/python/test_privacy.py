@@ -9,13 +9,9 @@ On the shared pytest build (conftest ``dbt_build``: 3,000 generated persons):
 - the dbt privacy tests can fail: a raw email / phone and an erased crm id
   planted in a mart make them fail (run on a copy).
 
-On a build of damaged requests (the same raw data, erasure_requests.parquet
-overwritten with planted cases): requests written the way people write them
-(`E-Mail`, a lower-case padded crm id, a tab, a zero-width space, `mailto:`,
-angle brackets, quotes, a date that does not parse, no request id) erase
-their person from the marts; a request that matches nothing, or names nothing,
-fails the build naming its request id, and only warns with
-microseg__erasure_unmatched_severity: warn.
+Damaged erasure requests (written the way people write them, one that matches
+nothing, one that names nothing) are planted into the damaged raw folder of
+tests/python/test_damaged_inputs.py and checked on its build.
 """
 
 from __future__ import annotations
@@ -32,7 +28,7 @@ import pandas as pd
 import pytest
 
 from conftest import duckdb_config, run_dbt
-from microseg.identity_eval import erasure_completeness, evaluate_erasure
+from microseg.identity_eval import evaluate_erasure
 
 ROOT = Path(__file__).resolve().parents[2]
 SALT = os.environ.get("MICROSEG_PII_SALT", "microseg-demo-salt")
@@ -165,125 +161,3 @@ def test_privacy_tests_fail_on_planted_pii_and_erased_ids(dbt_build, tmp_path):
     con.close()
     assert findings["assert_no_pii_outside_staging"] == {("dim_customers", "city"), ("dim_customers", "postcode")}
     assert findings["assert_no_erased_identifier_in_models"] == {("dim_customers", "primary_crm_customer_id")}
-
-
-# --- damaged requests ---------------------------------------------------------
-
-DIRTY = "\u200b"  # zero-width space
-
-
-def _planted_persons(raw: Path, truth: Path, taken: set[str], n: int) -> pd.DataFrame:
-    """n crm_a records (crm id, normalized email, person) of distinct persons no
-    generated request names, whose email and crm id belong to that person only."""
-    identity = pd.read_parquet(truth / "identity.parquet")
-    per_id = identity.groupby(["source", "source_id"])["person_id"].transform("nunique")
-    single = identity[per_id == 1]
-    crm = pd.read_parquet(raw / "crm_customers.parquet").astype("string")
-    crm = crm[(crm["source_system"].str.strip() == "crm_a") & crm["email"].notna() & crm["crm_id"].notna()]
-    crm = crm.assign(crm_id=crm["crm_id"].str.strip(), email=crm["email"].str.strip().str.lower())
-    crm = crm[~crm["crm_id"].isin(taken) & ~crm["email"].isin(taken)].drop_duplicates("crm_id", keep=False)
-    crm = crm.assign(email_hash=crm["email"].map(_email_hash))
-    crm = crm.merge(single[single["source"] == "crm_a"][["source_id", "person_id"]], left_on="crm_id",
-                    right_on="source_id")  # fmt: skip
-    crm = crm[crm["email_hash"].isin(single.loc[single["source"] == "email", "source_id"])]
-    crm = crm[crm["crm_id"].str.match(r"^[A-Z]\d+$")].drop_duplicates("person_id").sort_values("crm_id")
-    return crm.head(n)[["crm_id", "email", "email_hash", "person_id"]].reset_index(drop=True)
-
-
-@pytest.fixture(scope="module")
-def damaged(dbt_build, tmp_path_factory):
-    """A copy of the shared build's raw data whose erasure requests are the
-    generated ones plus planted damaged ones, built with severity warn."""
-    work = tmp_path_factory.mktemp("damaged_requests")
-    raw = work / "raw"
-    shutil.copytree(dbt_build.workdir / "data" / "raw", raw)
-    requests = pd.read_parquet(raw / "erasure_requests.parquet").astype("string")
-    taken = set(requests["identifier_value"].str.strip()) | set(requests["identifier_value"].str.strip().str.lower())
-    p = _planted_persons(raw, dbt_build.truth, taken, 6)
-    assert len(p) == 6, "the generator always writes enough single-person crm_a records"
-    crm, mail = p["crm_id"], p["email"]
-    planted = pd.DataFrame(
-        [
-            ("P1", "crm id", f"  {crm[0].lower()} ", "not a date"),
-            ("P2", "E-Mail", f"\t{mail[1].upper()}{DIRTY}\n", "2026-03-10T00:00:00Z"),
-            ("P3", "EMAIL", f"mailto:<{mail[2]}>", "10.03.2026"),
-            ("P4", "e_mail", f'"{mail[3]}"', None),
-            ("", "customer_id", f"'{crm[4]}'", "2026-03-10"),
-            ("P6", "Crm", f"{DIRTY}{crm[5]}\u00a0", "yesterday"),
-            ("PX-UNMATCHED", "email", "nobody@nowhere.invalid", "2026-03-10T00:00:00Z"),
-            ("PX-INVALID", "email", f" {DIRTY}\t", "2026-03-10T00:00:00Z"),
-        ],
-        columns=["request_id", "identifier_type", "identifier_value", "requested_at"],
-    )
-    pd.concat([requests, planted], ignore_index=True).to_parquet(raw / "erasure_requests.parquet", index=False)
-    db = work / "microseg.duckdb"
-    selection = ["+customer_identity_map", "+dim_customers", "+erasure_audit", "+fct_orders"]
-    run = _dbt(
-        ["build", "--select", *selection, "--indirect-selection", "cautious", "--exclude", "resource_type:unit_test",
-         "--vars", "{microseg__erasure_unmatched_severity: warn}"],
-        raw, work,
-    )  # fmt: skip
-    return {"persons": p, "db": db, "raw": raw, "work": work, "build": run, "truth": dbt_build.truth}
-
-
-def test_damaged_requests_build_passes_with_warn(damaged):
-    run = damaged["build"]
-    assert run.returncode == 0, run.stdout[-4000:]
-    results = json.loads((damaged["work"] / "target" / "run_results.json").read_text())["results"]
-    status = {r["unique_id"].split(".")[2]: r["status"] for r in results}
-    assert status["assert_erasure_requests_applied"] == "warn"
-
-
-def test_damaged_requests_audit_status(damaged):
-    with duckdb.connect(str(damaged["db"]), read_only=True, config=duckdb_config(damaged["work"])) as con:
-        audit = dict(con.execute("select request_id, status from marts.erasure_audit").fetchall())
-        removed = dict(con.execute("select request_id, erased_rows from marts.erasure_audit").fetchall())
-    unnamed = [r for r in audit if r.startswith("unnamed-")]
-    assert len(unnamed) == 1, "a request without an id is kept under an id made from its row"
-    for request_id in ["P1", "P2", "P3", "P4", "P6", *unnamed]:
-        assert audit[request_id] == "applied", (request_id, audit[request_id])
-        assert removed[request_id] > 0, request_id
-    assert audit["PX-UNMATCHED"] == "unmatched"
-    assert audit["PX-INVALID"] == "invalid"
-
-
-def test_damaged_requests_erase_their_persons(damaged):
-    """Each normalizable request erases its whole person (truth), nobody else."""
-    p = damaged["persons"]
-    with duckdb.connect(str(damaged["db"]), read_only=True, config=duckdb_config(damaged["work"])) as con:
-        mapping = con.sql(
-            """select map.source, map.source_id, map.customer_key, customers.is_anonymous
-               from marts.customer_identity_map as map
-               inner join marts.dim_customers as customers on map.customer_key = customers.customer_key"""
-        ).df()
-        suppressed = con.sql("select identifier_type, identifier_value from staging.stg_privacy__erased_identifiers").df()
-        # the generated requests (R...) as staged, the planted ones in truth's spelling
-        generated = con.sql(
-            "select identifier_type, identifier_hash from staging.stg_privacy__erasure_requests "
-            "where request_id like 'R%'"
-        ).df()
-        orders_left = con.execute(
-            "select count(*) from marts.fct_orders as orders inner join marts.customer_identity_map as map "
-            "on orders.customer_key = map.customer_key where map.source_id in (select unnest(?))",
-            [p["crm_id"].tolist() + p["email_hash"].tolist()],
-        ).fetchone()[0]
-    planted = pd.DataFrame(
-        {"identifier_type": ["crm_id", "email", "email", "email", "crm_id", "crm_id"],
-         "identifier_hash": [p["crm_id"][0], p["email_hash"][1], p["email_hash"][2], p["email_hash"][3],
-                             p["crm_id"][4], p["crm_id"][5]]}
-    )  # fmt: skip
-    requests = pd.concat([generated, planted], ignore_index=True)
-    truth = pd.read_parquet(damaged["truth"] / "identity.parquet")
-    r = erasure_completeness(truth, requests, mapping, suppressed)
-    only_generated = erasure_completeness(truth, generated, mapping, suppressed)
-    assert r["persons"] == only_generated["persons"] + 6
-    assert r["left_linkable"] == 0, r["by_source"]
-    assert r["over_erased_identifiers"] == 0, r
-    assert orders_left == 0
-
-
-def test_damaged_requests_fail_the_build_naming_the_request(damaged):
-    run = _dbt(["test", "--select", "assert_erasure_requests_applied"], damaged["raw"], damaged["work"],
-               target=damaged["work"] / "target_error")  # fmt: skip
-    assert run.returncode != 0
-    assert "PX-UNMATCHED (unmatched)" in run.stdout and "PX-INVALID (invalid)" in run.stdout, run.stdout[-3000:]
