@@ -40,7 +40,7 @@ def load(truth: Path, db: str) -> tuple[pd.DataFrame, dict]:
     with duckdb.connect(db, read_only=True) as con:
         scores = con.sql(
             "select s.customer_key, s.propensity, s.as_of_date, p.recency_days, p.rfm_score, "
-            "p.bgnbd_expected_purchases from marts.propensity_scores s "
+            "p.bgnbd_baseline_expected_purchases from marts.propensity_scores s "
             "join ml.propensity_predictions p using (customer_key)"
         ).df()
         id_map = con.sql("select source, source_id, customer_key from marts.customer_identity_map").df()
@@ -90,7 +90,7 @@ def report(frame: pd.DataFrame) -> pd.DataFrame:
         "oracle: P(alive) x P(order | rate)": frame["oracle"],
         "oracle: purchase rate only": frame["oracle_rate"],
         "model (propensity_scores)": frame["propensity"],
-        "baseline: BG/NBD expected purchases": frame["bgnbd_expected_purchases"],
+        "baseline: BG/NBD expected purchases": frame["bgnbd_baseline_expected_purchases"],
         "baseline: recency only": -frame["recency_days"],
         "baseline: RFM score": frame["rfm_score"],
     }

@@ -1,9 +1,9 @@
 """Scores of the scoring snapshot (features as of as_of_date) with the latest
 registered model of the configured target and horizon: calibrated propensity,
 raw score, three reasons from LightGBM's pred_contrib (kept per customer for the
-evaluation's feature importance), and the baseline scores, with the training
-BG/NBD fit stored in the registry (no refit). Scored once: propensity_evaluation
-reads these rows.
+evaluation's feature importance), and the baseline scores. The BG/NBD features
+use the training fit stored in the registry (no refit); the BG/NBD baseline is
+fitted on the scoring rows. Scored once: propensity_evaluation reads these rows.
 propensity_scores (SQL) adds deciles, percentiles and tiers.
 """
 

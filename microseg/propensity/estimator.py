@@ -8,7 +8,9 @@
 marts) and trains once (:func:`~microseg.propensity.train.train_propensity`:
 BG/NBD features, bounded search with cross-validation, Platt calibration).
 ``predict_proba`` and ``explain`` score a snapshot with the fitted booster,
-the calibration and the training BG/NBD fit (no refit). A registry row of
+the calibration and the training BG/NBD fit for the BG/NBD features (no
+refit: one customer scores the same in any batch); ``explain`` also returns
+the BG/NBD baseline, fitted on the rows it is given. A registry row of
 propensity_model_registry loads with :meth:`PropensityModel.from_registry_row`.
 """
 
@@ -65,15 +67,16 @@ class PropensityModel:
         model.bgnbd_params_ = scoring_bgnbd_params(params.get("bgnbd_training_snapshot"))
         return model
 
-    def explain(self, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    def explain(self, X: pd.DataFrame, baseline: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
         """One row per customer of ``X`` (sorted by customer_key): propensity, raw
-        score, three reasons, baseline scores; and the pred_contrib matrix."""
+        score, three reasons, baseline scores (BG/NBD's fitted on ``X``; null
+        with ``baseline=False``); and the pred_contrib matrix."""
         return score_propensity(X, self.model_text_, self.feature_names_, self.calibration_,
-                                self.config.horizon_days, self.bgnbd_params_)
+                                self.config.horizon_days, self.bgnbd_params_, baseline=baseline)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """(n, 2) array of [P(no target), P(target)] in the row order of ``X``."""
-        scores, _ = self.explain(X)
+        """(n, 2) array of [P(no target), P(target)] in the row order of ``X``; no baseline is fitted."""
+        scores, _ = self.explain(X, baseline=False)
         p = scores.set_index("customer_key")["propensity"].reindex(X["customer_key"]).to_numpy(float)
         return np.column_stack([1.0 - p, p])
 

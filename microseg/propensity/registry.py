@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from microseg.propensity.estimator import PropensityModel
 from microseg.propensity.metrics import evaluation_rows
-from microseg.propensity.train import PropensityConfig, PropensityTrainingError
+from microseg.propensity.train import BGNBD_BASELINE, PropensityConfig, PropensityTrainingError
 
 REGISTRY_SCHEMA = pa.schema(
     [
@@ -136,8 +136,9 @@ def empty_registry() -> pa.Table:
 
 def score_with_model(features: pd.DataFrame, model_row: pd.Series, config: PropensityConfig) -> pd.DataFrame:
     """Scores of the scoring snapshot with a registry row's model, computed once:
-    calibrated propensity, raw score, reasons, baselines (BG/NBD from the
-    training fit, no refit) and each customer's pred_contrib row
+    calibrated propensity, raw score, reasons, baselines (the BG/NBD features
+    from the training fit, no refit; the BG/NBD baseline fitted on the scoring
+    rows) and each customer's pred_contrib row
     (``feature_contributions``, in the order of the model's feature_list) for
     the evaluation's feature importance."""
     scoring = features[features["snapshot_kind"] == "scoring"]
@@ -183,8 +184,9 @@ def evaluation_table(model_row: pd.Series, predictions: pd.DataFrame, labels: pd
             "recency": -forward["recency_days"].to_numpy(float),
             "rfm": forward["rfm_score"].to_numpy(float),
         }
-        if np.all(np.isfinite(forward["bgnbd_expected_purchases"].to_numpy(float))):
-            scores["bgnbd"] = forward["bgnbd_expected_purchases"].to_numpy(float)
+        # the BG/NBD baseline fitted on the scoring rows, not the model's feature (the training fit)
+        if np.all(np.isfinite(forward[BGNBD_BASELINE].to_numpy(float))):
+            scores["bgnbd"] = forward[BGNBD_BASELINE].to_numpy(float)
         fw = evaluation_rows(y, scores, evaluation_set="forward")
         fw["as_of_date"] = predictions["as_of_date"].iloc[0]
         parts.append(fw)

@@ -63,6 +63,9 @@ NON_FEATURE_COLUMNS = frozenset(
     }
 )
 BGNBD_FEATURES = ("bgnbd_expected_purchases", "bgnbd_p_alive")
+# The BG/NBD baseline at scoring: expected purchases from a fit on the scoring rows themselves (the feature
+# above keeps the training fit, so one customer's model score does not depend on the batch).
+BGNBD_BASELINE = "bgnbd_baseline_expected_purchases"
 BASELINES = ("recency", "rfm", "bgnbd")
 
 # The search space: small on purpose (bounded run time; CDNOW-sized data has little to gain beyond it).
@@ -190,13 +193,29 @@ def scoring_bgnbd_params(training_fits: dict | None) -> dict:
     return training_fits[max(training_fits)]
 
 
+def bgnbd_baseline(frame: pd.DataFrame, horizon_days: int) -> np.ndarray:
+    """The BG/NBD baseline: expected purchases in the horizon from BG/NBD fitted on ``frame`` itself
+    (:func:`add_bgnbd_features` without stored params: one fit per feature_as_of_date on the frame's
+    (x, t_x, T), at most btyd.MAX_FIT_CUSTOMERS of them, no label read), in the frame's row order; NaN where
+    it cannot be fitted. At scoring this is the textbook baseline fitted on all data up to the scoring date,
+    whereas the model's BG/NBD feature reuses the training fit."""
+    if not len(frame):
+        return np.zeros(0)
+    refit, _ = add_bgnbd_features(frame, horizon_days)
+    return refit[BGNBD_FEATURES[0]].to_numpy(float)
+
+
 def baseline_scores(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Scores of the baselines, higher = more likely: recency only, RFM score, BG/NBD expected purchases."""
+    """Scores of the baselines, higher = more likely: recency only, RFM score, BG/NBD expected purchases.
+
+    BG/NBD is the ``BGNBD_BASELINE`` column when the frame has it (scoring: a fit on the scoring rows), else
+    the BG/NBD feature (training: :func:`add_bgnbd_features` fitted it on the training rows themselves);
+    left out when any row has none."""
     scores = {
         "recency": -frame["recency_days"].to_numpy(float),
         "rfm": (frame["r_score"] + frame["f_score"] + frame["m_score"]).to_numpy(float),
     }
-    bg = frame[BGNBD_FEATURES[0]].to_numpy(float)
+    bg = frame[BGNBD_BASELINE if BGNBD_BASELINE in frame else BGNBD_FEATURES[0]].to_numpy(float)
     if np.all(np.isfinite(bg)):
         scores["bgnbd"] = bg
     return scores
@@ -407,16 +426,20 @@ def explain_reasons(contributions: np.ndarray, feature_names: list[str], k: int 
 
 
 def score_propensity(scoring: pd.DataFrame, model_text: str, feature_names: list[str], calibration: dict,
-                     horizon_days: int, bgnbd_params: dict | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+                     horizon_days: int, bgnbd_params: dict | None = None, *,
+                     baseline: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
     """Apply a stored model to a scoring snapshot, once.
 
     ``bgnbd_params``: the training BG/NBD fit (:func:`scoring_bgnbd_params`),
-    reused as is (no refit on the scoring rows); {} or None leaves the BG/NBD
-    features null. Returns (scores, contributions): one row per customer with
-    the calibrated propensity, raw score, three reasons and the baseline
-    scores; and LightGBM's pred_contrib matrix (features + bias column) in the
-    same order. The raw score is the row sum of the contributions, so the
-    booster runs once.
+    reused as is for the model's BG/NBD features (no refit: a customer's
+    score does not depend on the other rows); {} or None leaves them null.
+    Returns (scores, contributions): one row per customer with the calibrated
+    propensity, raw score, three reasons and the baseline scores; and
+    LightGBM's pred_contrib matrix (features + bias column) in the same order.
+    The raw score is the row sum of the contributions, so the booster runs once.
+    The BG/NBD baseline (``BGNBD_BASELINE``) is fitted on the scoring rows
+    (:func:`bgnbd_baseline`), so it depends on the batch; ``baseline=False``
+    skips that fit and leaves the column null.
     """
     booster = lgb.Booster(model_str=model_text)
     frame, _ = add_bgnbd_features(scoring.sort_values("customer_key", ignore_index=True), horizon_days,
@@ -444,6 +467,7 @@ def score_propensity(scoring: pd.DataFrame, model_text: str, feature_names: list
             "rfm_score": (frame["r_score"] + frame["f_score"] + frame["m_score"]).astype("int64"),
             "bgnbd_expected_purchases": frame[BGNBD_FEATURES[0]].astype(float),
             "bgnbd_p_alive": frame[BGNBD_FEATURES[1]].astype(float),
+            BGNBD_BASELINE: bgnbd_baseline(frame, horizon_days) if baseline else np.full(len(frame), np.nan),
         }
     )
     return out, contrib

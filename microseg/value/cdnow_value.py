@@ -132,14 +132,18 @@ def value_intervals(db: Path) -> pd.DataFrame:
 
 
 def propensity_intervals(db: Path) -> dict:
-    """Model minus BG/NBD forward ROC-AUC with its paired bootstrap interval, from a `make cdnow` build."""
+    """Model minus BG/NBD forward ROC-AUC with its paired bootstrap interval, from a `make cdnow` build; the
+    BG/NBD baseline is the one fitted on the scoring snapshot (bgnbd_baseline_expected_purchases). Rows in
+    customer order, so the bootstrap's resamples (and the interval) repeat run to run."""
     with duckdb.connect(str(db), read_only=True) as con:
         frame = con.sql(
-            "select p.propensity, p.bgnbd_expected_purchases, l.target_happened from ml.propensity_predictions p "
+            "select p.propensity, p.bgnbd_baseline_expected_purchases, l.target_happened "
+            "from ml.propensity_predictions p "
             "join marts.propensity_labels l on p.customer_key = l.customer_key and l.snapshot_kind = 'scoring' "
-            "where l.is_label_complete order by p.customer_key").df()  # a fixed row order: the seeded resamples repeat
+            "where l.is_label_complete order by p.customer_key").df()
     y = frame["target_happened"].astype(float).to_numpy()
-    return bootstrap.paired_difference(y, frame["propensity"], frame["bgnbd_expected_purchases"], rounds=1000)
+    return bootstrap.paired_difference(y, frame["propensity"], frame["bgnbd_baseline_expected_purchases"],
+                                       rounds=1000)
 
 
 def main(argv: list[str] | None = None) -> int:

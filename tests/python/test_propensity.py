@@ -1,5 +1,6 @@
 """Propensity: BG/NBD maximum likelihood, metrics, training on synthetic data,
-reasons, the estimator, scoring once with the training BG/NBD fit, the
+reasons, the estimator, scoring once with the training BG/NBD fit for the
+features and a fit on the scoring rows for the BG/NBD baseline, the
 evaluation reading scores without re-scoring, registry round trip, defaults
 equal to dbt_project.yml, CDNOW mapping."""
 
@@ -19,10 +20,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from microseg.propensity import bgnbd, cdnow, metrics, registry
+from microseg.propensity import bgnbd, btyd, cdnow, metrics, registry
 from microseg.propensity import train as train_module
 from microseg.propensity.estimator import PropensityModel
 from microseg.propensity.train import (
+    BGNBD_BASELINE,
     PropensityConfig,
     PropensityTrainingError,
     explain_reasons,
@@ -240,9 +242,9 @@ def test_scoring_gives_probabilities_and_reasons(trained):
 
 
 def test_scoring_reuses_the_training_bgnbd_fit(trained, monkeypatch):
-    """No BG/NBD refit on the scoring rows: the stored training fit gives the
-    baseline and the features. Planted defect: refitting (the old behaviour)
-    calls bgnbd.fit and this test fails."""
+    """The model's BG/NBD features come from the stored training fit, with no
+    refit: scoring without the baseline never calls bgnbd.fit. Planted defect:
+    refitting the features on the scoring rows calls bgnbd.fit and this test fails."""
     scoring = synthetic_snapshot(400, 5).drop(columns="label").assign(snapshot_kind="scoring")
     stored = scoring_bgnbd_params(trained.bgnbd_params)
     assert stored == trained.bgnbd_params["2026-01-01"]
@@ -251,11 +253,64 @@ def test_scoring_reuses_the_training_bgnbd_fit(trained, monkeypatch):
         raise AssertionError("BG/NBD was refitted at scoring time")
 
     monkeypatch.setattr(bgnbd, "fit", no_fit)
-    out, _ = score_propensity(scoring, trained.model_text, trained.feature_names, trained.calibration, 90, stored)
+    out, _ = score_propensity(scoring, trained.model_text, trained.feature_names, trained.calibration, 90, stored,
+                              baseline=False)
     frame = scoring.sort_values("customer_key", ignore_index=True)
     expected = bgnbd.expected_purchases(bgnbd.BGNBDParams(**stored), 90 / 7.0, frame["repeat_purchase_days"],
                                         frame["first_to_last_days"] / 7.0, frame["tenure_days"] / 7.0)
     assert np.allclose(out["bgnbd_expected_purchases"], expected)
+    assert out[BGNBD_BASELINE].isna().all()
+
+
+def _bgnbd_on(frame: pd.DataFrame) -> np.ndarray:
+    """BG/NBD expected purchases in 90 days from a direct fit on ``frame`` (in customer_key order)."""
+    frame = frame.sort_values("customer_key", ignore_index=True)
+    x, t_x, T = (frame["repeat_purchase_days"].to_numpy(float), frame["first_to_last_days"].to_numpy(float) / 7.0,
+                 frame["tenure_days"].to_numpy(float) / 7.0)
+    return bgnbd.expected_purchases(btyd.fit("bgnbd", x, t_x, T), 90 / 7.0, x, t_x, T)
+
+
+def test_bgnbd_baseline_is_fitted_on_the_scoring_rows(trained):
+    """Two batches sharing 150 customers: the model scores a shared customer the
+    same in both (its BG/NBD features use the training fit), while the BG/NBD
+    baseline is each batch's own fit (equal to btyd.fit on that batch), and the
+    forward evaluation compares the model with that baseline. Planted defects:
+    the baseline read off the feature column (the old handicapped baseline), or
+    the features refitted per batch, each fail here."""
+    a = synthetic_snapshot(400, 5).drop(columns="label").assign(snapshot_kind="scoring")
+    other = synthetic_snapshot(400, 9).drop(columns="label").assign(snapshot_kind="scoring")
+    other = other.assign(customer_key="d" + other["customer_key"],
+                         repeat_purchase_days=other["repeat_purchase_days"] * 3)  # a busier crowd: another fit
+    b = pd.concat([a.head(150), other], ignore_index=True)
+    model = PropensityModel(FAST)
+    model.model_text_, model.feature_names_ = trained.model_text, trained.feature_names
+    model.calibration_, model.bgnbd_params_ = trained.calibration, scoring_bgnbd_params(trained.bgnbd_params)
+    out_a, _ = model.explain(a)
+    out_b, _ = model.explain(b)
+    assert np.allclose(out_a[BGNBD_BASELINE], _bgnbd_on(a))
+    assert np.allclose(out_b[BGNBD_BASELINE], _bgnbd_on(b))
+    shared = out_a.merge(out_b, on="customer_key", suffixes=("_a", "_b"))
+    assert len(shared) == 150
+    assert np.allclose(shared["propensity_a"], shared["propensity_b"])
+    assert np.allclose(shared["bgnbd_expected_purchases_a"], shared["bgnbd_expected_purchases_b"])
+    assert not np.allclose(shared[BGNBD_BASELINE + "_a"], shared[BGNBD_BASELINE + "_b"])
+    assert not np.allclose(out_a[BGNBD_BASELINE], out_a["bgnbd_expected_purchases"])
+    # predict_proba of one customer equals its batch score
+    one = a[a["customer_key"] == shared["customer_key"].iloc[0]]
+    assert np.isclose(model.predict_proba(one)[0, 1], shared["propensity_a"].iloc[0])
+    # the forward evaluation's BG/NBD row is the baseline's AUC, not the feature's
+    labels = a[["customer_key", "snapshot_kind"]].assign(
+        target_happened=np.random.default_rng(3).random(len(a)) < 0.3, is_label_complete=True)
+    row = pd.Series({"cv_evaluation": "[]", "as_of_date": "2026-01-01", "model_id": "m",
+                     "feature_list": json.dumps(trained.feature_names), "model_text": trained.model_text})
+    predictions = out_a.assign(as_of_date=pd.Timestamp("2026-01-01").date(), model_id="m")
+    predictions["feature_contributions"] = [np.zeros(len(trained.feature_names))] * len(predictions)
+    table = registry.evaluation_table(row, predictions, labels)
+    auc = table[(table["evaluation_set"] == "forward") & (table["scorer"] == "bgnbd")
+                & (table["metric"] == "roc_auc")]["metric_value"]
+    y = labels.set_index("customer_key")["target_happened"].reindex(out_a["customer_key"]).to_numpy(float)
+    assert np.isclose(auc.iloc[0], metrics.summary(y, out_a[BGNBD_BASELINE].to_numpy(float),
+                                                   is_probability=False)["roc_auc"])
 
 
 def test_estimator_fits_once_and_predicts_probabilities_in_row_order(trained):
