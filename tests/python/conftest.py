@@ -147,6 +147,23 @@ def duckdb_config(workdir: Path) -> dict[str, str]:
     return {"file_search_path": str(workdir)}
 
 
+def run_dbt_on_raw(workdir: Path, raw: Path, db: Path, *args: str,
+                   raw_format: str = "parquet") -> subprocess.CompletedProcess:
+    """dbt on the raw folder ``raw`` into ``db`` (run_dbt: dbt sees them as data/raw and microseg.duckdb
+    under ``workdir``) on two threads, returning the finished process whatever its exit code."""
+    assert db == workdir / DB_FILE, "run_dbt builds workdir/microseg.duckdb"
+    env = {"MICROSEG_RAW_FORMAT": raw_format} if raw_format != "parquet" else None
+    return run_dbt(workdir, *args, "--threads", "2", raw=raw, env=env)
+
+
+@pytest.fixture(scope="module")
+def clean_raw(tmp_path_factory) -> Path:
+    """The damage tests' clean raw folder: 300 generated persons (seed 11), one per test module."""
+    out = tmp_path_factory.mktemp("damage_clean")
+    generate(persons=300, seed=11, out=out / "data", progress=False)
+    return out / "data" / "raw"
+
+
 @pytest.fixture(scope="session")
 def dbt_build(tmp_path_factory) -> DbtBuild:
     """PERSONS generated persons (seed 42) built up to the identity map, the

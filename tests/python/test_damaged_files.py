@@ -1,6 +1,6 @@
 """Damaged raw files (microseg.damage) through dbt: file-level damage stops the build in one line.
 
-A copy of a small generated data set (300 persons, the seed of test_damaged_inputs.py) per
+A copy of the small generated data set of test_damaged_inputs.py (conftest.clean_raw) per
 file-level class (a missing required column, a zero-byte file, a CSV line with a stray field)
 must stop the build with one clear line naming the file (and the column), no traceback and no
 planted email in the output or dbt.log. A German spreadsheet export (`;`, decimal commas)
@@ -12,33 +12,13 @@ pytest-xdist workers; the two CSV runs here share one parse (conftest.run_dbt).
 from __future__ import annotations
 
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from conftest import run_dbt as shared_run_dbt
+from conftest import run_dbt_on_raw as run_dbt
 from microseg.damage import FILE_DAMAGES, PII_EMAIL, plant_file_damage, plant_german_export
-from microseg.generate import generate
-
-PERSONS = 300
 
 pytestmark = pytest.mark.dbt
-
-
-def run_dbt(workdir: Path, raw: Path, db: Path, *args: str, raw_format: str = "parquet") -> subprocess.CompletedProcess:
-    """dbt on the raw folder ``raw`` into ``db`` (conftest.run_dbt: dbt sees them as data/raw and
-    microseg.duckdb under ``workdir``), returning the finished process whatever its exit code."""
-    assert db == workdir / "microseg.duckdb", "conftest.run_dbt builds workdir/microseg.duckdb"
-    env = {"MICROSEG_RAW_FORMAT": raw_format} if raw_format != "parquet" else None
-    return shared_run_dbt(workdir, *args, "--threads", "2", raw=raw, env=env)
-
-
-@pytest.fixture(scope="module")
-def clean_raw(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("damage_clean")
-    generate(persons=PERSONS, seed=11, out=out / "data", progress=False)
-    return out / "data" / "raw"
 
 
 @pytest.fixture(scope="module")

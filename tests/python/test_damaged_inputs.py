@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -30,10 +29,9 @@ import pytest
 from microseg.damage import DAMAGES, PII_EMAIL, PII_PHONE, marker, plant_row_damage
 from conftest import duckdb_config
 from conftest import run_dbt as shared_run_dbt
-from microseg.generate import generate
+from conftest import run_dbt_on_raw as run_dbt
 from microseg.identity_eval import erasure_completeness
 
-PERSONS = 300
 SALT = os.environ.get("MICROSEG_PII_SALT", "microseg-demo-salt")
 #: the damaged requests must warn, not stop the build (their error is checked by a `dbt test` of its own);
 #: a smaller k range and search than the defaults: the point is that the ML models build on damaged input
@@ -57,21 +55,6 @@ BASE_MODEL = {
     "events": "base_tracking__events",
     "third_party": "base_enrichment__third_party",
 }
-
-
-def run_dbt(workdir: Path, raw: Path, db: Path, *args: str, raw_format: str = "parquet") -> subprocess.CompletedProcess:
-    """dbt on the raw folder ``raw`` into ``db`` (conftest.run_dbt: dbt sees them as data/raw and
-    microseg.duckdb under ``workdir``), returning the finished process whatever its exit code."""
-    assert db == workdir / "microseg.duckdb", "conftest.run_dbt builds workdir/microseg.duckdb"
-    env = {"MICROSEG_RAW_FORMAT": raw_format} if raw_format != "parquet" else None
-    return shared_run_dbt(workdir, *args, "--threads", "2", raw=raw, env=env)
-
-
-@pytest.fixture(scope="module")
-def clean_raw(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("damage_clean")
-    generate(persons=PERSONS, seed=11, out=out / "data", progress=False)
-    return out / "data" / "raw"
 
 
 @pytest.fixture(scope="module")
