@@ -16,9 +16,7 @@ File-level damage and the German export: tests/python/test_damaged_files.py.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -31,8 +29,8 @@ from conftest import duckdb_config
 from conftest import run_dbt as shared_run_dbt
 from conftest import run_dbt_on_raw as run_dbt
 from microseg.identity_eval import erasure_completeness
+from microseg.pii import hash_emails
 
-SALT = os.environ.get("MICROSEG_PII_SALT", "microseg-demo-salt")
 #: the damaged requests must warn, not stop the build (their error is checked by a `dbt test` of its own);
 #: a smaller k range and search than the defaults: the point is that the ML models build on damaged input
 BUILD_VARS = ("{microseg__erasure_unmatched_severity: warn, microseg__segment_k_max: 6, "
@@ -196,10 +194,6 @@ def test_no_planted_pii_in_dbt_logs(damaged_build):
 DIRTY = "\u200b"  # zero-width space
 
 
-def _email_hash(email: str) -> str:
-    return hashlib.sha256((SALT + email).encode()).hexdigest()
-
-
 def _planted_persons(raw: Path, truth: Path, taken: set[str], n: int) -> pd.DataFrame:
     """n crm_a records (crm id, normalized email, person) of distinct persons no
     generated request names, whose email and crm id belong to that person only."""
@@ -210,7 +204,7 @@ def _planted_persons(raw: Path, truth: Path, taken: set[str], n: int) -> pd.Data
     crm = crm[(crm["source_system"].str.strip() == "crm_a") & crm["email"].notna() & crm["crm_id"].notna()]
     crm = crm.assign(crm_id=crm["crm_id"].str.strip(), email=crm["email"].str.strip().str.lower())
     crm = crm[~crm["crm_id"].isin(taken) & ~crm["email"].isin(taken)].drop_duplicates("crm_id", keep=False)
-    crm = crm.assign(email_hash=crm["email"].map(_email_hash))
+    crm = crm.assign(email_hash=hash_emails(crm["email"].tolist()).to_pylist())
     crm = crm.merge(single[single["source"] == "crm_a"][["source_id", "person_id"]], left_on="crm_id",
                     right_on="source_id")  # fmt: skip
     crm = crm[crm["email_hash"].isin(single.loc[single["source"] == "email", "source_id"])]
