@@ -210,8 +210,9 @@ FLOAT_TOLERANCE = 1e-9
 REPLAY_EXCEPTIONS = {
     # one run per drop in the chain, one run in the full refresh: compare the latest run's sizes
     "marts.segment_run_sizes": "fitted_at = (select max(fitted_at) from {table})",
-    # the step from the previous run to the latest: a full refresh of a fresh file has no previous run
-    "marts.segment_migration": None,
+    # the step from the previous run to the latest (moves; drift alerts against the previous run):
+    # a full refresh of a fresh file has no previous run
+    **dict.fromkeys(["marts.segment_migration", "ml.resegmentation_alerts"]),
     # histories of runs (a row or a set of rows per run): the chain has one per drop, a full refresh one;
     # the current state they lead to (segments, profiles, predictions, evaluations) is compared
     **dict.fromkeys(["ml.propensity_model_registry", "ml.propensity_retraining_decisions", "ml.segment_model",

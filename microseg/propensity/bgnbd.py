@@ -60,6 +60,13 @@ def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     return [distinct[:, i] for i in range(distinct.shape[1])], counts.astype(float)
 
 
+def weighted_sum(values: np.ndarray, weight: np.ndarray) -> float:
+    """sum(values x weight) by numpy's pairwise sum, not a BLAS dot product: OpenBLAS splits a dot of
+    over 10,000 items across its threads, so its last bits move with the thread count, and on a flat
+    likelihood that moves the optimum (docs/decisions.md, "BTYD fits are bitwise repeatable")."""
+    return float(np.sum(values * weight))
+
+
 def log_likelihood(params: BGNBDParams, x, t_x, T) -> np.ndarray:
     """Per-customer log-likelihood (FHL 2005, equation 6)."""
     x, t_x, T = _check(x, t_x, T)
@@ -92,7 +99,7 @@ def fit(x, t_x, T, *, init: BGNBDParams | None = None, penalizer: float = 0.0) -
 
     def objective(log_params):
         p = BGNBDParams(*np.exp(log_params))
-        ll = log_likelihood(p, x, t_x, T) @ weight
+        ll = weighted_sum(log_likelihood(p, x, t_x, T), weight)
         return -ll + penalizer * np.sum(np.exp(log_params) ** 2)
 
     # Bounds on the log-parameters (e^-10 .. e^10) stop a, b running off to infinity on data

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
-from microseg.propensity.bgnbd import BGNBDFitError, _check, unique_rows
+from microseg.propensity.bgnbd import BGNBDFitError, _check, unique_rows, weighted_sum
 
 
 class MBGNBDFitError(BGNBDFitError):
@@ -63,7 +63,7 @@ def fit(x, t_x, T, *, init: MBGNBDParams | None = None) -> MBGNBDParams:
     weight /= weight.sum()
 
     def objective(log_params):
-        return -(log_likelihood(MBGNBDParams(*np.exp(log_params)), x, t_x, T) @ weight)
+        return -weighted_sum(log_likelihood(MBGNBDParams(*np.exp(log_params)), x, t_x, T), weight)
 
     result = minimize(objective, np.clip(start, -9, 9), method="L-BFGS-B", bounds=[(-10.0, 10.0)] * 4,
                       options={"maxiter": 500})

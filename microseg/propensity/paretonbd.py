@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import gammaln, hyp2f1
 
-from microseg.propensity.bgnbd import BGNBDFitError, _check, unique_rows
+from microseg.propensity.bgnbd import BGNBDFitError, _check, unique_rows, weighted_sum
 
 
 class ParetoNBDFitError(BGNBDFitError):
@@ -128,7 +128,7 @@ def fit(x, t_x, T, *, init: ParetoNBDParams | None = None) -> ParetoNBDParams:
 
     def objective(log_params):
         ll = log_likelihood(ParetoNBDParams(*np.exp(log_params)), x, t_x, T, pairs)
-        return -(ll @ weight) if np.all(np.isfinite(ll)) else 1e10
+        return -weighted_sum(ll, weight) if np.all(np.isfinite(ll)) else 1e10
 
     # bounds e^-10 .. e^10 as in bgnbd.fit: with no visible drop-out s and beta run off together
     result = minimize(objective, np.clip(start, -9, 9), method="L-BFGS-B", bounds=[(-10.0, 10.0)] * 4,

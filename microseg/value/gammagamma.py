@@ -20,7 +20,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import gammaln
 
-from microseg.propensity.bgnbd import unique_rows
+from microseg.propensity.bgnbd import unique_rows, weighted_sum
 
 
 class GammaGammaFitError(ValueError):
@@ -76,7 +76,7 @@ def fit(x, mbar, *, init: GammaGammaParams | None = None) -> GammaGammaParams:
     weight /= weight.sum()
 
     def objective(log_params):
-        return -(log_likelihood(GammaGammaParams(*np.exp(log_params)), x, mbar) @ weight)
+        return -weighted_sum(log_likelihood(GammaGammaParams(*np.exp(log_params)), x, mbar), weight)
 
     result = minimize(objective, start, method="L-BFGS-B", bounds=[(-10.0, 12.0)] * 3, options={"maxiter": 1000})
     if not np.isfinite(result.fun):
