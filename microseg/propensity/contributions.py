@@ -1,0 +1,68 @@
+"""Per-customer feature contributions of a LightGBM model, for the reasons and the feature importance.
+
+``path_contributions`` is Saabas' decision-path attribution: in each tree, every
+split on a row's path credits its feature with the change of the node value from
+the parent to the child the row went to; the root values sum to the bias column.
+Like TreeSHAP (LightGBM's ``pred_contrib``) the contributions add up to the raw
+score exactly, but they cost one leaf lookup per tree instead of TreeSHAP's
+O(leaves x depth^2) per tree: at 100,000 customers and 172 trees of 31 leaves
+(depth about 10.6) pred_contrib took about 150 s of CPU, the bulk of the scoring
+model (docs/decisions.md, "Reasons from decision paths").
+"""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+#: rows per block of the accumulation: (rows x features) doubles stay in cache-friendly blocks
+BLOCK_ROWS = 65_536
+
+
+def leaf_tables(booster: lgb.Booster) -> tuple[list[np.ndarray], np.ndarray]:
+    """Per tree, a (leaves x features) table: the contribution of each feature to a row ending in that leaf;
+    and the bias of each tree (its root value)."""
+    n_features = booster.num_feature()
+    tables, bias = [], []
+    for tree in booster.dump_model()["tree_info"]:
+        table = np.zeros((tree["num_leaves"], n_features))
+        root = tree["tree_structure"]
+        if "leaf_index" in root:  # a tree without a split: its value is all bias
+            bias.append(root["leaf_value"])
+            tables.append(table)
+            continue
+        bias.append(root["internal_value"])
+        stack = [(root, np.zeros(n_features))]
+        while stack:
+            node, path = stack.pop()
+            for side in ("left_child", "right_child"):
+                child = node[side]
+                value = child["leaf_value"] if "leaf_index" in child else child["internal_value"]
+                step = path.copy()
+                step[node["split_feature"]] += value - node["internal_value"]
+                if "leaf_index" in child:
+                    table[child["leaf_index"]] = step
+                else:
+                    stack.append((child, step))
+        tables.append(table)
+    return tables, np.asarray(bias, dtype=float)
+
+
+def path_contributions(booster: lgb.Booster, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+    """(rows x (features + 1)) contributions in the booster's feature order, the last column the bias:
+    each row sums to the booster's raw score. Deterministic: a fixed order of additions."""
+    n_rows = len(X)
+    tables, bias = leaf_tables(booster)
+    out = np.zeros((n_rows, booster.num_feature() + 1))
+    out[:, -1] = bias.sum()
+    if n_rows == 0 or not tables:
+        return out
+    leaves = booster.predict(X, pred_leaf=True).reshape(n_rows, len(tables))
+    for start in range(0, n_rows, BLOCK_ROWS):
+        block = slice(start, start + BLOCK_ROWS)
+        acc = out[block, :-1]
+        for t, table in enumerate(tables):
+            acc += table[leaves[block, t]]
+    return out
+
