@@ -1,7 +1,7 @@
 """Long metrics table of the model in use: its cross-validation evaluation
 against the baselines (stored at training time), a forward evaluation of the
 current scores when the data covers their label window, and feature importance
-(gain; mean |contribution| from the pred_contrib rows of propensity_predictions).
+(gain; mean |contribution| from the contributions rows of propensity_predictions).
 Nothing is scored here. propensity_model_metrics (SQL) types it for BI.
 """
 

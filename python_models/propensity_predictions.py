@@ -1,7 +1,8 @@
 """Scores of the scoring snapshot (features as of as_of_date) with the latest
 registered model of the configured target and horizon: calibrated propensity,
-raw score, three reasons from LightGBM's pred_contrib (kept per customer for the
-evaluation's feature importance), and the baseline scores. The BG/NBD features
+raw score, three reasons from the feature contributions (decision paths unless
+microseg__propensity_reasons is shap; kept per customer for the evaluation's
+feature importance), and the baseline scores. The BG/NBD features
 use the training fit stored in the registry (no refit); the BG/NBD baseline is
 fitted on the scoring rows. Scored once: propensity_evaluation reads these rows.
 propensity_scores (SQL) adds deciles, percentiles and tiers.

@@ -49,7 +49,7 @@ def leaf_tables(booster: lgb.Booster) -> tuple[list[np.ndarray], np.ndarray]:
     return tables, np.asarray(bias, dtype=float)
 
 
-def path_contributions(booster: lgb.Booster, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+def path_contributions(booster: lgb.Booster, X: pd.DataFrame | np.ndarray, num_threads: int = 1) -> np.ndarray:
     """(rows x (features + 1)) contributions in the booster's feature order, the last column the bias:
     each row sums to the booster's raw score. Deterministic: a fixed order of additions."""
     n_rows = len(X)
@@ -58,7 +58,7 @@ def path_contributions(booster: lgb.Booster, X: pd.DataFrame | np.ndarray) -> np
     out[:, -1] = bias.sum()
     if n_rows == 0 or not tables:
         return out
-    leaves = booster.predict(X, pred_leaf=True).reshape(n_rows, len(tables))
+    leaves = booster.predict(X, pred_leaf=True, num_threads=num_threads).reshape(n_rows, len(tables))
     for start in range(0, n_rows, BLOCK_ROWS):
         block = slice(start, start + BLOCK_ROWS)
         acc = out[block, :-1]

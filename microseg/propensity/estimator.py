@@ -25,6 +25,7 @@ import pandas as pd
 from microseg.propensity.train import (
     PropensityConfig,
     TrainedModel,
+    lightgbm_threads_of,
     score_propensity,
     scoring_bgnbd_params,
     train_propensity,
@@ -70,9 +71,10 @@ class PropensityModel:
     def explain(self, X: pd.DataFrame, baseline: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
         """One row per customer of ``X`` (sorted by customer_key): propensity, raw
         score, three reasons, baseline scores (BG/NBD's fitted on ``X``; null
-        with ``baseline=False``); and the pred_contrib matrix."""
+        with ``baseline=False``); and the contributions matrix (``config.reasons``)."""
         return score_propensity(X, self.model_text_, self.feature_names_, self.calibration_,
-                                self.config.horizon_days, self.bgnbd_params_, baseline=baseline)
+                                self.config.horizon_days, self.bgnbd_params_, baseline=baseline,
+                                reasons=self.config.reasons, num_threads=lightgbm_threads_of(self.config))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """(n, 2) array of [P(no target), P(target)] in the row order of ``X``; no baseline is fitted."""

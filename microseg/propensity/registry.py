@@ -50,8 +50,12 @@ def config_from_dbt(settings: dict | None) -> PropensityConfig:
     if mode not in ("retrain", "reuse_latest", "auto"):
         raise PropensityTrainingError(
             f"microseg__propensity_model_mode must be retrain or reuse_latest (or auto), got '{mode}'")
+    reasons = str(get("propensity_reasons") or "path").strip().lower()
+    if reasons not in ("path", "shap"):
+        raise PropensityTrainingError(f"microseg__propensity_reasons must be path or shap, got '{reasons}'")
     return PropensityConfig(
         reuse_latest=mode == "reuse_latest",
+        reasons=reasons,
         horizon_days=int(get("propensity_horizon_days")),
         target=str(get("propensity_target")).strip().lower(),
         n_folds=int(get("propensity_cv_folds")),
@@ -138,7 +142,7 @@ def score_with_model(features: pd.DataFrame, model_row: pd.Series, config: Prope
     """Scores of the scoring snapshot with a registry row's model, computed once:
     calibrated propensity, raw score, reasons, baselines (the BG/NBD features
     from the training fit, no refit; the BG/NBD baseline fitted on the scoring
-    rows) and each customer's pred_contrib row
+    rows) and each customer's contributions row
     (``feature_contributions``, in the order of the model's feature_list) for
     the evaluation's feature importance."""
     scoring = features[features["snapshot_kind"] == "scoring"]

@@ -43,6 +43,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from microseg.propensity import bgnbd, btyd
+from microseg.propensity.contributions import path_contributions
 from microseg.propensity.metrics import evaluation_rows
 
 # Columns of the feature snapshots that are not model inputs: keys, dates, the
@@ -113,6 +114,9 @@ class PropensityConfig:
     min_rung_rows: int = 2000
     reuse_latest: bool = False
     exclude_features: tuple[str, ...] = ()
+    # how reasons and contributions are computed: 'path' (decision paths, one leaf lookup per tree)
+    # or 'shap' (LightGBM's TreeSHAP pred_contrib, about 40x the CPU): microseg.propensity.contributions
+    reasons: str = "path"
 
 
 @dataclass
@@ -245,7 +249,7 @@ def lightgbm_threads(dbt_threads: int = 1) -> int:
     return max(1, cores // max(1, int(dbt_threads)))
 
 
-def _threads(config: PropensityConfig) -> int:
+def lightgbm_threads_of(config: PropensityConfig) -> int:
     return config.num_threads if config.num_threads > 0 else lightgbm_threads(config.dbt_threads)
 
 
@@ -259,7 +263,7 @@ def _lgb_params(candidate: dict, n_pos: int, n_neg: int, config: PropensityConfi
         seed=config.random_state,
         deterministic=True,
         force_row_wise=True,
-        num_threads=_threads(config),
+        num_threads=lightgbm_threads_of(config),
         verbosity=-1,
     )
     return params
@@ -411,7 +415,7 @@ def train_propensity(training: pd.DataFrame, config: PropensityConfig = Propensi
 
 
 def explain_reasons(contributions: np.ndarray, feature_names: list[str], k: int = 3) -> list[list[str | None]]:
-    """Top-k reasons per row from LightGBM pred_contrib (last column = bias, ignored).
+    """Top-k reasons per row from a contributions matrix (last column = bias, ignored).
 
     A reason is the feature with the k-th largest absolute contribution to the
     log-odds, written 'feature (+0.42)'; ties go to the earlier feature.
@@ -427,7 +431,8 @@ def explain_reasons(contributions: np.ndarray, feature_names: list[str], k: int 
 
 def score_propensity(scoring: pd.DataFrame, model_text: str, feature_names: list[str], calibration: dict,
                      horizon_days: int, bgnbd_params: dict | None = None, *,
-                     baseline: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
+                     baseline: bool = True, reasons: str = "path",
+                     num_threads: int = 1) -> tuple[pd.DataFrame, np.ndarray]:
     """Apply a stored model to a scoring snapshot, once.
 
     ``bgnbd_params``: the training BG/NBD fit (:func:`scoring_bgnbd_params`),
@@ -435,8 +440,10 @@ def score_propensity(scoring: pd.DataFrame, model_text: str, feature_names: list
     score does not depend on the other rows); {} or None leaves them null.
     Returns (scores, contributions): one row per customer with the calibrated
     propensity, raw score, three reasons and the baseline scores; and
-    LightGBM's pred_contrib matrix (features + bias column) in the same order.
-    The raw score is the row sum of the contributions, so the booster runs once.
+    the contributions matrix (features + bias column) in the same order:
+    ``reasons`` 'path' (:func:`microseg.propensity.contributions.path_contributions`)
+    or 'shap' (LightGBM's pred_contrib). Either adds up to the raw score, which
+    is read off it, so the booster runs once.
     The BG/NBD baseline (``BGNBD_BASELINE``) is fitted on the scoring rows
     (:func:`bgnbd_baseline`), so it depends on the batch; ``baseline=False``
     skips that fit and leaves the column null.
@@ -451,9 +458,11 @@ def score_propensity(scoring: pd.DataFrame, model_text: str, feature_names: list
             "(microseg__propensity_model_mode: retrain)."
         )
     X = frame[feature_names].astype(float)
-    contrib = booster.predict(X, pred_contrib=True) if len(frame) else np.zeros((0, len(feature_names) + 1))
-    # SHAP values of a tree model add up to its raw score (feature contributions + bias column)
-    raw = contrib.sum(axis=1)
+    if reasons == "shap" and len(frame):
+        contrib = booster.predict(X, pred_contrib=True, num_threads=num_threads)
+    else:
+        contrib = path_contributions(booster, X, num_threads)
+    raw = contrib.sum(axis=1)  # feature contributions + bias column = the raw score
     reasons = explain_reasons(contrib, feature_names)
     out = pd.DataFrame(
         {

@@ -2,7 +2,8 @@
     target within the horizon after as_of_date, its decile and percentile
     (10 / 100 = most likely; ties share a bucket), the tier from var
     microseg__propensity_tier_thresholds, and the three features that moved
-    this customer's score most (LightGBM pred_contrib, in log-odds). -#}
+    this customer's score most (contributions in log-odds,
+    microseg__propensity_reasons). -#}
 {%- set thresholds = var('microseg__propensity_tier_thresholds') %}
 with
 
