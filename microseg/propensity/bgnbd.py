@@ -141,14 +141,15 @@ def p_alive(params: BGNBDParams, x, t_x, T) -> np.ndarray:
     return np.where(x > 0, 1.0 / (1.0 + odds), 1.0)
 
 
-def expected_purchases(params: BGNBDParams, t: float, x, t_x, T) -> np.ndarray:
-    """E[purchases in (T, T + t] | x, t_x, T] (FHL 2005, equation 10)."""
+def expected_purchases(params: BGNBDParams, t: float, x, t_x, T, alive=None) -> np.ndarray:
+    """E[purchases in (T, T + t] | x, t_x, T] (FHL 2005, equation 10).
+    ``alive``: p_alive(params, x, t_x, T) when already computed (it does not depend on t)."""
     x, t_x, T = _check(x, t_x, T)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     z = t / (alpha + T + t)
     hyp = hyp2f1(r + x, b + x, a + b + x - 1, z)
     numerator = (a + b + x - 1) / (a - 1) * (1 - np.exp((r + x) * np.log((alpha + T) / (alpha + T + t))) * hyp)
-    return numerator * p_alive(params, x, t_x, T)
+    return numerator * (p_alive(params, x, t_x, T) if alive is None else alive)
 
 
 def simulate(params: BGNBDParams, T, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -96,15 +96,16 @@ def p_alive(params: MBGNBDParams, x, t_x, T) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(_log_dropout_odds(params, x, t_x, T)))
 
 
-def expected_purchases(params: MBGNBDParams, t: float, x, t_x, T) -> np.ndarray:
+def expected_purchases(params: MBGNBDParams, t: float, x, t_x, T, alive=None) -> np.ndarray:
     """E[purchases in (T, T + t] | x, t_x, T] (Batislam et al. 2007, equation 8):
-    (a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; t/(alpha+T+t))] P(alive)."""
+    (a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; t/(alpha+T+t))] P(alive).
+    ``alive``: p_alive(params, x, t_x, T) when already computed (it does not depend on t)."""
     x, t_x, T = _check(x, t_x, T)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     z = t / (alpha + T + t)
     hyp = hyp2f1(r + x, b + x + 1, a + b + x, z)
     level = (a + b + x) / (a - 1) * (1 - np.exp((r + x) * np.log((alpha + T) / (alpha + T + t))) * hyp)
-    return level * p_alive(params, x, t_x, T)
+    return level * (p_alive(params, x, t_x, T) if alive is None else alive)
 
 
 def simulate(params: MBGNBDParams, T, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -211,9 +211,10 @@ def p_alive(params: ParetoNBDParams, x, t_x, T) -> np.ndarray:
     return np.minimum(1.0, np.exp(_log_alive_term(params, x, T) - log_likelihood(params, x, t_x, T)))
 
 
-def expected_purchases(params: ParetoNBDParams, t: float, x, t_x, T) -> np.ndarray:
+def expected_purchases(params: ParetoNBDParams, t: float, x, t_x, T, alive=None) -> np.ndarray:
     """E[purchases in (T, T + t] | x, t_x, T] (note, equation 22):
-    P(alive) (r + x)(beta + T) / ((alpha + T)(s - 1)) [1 - ((beta + T) / (beta + T + t))^(s - 1)]."""
+    P(alive) (r + x)(beta + T) / ((alpha + T)(s - 1)) [1 - ((beta + T) / (beta + T + t))^(s - 1)].
+    ``alive``: p_alive(params, x, t_x, T) when already computed (it does not depend on t)."""
     x, t_x, T = _check(x, t_x, T)
     r, alpha, s, beta = params.r, params.alpha, params.s, params.beta
     log_ratio = np.log((beta + T) / (beta + T + t))
@@ -222,7 +223,8 @@ def expected_purchases(params: ParetoNBDParams, t: float, x, t_x, T) -> np.ndarr
         horizon_term = -log_ratio
     else:
         horizon_term = -np.expm1((s - 1.0) * log_ratio) / (s - 1.0)
-    return p_alive(params, x, t_x, T) * (r + x) * (beta + T) / (alpha + T) * horizon_term
+    alive = p_alive(params, x, t_x, T) if alive is None else alive
+    return alive * (r + x) * (beta + T) / (alpha + T) * horizon_term
 
 
 def simulate(params: ParetoNBDParams, T, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
