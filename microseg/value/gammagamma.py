@@ -93,7 +93,8 @@ def fit(x, mbar, *, init: GammaGammaParams | None = None) -> GammaGammaParams:
         ll, grad = log_likelihood_and_gradient(GammaGammaParams(*np.exp(log_params)), x, mbar)
         return -weighted_sum(ll, weight), np.array([-weighted_sum(g, weight) for g in grad])
 
-    result = minimize(objective, start, method="L-BFGS-B", jac=True, bounds=[(-10.0, 12.0)] * 3, options={"maxiter": 1000})
+    result = minimize(objective, start, method="L-BFGS-B", jac=True, bounds=[(-10.0, 12.0)] * 3,
+                      options={"maxiter": 1000})
     if not np.isfinite(result.fun):
         raise GammaGammaFitError(f"Gamma-Gamma fit did not converge: {result.message}")
     return GammaGammaParams(*(float(v) for v in np.exp(result.x)))
