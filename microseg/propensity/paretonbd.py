@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln, hyp2f1
 
-from microseg.propensity.bgnbd import BGNBDFitError, _check, unique_rows, weighted_sum
+from microseg.propensity.bgnbd import BGNBDFitError, _check, distinct_rows, unique_rows, weighted_sum
 
 
 class ParetoNBDFitError(BGNBDFitError):
@@ -50,8 +50,8 @@ def _hyp2f1_by_pair(a_of_x, b_of_x, c_of_x, z_of_t, pairs) -> np.ndarray:
 
 
 def _distinct_pairs(x, t):
-    pairs, inverse = np.unique(np.column_stack([x, t]), axis=0, return_inverse=True)
-    return (pairs[:, 0], pairs[:, 1]), inverse.reshape(-1)
+    (ux, ut), _, inverse = distinct_rows(x, t)
+    return (ux, ut), inverse
 
 
 def _log_a0(params: ParetoNBDParams, x, t_x, T, pairs=None) -> np.ndarray:

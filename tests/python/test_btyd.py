@@ -203,3 +203,20 @@ def test_analytic_gradients_equal_central_differences_of_the_likelihood(kind):
         want = (mod.log_likelihood(type(params)(*np.exp(log_params + step)), *data)
                 - mod.log_likelihood(type(params)(*np.exp(log_params - step)), *data)) / 2e-6
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_distinct_rows_equal_numpys_unique_rows():
+    """The fits' distinct rows come from a lexsort (np.unique with an axis sorts a structured view, five times
+    slower): the same rows in the same order, counts and inverse as np.unique. Sorting by the last column first
+    (columns not reversed for lexsort) failed: planted."""
+    rng = np.random.default_rng(8)
+    x = rng.poisson(2, 5000).astype(float)
+    T = np.floor(rng.uniform(0, 300, 5000)) / 7
+    t_x = np.where(x > 0, np.minimum(T, np.floor(rng.uniform(0, 300, 5000)) / 7), 0.0)
+    columns, counts, inverse = bgnbd.distinct_rows(x, t_x, T)
+    want, want_inverse, want_counts = np.unique(np.column_stack([x, t_x, T]), axis=0, return_inverse=True,
+                                                return_counts=True)
+    np.testing.assert_array_equal(np.column_stack(columns), want)
+    np.testing.assert_array_equal(counts, want_counts)
+    np.testing.assert_array_equal(inverse, want_inverse.reshape(-1))
+    assert bgnbd.distinct_rows(np.zeros(0), np.zeros(0))[1].size == 0
