@@ -181,6 +181,43 @@ def nearest_centre(z: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return pairwise_distances_argmin(z, centres)
 
 
+def cosine_silhouette(z: np.ndarray, labels: np.ndarray) -> float:
+    """sklearn's silhouette_score(z, labels, metric="cosine") without the pairwise matrix.
+
+    The cosine distance 1 - u_i . u_j of unit rows is linear in u_j, so the sum of distances from a row to
+    a cluster is the cluster's size minus u_i . (sum of the cluster's unit rows): O(rows x clusters x
+    dimensions) instead of O(rows^2) (the 5,000-row matrix, computed and clipped once per k, was half of
+    segment_model's time; docs/decisions.md). Zero rows keep distance 1 to all others, as in sklearn.
+    Sums run in numpy (no BLAS product over rows), so the result does not depend on the thread count."""
+    names, codes = np.unique(labels, return_inverse=True)
+    k, n = len(names), len(z)
+    if not 2 <= k <= n - 1:
+        return float(silhouette_score(z, labels, metric="cosine"))  # sklearn's error message
+    norms = np.sqrt(np.einsum("ij,ij->i", z, z))
+    unit = z / np.where(norms > 0, norms, 1.0)[:, None]
+    sizes = np.bincount(codes, minlength=k).astype(float)
+    totals = np.stack([unit[codes == c].sum(axis=0) for c in range(k)])
+    distance_sums = sizes[None, :] - (unit[:, None, :] * totals[None, :, :]).sum(axis=2)
+    own = sizes[codes]
+    rows = np.arange(n)
+    # a row's distance to itself is 0 in sklearn (1 for a zero row here)
+    distance_sums[rows, codes] -= 1.0 - np.einsum("ij,ij->i", unit, unit)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        intra = distance_sums[rows, codes] / (own - 1)
+        mean_to = distance_sums / sizes[None, :]
+        mean_to[rows, codes] = np.inf
+        inter = mean_to.min(axis=1)
+        score = (inter - intra) / np.maximum(intra, inter)
+    return float(np.mean(np.nan_to_num(np.where(own > 1, score, 0.0))))
+
+
+def silhouette(z: np.ndarray, labels: np.ndarray, metric: str) -> float:
+    """Silhouette score of ``labels`` with ``metric`` (one of SILHOUETTE_METRICS)."""
+    if metric == "cosine":
+        return cosine_silhouette(z, labels)
+    return float(silhouette_score(z, labels, metric=metric))
+
+
 def evaluate_k(z: np.ndarray, k_values: range, config: SegmentationConfig,
                n_customers: int) -> tuple[pd.DataFrame, dict[int, KMeans]]:
     """K-Means for every k on ``z``: silhouette (on a sample, with
@@ -208,7 +245,7 @@ def evaluate_k(z: np.ndarray, k_values: range, config: SegmentationConfig,
         rows.append(
             {
                 "k": k,
-                "silhouette": float(silhouette_score(z[score_idx], labels[score_idx], metric=config.silhouette_metric)),
+                "silhouette": silhouette(z[score_idx], labels[score_idx], config.silhouette_metric),
                 "davies_bouldin": float(davies_bouldin_score(z, labels)),
                 "calinski_harabasz": float(calinski_harabasz_score(z, labels)),
                 "smallest_segment_size": smallest,

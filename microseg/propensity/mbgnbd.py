@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from microseg.propensity.bgnbd import BGNBDFitError, _check, unique_rows, weighted_sum
 
@@ -51,6 +51,23 @@ def log_likelihood(params: MBGNBDParams, x, t_x, T) -> np.ndarray:
     return alive + np.logaddexp(0.0, _log_dropout_odds(params, x, t_x, T))
 
 
+def log_likelihood_and_gradient(params: MBGNBDParams, x, t_x, T) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`log_likelihood` and its derivatives by log r, log alpha, log a, log b (one array per
+    parameter): the fit's analytic gradient, one likelihood evaluation per step instead of five."""
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    log_alpha_T, log_alpha_tx = np.log(alpha + T), np.log(alpha + t_x)
+    odds = np.log(a) - np.log(b + x) + (r + x) * (log_alpha_T - log_alpha_tx)
+    ll = (gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x + 1) - betaln(a, b)
+          - (r + x) * log_alpha_T + np.logaddexp(0.0, odds))
+    dropped = np.exp(odds - np.logaddexp(0.0, odds))  # the dropped-out share of the bracket
+    psi_ab, psi_abx = digamma(a + b), digamma(a + b + x + 1)
+    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - log_alpha_T + dropped * (log_alpha_T - log_alpha_tx)
+    d_alpha = r / alpha - (r + x) / (alpha + T) + dropped * (r + x) * (1 / (alpha + T) - 1 / (alpha + t_x))
+    d_a = psi_ab - psi_abx + dropped / a
+    d_b = digamma(b + x + 1) - digamma(b) + psi_ab - psi_abx - dropped / (b + x)
+    return ll, [r * d_r, alpha * d_alpha, a * d_a, b * d_b]
+
+
 def fit(x, t_x, T, *, init: MBGNBDParams | None = None) -> MBGNBDParams:
     """Maximum-likelihood MBG/NBD parameters; MBGNBDFitError when there is nothing to learn from."""
     x, t_x, T = _check(x, t_x, T)
@@ -63,9 +80,10 @@ def fit(x, t_x, T, *, init: MBGNBDParams | None = None) -> MBGNBDParams:
     weight /= weight.sum()
 
     def objective(log_params):
-        return -weighted_sum(log_likelihood(MBGNBDParams(*np.exp(log_params)), x, t_x, T), weight)
+        ll, grad = log_likelihood_and_gradient(MBGNBDParams(*np.exp(log_params)), x, t_x, T)
+        return -weighted_sum(ll, weight), np.array([-weighted_sum(g, weight) for g in grad])
 
-    result = minimize(objective, np.clip(start, -9, 9), method="L-BFGS-B", bounds=[(-10.0, 10.0)] * 4,
+    result = minimize(objective, np.clip(start, -9, 9), method="L-BFGS-B", jac=True, bounds=[(-10.0, 10.0)] * 4,
                       options={"maxiter": 500})
     if not np.isfinite(result.fun):
         raise MBGNBDFitError(f"MBG/NBD fit did not converge: {result.message}")
@@ -78,15 +96,16 @@ def p_alive(params: MBGNBDParams, x, t_x, T) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(_log_dropout_odds(params, x, t_x, T)))
 
 
-def expected_purchases(params: MBGNBDParams, t: float, x, t_x, T) -> np.ndarray:
+def expected_purchases(params: MBGNBDParams, t: float, x, t_x, T, alive=None) -> np.ndarray:
     """E[purchases in (T, T + t] | x, t_x, T] (Batislam et al. 2007, equation 8):
-    (a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; t/(alpha+T+t))] P(alive)."""
+    (a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; t/(alpha+T+t))] P(alive).
+    ``alive``: p_alive(params, x, t_x, T) when already computed (it does not depend on t)."""
     x, t_x, T = _check(x, t_x, T)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     z = t / (alpha + T + t)
     hyp = hyp2f1(r + x, b + x + 1, a + b + x, z)
     level = (a + b + x) / (a - 1) * (1 - np.exp((r + x) * np.log((alpha + T) / (alpha + T + t))) * hyp)
-    return level * p_alive(params, x, t_x, T)
+    return level * (p_alive(params, x, t_x, T) if alive is None else alive)
 
 
 def simulate(params: MBGNBDParams, T, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

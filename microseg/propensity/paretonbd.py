@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import gammaln, hyp2f1
+from scipy.special import digamma, gammaln, hyp2f1
 
-from microseg.propensity.bgnbd import BGNBDFitError, _check, unique_rows, weighted_sum
+from microseg.propensity.bgnbd import BGNBDFitError, _check, distinct_rows, unique_rows, weighted_sum
 
 
 class ParetoNBDFitError(BGNBDFitError):
@@ -50,8 +50,8 @@ def _hyp2f1_by_pair(a_of_x, b_of_x, c_of_x, z_of_t, pairs) -> np.ndarray:
 
 
 def _distinct_pairs(x, t):
-    pairs, inverse = np.unique(np.column_stack([x, t]), axis=0, return_inverse=True)
-    return (pairs[:, 0], pairs[:, 1]), inverse.reshape(-1)
+    (ux, ut), _, inverse = distinct_rows(x, t)
+    return (ux, ut), inverse
 
 
 def _log_a0(params: ParetoNBDParams, x, t_x, T, pairs=None) -> np.ndarray:
@@ -113,6 +113,70 @@ def log_likelihood(params: ParetoNBDParams, x, t_x, T, pairs=None) -> np.ndarray
         return head + np.logaddexp(alive, dead)
 
 
+#: forward-difference step (relative to 1 + a) of hyp2f1's derivatives by its parameters, the one part of the
+#: Pareto/NBD gradient without a closed form
+HYP2F1_STEP = 1e-7
+
+
+def _log_hyp2f1_and_slopes(m, b, z, b_moves_with_x: bool):
+    """log F, F = hyp2f1(m, b; m + 1; z), per distinct pair and its derivatives: by z (closed form for c = a + 1:
+    z F' = m ((1 - z)^-b - F)), by r and by s (r and s both move m; one of them also moves b: s when
+    alpha >= beta (b = s + 1), r when alpha < beta (b = r + x)), the last two by one forward step each."""
+    f = hyp2f1(m, b, m + 1.0, z)
+    h = HYP2F1_STEP * (1.0 + m)
+    along_m = (hyp2f1(m + h, b, m + 1.0 + h, z) / f - 1.0) / h
+    along_mb = (hyp2f1(m + h, b + h, m + 1.0 + h, z) / f - 1.0) / h
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_z = np.where(z != 0.0, m / z * np.expm1(-b * np.log1p(-z) - np.log(f)), m * b / (m + 1.0))
+    by_r, by_s = (along_mb, along_m) if b_moves_with_x else (along_m, along_mb)
+    return np.log(f), by_z, by_r, by_s
+
+
+def log_likelihood_and_gradient(params: ParetoNBDParams, x, t_x, T, pairs) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`log_likelihood` and its derivatives by log r, log alpha, log s, log beta (one array per parameter),
+    ``pairs`` as in :func:`_log_a0`. Everything is analytic except hyp2f1's derivatives by its parameters
+    (:func:`_log_hyp2f1_and_slopes`): three hyp2f1 calls per step, where a numerical gradient made five full
+    likelihood evaluations."""
+    r, alpha, s, beta = params.r, params.alpha, params.s, params.beta
+    alpha_big = alpha >= beta
+    big, small = (alpha, beta) if alpha_big else (beta, alpha)
+    m = r + s + x
+    log_q, log_f, d_log_f = [], [], []
+    for t, ((ux, ut), inverse) in zip((t_x, T), pairs):
+        z = (big - small) / (big + ut)
+        um = r + s + ux
+        log_fu, by_z, by_r, by_s = _log_hyp2f1_and_slopes(um, np.full_like(ux, s + 1.0) if alpha_big else r + ux,
+                                                          z, not alpha_big)
+        q = big + t
+        dz_dbig, dz_dsmall = ((ut + small) / (big + ut) ** 2)[inverse], (-1.0 / (big + ut))[inverse]
+        by_z = by_z[inverse]
+        # d log(f / q^m) by r, alpha, s, beta
+        d_big = by_z * dz_dbig - m / q
+        d_small = by_z * dz_dsmall
+        log_q.append(np.log(q))
+        log_f.append(log_fu[inverse])
+        d_log_f.append([by_r[inverse] - log_q[-1], d_big if alpha_big else d_small,
+                        by_s[inverse] - log_q[-1], d_small if alpha_big else d_big])
+    # log A_0 = log(f1 / q1^m - f2 / q2^m) as in _log_a0
+    term1, term2 = log_f[0] - m * log_q[0], log_f[1] - m * log_q[1]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_a0 = np.log(np.clip(-np.expm1(term2 - term1), 0.0, None)) + term1
+        share1, share2 = np.exp(term1 - log_a0), np.exp(term2 - log_a0)
+        d_log_a0 = [share1 * g1 - share2 * g2 for g1, g2 in zip(*d_log_f)]
+        log_alpha_T, log_beta_T = np.log(alpha + T), np.log(beta + T)
+        head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        alive = -(r + x) * log_alpha_T - s * log_beta_T
+        dead = np.log(s) - np.log(m) + log_a0
+        total = np.logaddexp(alive, dead)
+        w_alive, w_dead = np.exp(alive - total), np.exp(dead - total)
+        d_head = [digamma(r + x) - digamma(r) + np.log(alpha), r / alpha, np.log(beta), s / beta]
+        d_alive = [-log_alpha_T, -(r + x) / (alpha + T), -log_beta_T, -s / (beta + T)]
+        d_dead = [d_log_a0[0] - 1.0 / m, d_log_a0[1], 1.0 / s - 1.0 / m + d_log_a0[2], d_log_a0[3]]
+        grad = [value * (dh + w_alive * da + np.where(w_dead > 0, w_dead * dd, 0.0))
+                for value, dh, da, dd in zip((r, alpha, s, beta), d_head, d_alive, d_dead)]
+    return head + total, grad
+
+
 def fit(x, t_x, T, *, init: ParetoNBDParams | None = None) -> ParetoNBDParams:
     """Maximum-likelihood Pareto/NBD parameters; ParetoNBDFitError when there is nothing to learn from."""
     x, t_x, T = _check(x, t_x, T)
@@ -127,11 +191,13 @@ def fit(x, t_x, T, *, init: ParetoNBDParams | None = None) -> ParetoNBDParams:
     pairs = (_distinct_pairs(x, t_x), _distinct_pairs(x, T))
 
     def objective(log_params):
-        ll = log_likelihood(ParetoNBDParams(*np.exp(log_params)), x, t_x, T, pairs)
-        return -weighted_sum(ll, weight) if np.all(np.isfinite(ll)) else 1e10
+        ll, grad = log_likelihood_and_gradient(ParetoNBDParams(*np.exp(log_params)), x, t_x, T, pairs)
+        if not (np.all(np.isfinite(ll)) and all(np.all(np.isfinite(g)) for g in grad)):
+            return 1e10, np.zeros(4)
+        return -weighted_sum(ll, weight), np.array([-weighted_sum(g, weight) for g in grad])
 
     # bounds e^-10 .. e^10 as in bgnbd.fit: with no visible drop-out s and beta run off together
-    result = minimize(objective, np.clip(start, -9, 9), method="L-BFGS-B", bounds=[(-10.0, 10.0)] * 4,
+    result = minimize(objective, np.clip(start, -9, 9), method="L-BFGS-B", jac=True, bounds=[(-10.0, 10.0)] * 4,
                       options={"maxiter": 500})
     if not np.isfinite(result.fun) or result.fun >= 1e10:
         raise ParetoNBDFitError(f"Pareto/NBD fit did not converge: {result.message}")
@@ -145,9 +211,10 @@ def p_alive(params: ParetoNBDParams, x, t_x, T) -> np.ndarray:
     return np.minimum(1.0, np.exp(_log_alive_term(params, x, T) - log_likelihood(params, x, t_x, T)))
 
 
-def expected_purchases(params: ParetoNBDParams, t: float, x, t_x, T) -> np.ndarray:
+def expected_purchases(params: ParetoNBDParams, t: float, x, t_x, T, alive=None) -> np.ndarray:
     """E[purchases in (T, T + t] | x, t_x, T] (note, equation 22):
-    P(alive) (r + x)(beta + T) / ((alpha + T)(s - 1)) [1 - ((beta + T) / (beta + T + t))^(s - 1)]."""
+    P(alive) (r + x)(beta + T) / ((alpha + T)(s - 1)) [1 - ((beta + T) / (beta + T + t))^(s - 1)].
+    ``alive``: p_alive(params, x, t_x, T) when already computed (it does not depend on t)."""
     x, t_x, T = _check(x, t_x, T)
     r, alpha, s, beta = params.r, params.alpha, params.s, params.beta
     log_ratio = np.log((beta + T) / (beta + T + t))
@@ -156,7 +223,8 @@ def expected_purchases(params: ParetoNBDParams, t: float, x, t_x, T) -> np.ndarr
         horizon_term = -log_ratio
     else:
         horizon_term = -np.expm1((s - 1.0) * log_ratio) / (s - 1.0)
-    return p_alive(params, x, t_x, T) * (r + x) * (beta + T) / (alpha + T) * horizon_term
+    alive = p_alive(params, x, t_x, T) if alive is None else alive
+    return alive * (r + x) * (beta + T) / (alpha + T) * horizon_term
 
 
 def simulate(params: ParetoNBDParams, T, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
 from microseg.propensity.bgnbd import unique_rows, weighted_sum
 
@@ -58,6 +58,20 @@ def log_likelihood(params: GammaGammaParams, x, mbar) -> np.ndarray:
             + (p * x - 1) * np.log(mbar) + p * x * np.log(x) - (p * x + q) * np.log(x * mbar + v))
 
 
+def log_likelihood_and_gradient(params: GammaGammaParams, x, mbar) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`log_likelihood` and its derivatives by log p, log q, log v (one array per parameter): the fit's
+    analytic gradient, one likelihood evaluation per step instead of four."""
+    p, q, v = params.p, params.q, params.v
+    log_total = np.log(x * mbar + v)
+    psi_pxq = digamma(p * x + q)
+    ll = (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v)
+          + (p * x - 1) * np.log(mbar) + p * x * np.log(x) - (p * x + q) * log_total)
+    d_p = x * (psi_pxq - digamma(p * x) + np.log(mbar) + np.log(x) - log_total)
+    d_q = psi_pxq - digamma(q) + np.log(v) - log_total
+    d_v = q / v - (p * x + q) / (x * mbar + v)
+    return ll, [p * d_p, q * d_q, v * d_v]
+
+
 def fit(x, mbar, *, init: GammaGammaParams | None = None) -> GammaGammaParams:
     """Maximum-likelihood (p, q, v) on customers with x >= 1 transactions and mean value mbar > 0.
 
@@ -76,9 +90,11 @@ def fit(x, mbar, *, init: GammaGammaParams | None = None) -> GammaGammaParams:
     weight /= weight.sum()
 
     def objective(log_params):
-        return -weighted_sum(log_likelihood(GammaGammaParams(*np.exp(log_params)), x, mbar), weight)
+        ll, grad = log_likelihood_and_gradient(GammaGammaParams(*np.exp(log_params)), x, mbar)
+        return -weighted_sum(ll, weight), np.array([-weighted_sum(g, weight) for g in grad])
 
-    result = minimize(objective, start, method="L-BFGS-B", bounds=[(-10.0, 12.0)] * 3, options={"maxiter": 1000})
+    result = minimize(objective, start, method="L-BFGS-B", jac=True, bounds=[(-10.0, 12.0)] * 3,
+                      options={"maxiter": 1000})
     if not np.isfinite(result.fun):
         raise GammaGammaFitError(f"Gamma-Gamma fit did not converge: {result.message}")
     return GammaGammaParams(*(float(v) for v in np.exp(result.x)))

@@ -51,6 +51,24 @@ def test_fit_pca_keeps_requested_variance_and_at_least_two_components():
     assert pca.n_components_ >= 2
 
 
+def test_cosine_silhouette_equals_sklearns_without_the_distance_matrix():
+    """The silhouette that chooses k is computed from cluster sums of unit rows (no pairwise matrix): it must
+    equal sklearn's cosine silhouette, with a zero row (distance 1 to others, 0 to itself: without that
+    correction this failed, planted), a singleton cluster (silhouette 0) and labels that are not 0..k-1."""
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(4)
+    for n, dim, k in ((2000, 9, 7), (60, 3, 12)):
+        z = rng.normal(size=(n, dim)) + rng.integers(0, 3, size=(n, 1))
+        z[3] = 0.0
+        labels = rng.integers(0, k, n) * 3 + 1
+        labels[7] = 999
+        assert seg.cosine_silhouette(z, labels) == pytest.approx(silhouette_score(z, labels, metric="cosine"),
+                                                                 abs=1e-12)
+    with pytest.raises(ValueError, match="Number of labels"):
+        seg.cosine_silhouette(z, np.zeros(len(z), dtype=int))
+
+
 def test_choose_k_finds_planted_groups():
     x, _ = blobs()
     table, models = seg.evaluate_k(x, range(3, 9), CONFIG, n_customers=len(x))
