@@ -4,14 +4,19 @@
 # dbt reports an error or a failing test; the summary is written either way.
 # After a green build it writes $CI_DIR/build_ok.json: pytest's shared build
 # (tests/python/conftest.py) then reuses this database instead of building again.
+# CI_GENERATE=0: the data set is already there (`make checks` generates it first, for the package build
+# that runs beside this one).
 set -uo pipefail
 BIN=${BIN:-.venv/bin}
 CI_DIR=${CI_DIR:-data/ci}
 CI_PERSONS=${CI_PERSONS:-3000}
 SEED=${SEED:-42}
+CI_GENERATE=${CI_GENERATE:-1}
 
 rm -f "$CI_DIR/build_ok.json"
-"$BIN/python" -m microseg.generate --persons "$CI_PERSONS" --seed "$SEED" --out "$CI_DIR" --no-progress || exit 1
+if [ "$CI_GENERATE" != 0 ] || [ ! -f "$CI_DIR/raw/orders.parquet" ]; then
+  "$BIN/python" -m microseg.generate --persons "$CI_PERSONS" --seed "$SEED" --out "$CI_DIR" --no-progress || exit 1
+fi
 rm -f "$CI_DIR/microseg.duckdb"
 export MICROSEG_RAW_PATH="$CI_DIR/raw" MICROSEG_DUCKDB_PATH="$CI_DIR/microseg.duckdb"
 # The export models' files at an absolute path: pytest copies this database and runs dbt on the copy from

@@ -75,29 +75,64 @@ class DbtBuild:
 # Every dbt run of the tests uses the same relative paths from its own working directory: the raw folder
 # at data/raw and the DuckDB file microseg.duckdb. dbt's partial parsing compares the profile (the DuckDB
 # path), the vars and the env vars they read with those of the saved parse, so with equal strings one
-# `dbt parse` per test process serves every run that sets no other vars, instead of a full parse of the
-# project (about 25 s of CPU) per run. dbt itself checks that the saved parse still matches and parses
-# again when it does not (other --vars, another MICROSEG_RAW_FORMAT, a changed file).
-# Runs with other --vars or env overrides keep the parse of the first such run (keyed by both), so e.g. the two
-# CSV runs of test_damaged_inputs.py parse the project once between them, not once each.
+# `dbt parse` serves every run that sets no other vars, instead of a full parse of the project (about 25 s
+# of CPU) per run. dbt itself checks that the saved parse still matches and parses again when it does not
+# (other --vars, another MICROSEG_RAW_FORMAT, a changed file).
+# The parses are shared by the whole session, the pytest-xdist workers included: the first run that needs
+# one makes it with `dbt parse` under a file lock in PARSE_CACHE (a folder the controller makes), the others
+# wait for it and copy it. That holds for the default parse and for runs with other --vars or env overrides
+# that pass ``share_parse=True`` (the damaged build and the retail export: SMALL_ML_VARS); any other such run
+# keeps the parse of its first run for the runs after it in the same process (keyed by both), so e.g. the
+# two CSV runs of test_damaged_files.py parse the project once between them, not once each.
 DBT = Path(sys.executable).with_name("dbt")
 RAW_DIR = Path("data") / "raw"
 DB_FILE = Path("microseg.duckdb")
 EXPORT_DIR = Path("exports")  # the export models' files (var microseg__export_path)
-_saved_parse: list[Path] = []
+PARSE_CACHE_ENV = "MICROSEG_TEST_PARSE_CACHE"
+#: a smaller k range and ML search than the defaults, for builds whose point is that the ML stage builds on
+#: their data (the damaged rows, the retail export), not the best model; one string, so they share one parse
+SMALL_ML_VARS = ("{microseg__erasure_unmatched_severity: warn, microseg__segment_k_max: 6, "
+                 "microseg__segment_bootstrap_rounds: 2, microseg__propensity_search_candidates: 2, "
+                 "microseg__propensity_cv_folds: 3}")  # fmt: skip
 _saved_parse_by_key: dict[tuple, Path] = {}
 
 
+def _parse_cache() -> Path:
+    """The session's folder of saved parses (made by the controller in pytest_configure; own one otherwise)."""
+    folder = os.environ.get(PARSE_CACHE_ENV)
+    if not folder:
+        folder = os.environ[PARSE_CACHE_ENV] = tempfile.mkdtemp(prefix="microseg_parses_")
+    return Path(folder)
+
+
+def _shared_parse(key: tuple) -> Path | None:
+    """partial_parse.msgpack of one `dbt parse` with the shared relative paths and ``key``'s vars and env
+    (made once per session, under a lock: a worker that needs it while another makes it waits)."""
+    import fcntl
+    import hashlib
+
+    cache = _parse_cache()
+    name = hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+    saved, failed = cache / f"{name}.msgpack", cache / f"{name}.failed"
+    with open(cache / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not saved.is_file() and not failed.exists():
+            work = Path(tempfile.mkdtemp(prefix="microseg_parse_"))
+            args = ["--project-dir", str(ROOT), "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+            vars_ = ["--vars", key[0]] if key[0] else []
+            run = subprocess.run([str(DBT), "parse", *vars_, *args], cwd=work, env=_dbt_env(dict(key[1])),
+                                 capture_output=True, text=True)  # fmt: skip
+            made = work / "target" / "partial_parse.msgpack"
+            if run.returncode == 0 and made.is_file():
+                shutil.copy(made, saved)
+            else:
+                failed.touch()  # the runs parse for themselves and report dbt's error
+    return saved if saved.is_file() else None
+
+
 def _parsed_project() -> Path | None:
-    """partial_parse.msgpack of one `dbt parse` with the shared relative paths (made once per process)."""
-    if not _saved_parse:
-        work = Path(tempfile.mkdtemp(prefix="microseg_parse_"))
-        args = ["--project-dir", str(ROOT), "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-        run = subprocess.run([str(DBT), "parse", *args], cwd=work, env=_dbt_env(), capture_output=True, text=True)
-        _saved_parse.append(work / "target" / "partial_parse.msgpack")
-        if run.returncode != 0:
-            return None
-    return _saved_parse[0] if _saved_parse[0].is_file() else None
+    """partial_parse.msgpack of one `dbt parse` with the shared relative paths (made once per session)."""
+    return _shared_parse(("", ()))
 
 
 def _dbt_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -117,10 +152,11 @@ def _place(link: Path, target: Path | None) -> None:
 
 
 def run_dbt(workdir: Path, *args: str, raw: Path | None = None, env: dict[str, str] | None = None,
-            target: Path | None = None, timeout: int = 1800) -> subprocess.CompletedProcess:
+            target: Path | None = None, timeout: int = 1800, share_parse: bool = False) -> subprocess.CompletedProcess:
     """dbt ``args`` from ``workdir`` on the raw folder workdir/data/raw (a symlink to ``raw`` when given)
     into workdir/microseg.duckdb, logs/ and ``target`` (default workdir/target) there; returns the
-    finished process whatever its exit code. The saved parse is copied in first (see above).
+    finished process whatever its exit code. The saved parse is copied in first (see above; with
+    ``share_parse`` one parse of these --vars and ``env`` serves the whole session).
     The DuckDB file is not symlinked: DuckDB names the database after the file it resolves to, and dbt's
     relations after the path it is given. Raw and export views hold paths relative to ``workdir``: open
     the file with duckdb_config(workdir) to read them from elsewhere."""
@@ -128,7 +164,8 @@ def run_dbt(workdir: Path, *args: str, raw: Path | None = None, env: dict[str, s
     _place(workdir / RAW_DIR, raw)
     target = target or workdir / "target"
     key = (args[args.index("--vars") + 1] if "--vars" in args else "", tuple(sorted((env or {}).items())))
-    saved = _parsed_project() if key == ("", ()) else _saved_parse_by_key.get(key)
+    shared = key == ("", ()) or share_parse
+    saved = _shared_parse(key) if shared else _saved_parse_by_key.get(key)
     own = target / "partial_parse.msgpack"
     if saved is not None and not own.exists():
         own.parent.mkdir(parents=True, exist_ok=True)
@@ -136,7 +173,7 @@ def run_dbt(workdir: Path, *args: str, raw: Path | None = None, env: dict[str, s
     args = [*args, "--project-dir", str(ROOT), "--target-path", str(target), "--log-path", str(workdir / "logs")]
     run = subprocess.run([str(DBT), *args], cwd=workdir, env=_dbt_env(env), capture_output=True, text=True,
                          timeout=timeout)  # fmt: skip
-    if saved is None and key != ("", ()) and own.is_file():
+    if saved is None and not shared and own.is_file():
         keep = Path(tempfile.mkdtemp(prefix="microseg_parse_")) / "partial_parse.msgpack"
         _saved_parse_by_key[key] = Path(shutil.copy(own, keep))
     return run
@@ -147,13 +184,13 @@ def duckdb_config(workdir: Path) -> dict[str, str]:
     return {"file_search_path": str(workdir)}
 
 
-def run_dbt_on_raw(workdir: Path, raw: Path, db: Path, *args: str,
-                   raw_format: str = "parquet") -> subprocess.CompletedProcess:
+def run_dbt_on_raw(workdir: Path, raw: Path, db: Path, *args: str, raw_format: str = "parquet",
+                   share_parse: bool = False) -> subprocess.CompletedProcess:
     """dbt on the raw folder ``raw`` into ``db`` (run_dbt: dbt sees them as data/raw and microseg.duckdb
     under ``workdir``) on two threads, returning the finished process whatever its exit code."""
     assert db == workdir / DB_FILE, "run_dbt builds workdir/microseg.duckdb"
     env = {"MICROSEG_RAW_FORMAT": raw_format} if raw_format != "parquet" else None
-    return run_dbt(workdir, *args, "--threads", "2", raw=raw, env=env)
+    return run_dbt(workdir, *args, "--threads", "2", raw=raw, env=env, share_parse=share_parse)
 
 
 @pytest.fixture(scope="module")
@@ -215,11 +252,14 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 def pytest_configure(config) -> None:
-    """Under pytest-xdist, pin each worker (and the dbt, LightGBM and scikit-learn
+    """The session's parse cache (run_dbt), made before pytest-xdist starts its workers, which inherit it.
+    Under pytest-xdist, pin each worker (and the dbt, LightGBM and scikit-learn
     threads it starts) to its own share of the cores: LightGBM sizes its threads
     from the affinity mask (microseg.propensity.train.lightgbm_threads), so two
     workers never run twice as many threads as there are cores."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker:
+        os.environ[PARSE_CACHE_ENV] = tempfile.mkdtemp(prefix="microseg_parses_")
     count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if not worker.startswith("gw") or count < 2 or not hasattr(os, "sched_setaffinity"):
         return
@@ -229,3 +269,8 @@ def pytest_configure(config) -> None:
     share = cores[int(worker[2:]) % count :: count]
     os.sched_setaffinity(0, share)
     os.environ["OMP_NUM_THREADS"] = str(len(share))
+
+
+def pytest_unconfigure(config) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get(PARSE_CACHE_ENV):
+        shutil.rmtree(os.environ.pop(PARSE_CACHE_ENV), ignore_errors=True)

@@ -7,6 +7,7 @@ fail the no-leak test; assignments and match keys recomputed independently."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -124,8 +125,14 @@ def test_no_leak_test_fails_on_a_leak_behind_the_suppression_model(planted):
                          "where suppression_reason = 'no_consent' and channel = 'email'").fetchall()[0][0]  # fmt: skip
     con.close()
     assert leaked > 0
-    _ok(_dbt(["run", "--select", "export_email_platform"], work))
-    run = _dbt(["test", "--select", "assert_no_suppressed_customer_in_exports"], work)
+    # the export re-run and the no-leak test in one dbt invocation (one start-up and parse load, not two);
+    # indirect selection empty: no other test of the export runs, so the failure is the no-leak test's
+    run = _dbt(["build", "--select", "export_email_platform", "assert_no_suppressed_customer_in_exports",
+                "--indirect-selection", "empty"], work)  # fmt: skip
+    status = {r["unique_id"].split(".")[2]: r["status"]
+              for r in json.loads((work / "target" / "run_results.json").read_text())["results"]
+              if r["unique_id"].split(".")[0] in ("model", "test")}  # fmt: skip
+    assert status == {"export_email_platform": "success", "assert_no_suppressed_customer_in_exports": "fail"}, status
     assert run.returncode != 0 and "assert_no_suppressed_customer_in_exports" in run.stdout
     assert f"Got {leaked} result" in run.stdout, run.stdout[-2000:]
 

@@ -25,17 +25,16 @@ import pandas as pd
 import pytest
 
 from microseg.damage import DAMAGES, PII_EMAIL, PII_PHONE, marker, plant_row_damage
-from conftest import duckdb_config
+from conftest import SMALL_ML_VARS, duckdb_config
 from conftest import run_dbt as shared_run_dbt
 from conftest import run_dbt_on_raw as run_dbt
 from microseg.identity_eval import erasure_completeness
 from microseg.pii import hash_emails
 
 #: the damaged requests must warn, not stop the build (their error is checked by a `dbt test` of its own);
-#: a smaller k range and search than the defaults: the point is that the ML models build on damaged input
-BUILD_VARS = ("{microseg__erasure_unmatched_severity: warn, microseg__segment_k_max: 6, "
-              "microseg__segment_bootstrap_rounds: 2, microseg__propensity_search_candidates: 2, "
-              "microseg__propensity_cv_folds: 3}")  # fmt: skip
+#: a smaller k range and search than the defaults: the point is that the ML models build on damaged input.
+#: The retail export's build uses the same string, so the session parses the project once for both.
+BUILD_VARS = SMALL_ML_VARS
 
 pytestmark = pytest.mark.dbt
 
@@ -73,7 +72,8 @@ def damaged_build(damaged_raw):
     raw, _ = damaged_raw
     workdir = raw.parent
     db = workdir / "microseg.duckdb"
-    run = run_dbt(workdir, raw, db, "build", "--exclude", "resource_type:unit_test", "--vars", BUILD_VARS)
+    run = run_dbt(workdir, raw, db, "build", "--exclude", "resource_type:unit_test", "--vars", BUILD_VARS,
+                  share_parse=True)
     return workdir, db, run
 
 

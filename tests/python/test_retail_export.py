@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import runpy
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
 
+from conftest import SMALL_ML_VARS, duckdb_config, run_dbt
 from microseg import preflight
 from microseg.generate import retail_export
 
@@ -37,9 +35,10 @@ CUSTOMERS = 1500
 #: what the ML stage and the quality marts need, with their tests (unit tests run in make dbt-test)
 SELECT = ["+customer_segments", "+segment_profiles", "+propensity_scores", "+propensity_model_metrics",
           "+data_quality_summary", "+erasure_audit"]  # fmt: skip
-#: a smaller k range and search than the defaults: the point is that it builds, not the best model (CI time)
-VARS = ("{microseg__segment_k_max: 6, microseg__segment_bootstrap_rounds: 2, microseg__propensity_search_candidates: 2,"
-        " microseg__propensity_cv_folds: 3}")
+#: a smaller k range and search than the defaults: the point is that it builds, not the best model (CI time);
+#: the damaged build's string (its warn severity is moot here: the export has no erasure requests), so the
+#: session parses the project once for both (conftest.run_dbt)
+VARS = SMALL_ML_VARS
 
 
 def test_mapping_script_is_short():
@@ -77,13 +76,10 @@ def test_preflight_passes_on_the_mapped_folder(mapped, capsys):
 
 @pytest.fixture(scope="module")
 def built(mapped):
-    env = {**os.environ, "MICROSEG_RAW_PATH": str(mapped / "raw"), "MICROSEG_DUCKDB_PATH": str(mapped / "db.duckdb"),
-           "DBT_PROFILES_DIR": str(ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # fmt: skip
-    dbt = Path(sys.executable).with_name("dbt")
-    command = [str(dbt), "build", "--select", *SELECT, "--indirect-selection", "cautious",
-               "--exclude", "resource_type:unit_test", "--vars", VARS, "--threads", "2",
-               "--target-path", str(mapped / "target"), "--log-path", str(mapped / "logs"), "--project-dir", str(ROOT)]
-    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    """dbt build of SELECT on the mapped folder (seen as data/raw) into mapped/microseg.duckdb."""
+    run = run_dbt(mapped, "build", "--select", *SELECT, "--indirect-selection", "cautious",
+                  "--exclude", "resource_type:unit_test", "--vars", VARS, "--threads", "2",
+                  raw=mapped / "raw", share_parse=True)  # fmt: skip
     return mapped, run
 
 
@@ -102,7 +98,7 @@ def test_retail_export_builds_green(built):
 def con(built):
     work, run = built
     assert run.returncode == 0, run.stdout[-6000:]
-    connection = duckdb.connect(str(work / "db.duckdb"), read_only=True)
+    connection = duckdb.connect(str(work / "microseg.duckdb"), read_only=True, config=duckdb_config(work))
     yield connection
     connection.close()
 
