@@ -71,7 +71,7 @@ combined as (
             {%- endfor %}
         {%- endfor %}
         date_diff('day', all_sessions.last_session_date, as_of.as_of_date) as days_since_last_session,
-        {{ preferred_value('all_lines.spend_', categories, '_eur') }} as top_category,
+        {{ preferred_value('all_lines.spend_', categories, '_eur', digits=2) }} as top_category,
         {%- for category in categories %}
             cast(round(
                 coalesce(all_lines.spend_{{ category }}_eur / nullif(all_lines.line_sales_eur, 0), 0), 4
