@@ -42,6 +42,7 @@
         ('microseg__propensity_training_snapshots', 'int', {'min': 1}),
         ('microseg__propensity_target', 'target', {}),
         ('microseg__propensity_model_mode', 'enum', {'values': ['retrain', 'reuse_latest', 'auto']}),
+        ('microseg__propensity_reasons', 'enum', {'values': ['path', 'shap']}),
         ('microseg__propensity_max_auc_drop', 'number', {'min': 0, 'max': 1}),
         ('microseg__propensity_max_model_age_days', 'int', {'min': 1}),
         ('microseg__propensity_max_training_rows', 'int', {'min': 100}),
