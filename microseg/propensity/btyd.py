@@ -71,8 +71,9 @@ def p_alive(name: str, params, x, t_x, T) -> np.ndarray:
     return module(name).p_alive(params, x, t_x, T)
 
 
-def expected_purchases(name: str, params, t: float, x, t_x, T) -> np.ndarray:
-    return module(name).expected_purchases(params, t, x, t_x, T)
+def expected_purchases(name: str, params, t: float, x, t_x, T, alive=None) -> np.ndarray:
+    """``alive``: the model's p_alive of these customers when already computed (it does not depend on t)."""
+    return module(name).expected_purchases(params, t, x, t_x, T, alive=alive)
 
 
 def holdout_log_likelihood(name: str, params, calibration: tuple, full: tuple) -> float:

@@ -110,12 +110,12 @@ def discounted_clv(bg, spend, x, t_x, T, months: int, monthly_discount: float,
     weeks_per_month=4.345). ``alive``: the model's P(alive) of these customers when already computed; it does
     not depend on the month, so it is computed once, not once per month (for Pareto/NBD a likelihood each).
     """
-    model = btyd.module(btyd.name_of(bg))
-    alive = model.p_alive(bg, x, t_x, T) if alive is None else alive
+    name = btyd.name_of(bg)
+    alive = btyd.p_alive(name, bg, x, t_x, T) if alive is None else alive
     total = np.zeros(np.asarray(x, float).shape)
     previous = np.zeros_like(total)
     for i in range(1, months + 1):
-        cumulative = model.expected_purchases(bg, i * weeks_per_month, x, t_x, T, alive=alive)
+        cumulative = btyd.expected_purchases(name, bg, i * weeks_per_month, x, t_x, T, alive=alive)
         total += (cumulative - previous) * np.asarray(spend, float) / (1.0 + monthly_discount) ** i
         previous = cumulative
     return total
@@ -176,17 +176,16 @@ def btyd_value(frame: pd.DataFrame, config: ValueConfig, purchase_model: str = "
             raise ValueModelError(f"customer value: cannot fit BTYD on the snapshot as of "
                                   f"{pd.Timestamp(date).date()}: {exc}") from exc
         spend = gammagamma.expected_spend(gg, x, mbar)
-        model = btyd.module(purchase_model)
-        alive = model.p_alive(bg, x, t_x, T)
-        purchases = model.expected_purchases(bg, weeks, x, t_x, T, alive=alive)
+        alive = btyd.p_alive(purchase_model, bg, x, t_x, T)
+        purchases = btyd.expected_purchases(purchase_model, bg, weeks, x, t_x, T, alive=alive)
         out.loc[idx, "btyd_p_alive"] = alive
         out.loc[idx, "btyd_expected_purchases"] = purchases
         out.loc[idx, "btyd_expected_spend_eur"] = spend
         out.loc[idx, "btyd_expected_revenue_eur"] = purchases * spend
         out.loc[idx, "btyd_clv_eur"] = discounted_clv(bg, spend, x, t_x, T, config.horizon_months,
                                                       monthly_rate(config.discount_rate_annual), alive=alive)
-        out.loc[idx, "btyd_expected_purchases_churn_window"] = model.expected_purchases(
-            bg, config.churn_inactive_days / 7.0, x, t_x, T, alive=alive)
+        out.loc[idx, "btyd_expected_purchases_churn_window"] = btyd.expected_purchases(
+            purchase_model, bg, config.churn_inactive_days / 7.0, x, t_x, T, alive=alive)
         fits[str(pd.Timestamp(date).date())] = {"purchase_model": purchase_model, purchase_model: bg.as_dict(),
                                                 "gamma_gamma": gg.as_dict()}
     return out, fits
