@@ -83,6 +83,12 @@ def weighted_sum(values: np.ndarray, weight: np.ndarray) -> float:
     return float(np.sum(values * weight))
 
 
+def negative_weighted_fit(ll: np.ndarray, grad: list[np.ndarray], weight: np.ndarray) -> tuple[float, np.ndarray]:
+    """The fits' objective and its gradient (``jac=True``): minus the weighted mean log-likelihood and minus
+    the weighted mean of each parameter's derivative, both by :func:`weighted_sum`."""
+    return -weighted_sum(ll, weight), np.array([-weighted_sum(g, weight) for g in grad])
+
+
 def log_likelihood(params: BGNBDParams, x, t_x, T) -> np.ndarray:
     """Per-customer log-likelihood (FHL 2005, equation 6)."""
     x, t_x, T = _check(x, t_x, T)
@@ -136,8 +142,8 @@ def fit(x, t_x, T, *, init: BGNBDParams | None = None, penalizer: float = 0.0) -
     def objective(log_params):
         values = np.exp(log_params)
         ll, grad = log_likelihood_and_gradient(BGNBDParams(*values), x, t_x, T)
-        return (-weighted_sum(ll, weight) + penalizer * np.sum(values ** 2),
-                np.array([-weighted_sum(g, weight) for g in grad]) + 2.0 * penalizer * values ** 2)
+        value, gradient = negative_weighted_fit(ll, grad, weight)
+        return value + penalizer * np.sum(values ** 2), gradient + 2.0 * penalizer * values ** 2
 
     # Bounds on the log-parameters (e^-10 .. e^10) stop a, b running off to infinity on data
     # with no visible drop-out (the likelihood is flat there), which made the optimiser crawl.

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from microseg.propensity.bgnbd import BGNBDFitError, _check, unique_rows, weighted_sum
+from microseg.propensity.bgnbd import BGNBDFitError, _check, negative_weighted_fit, unique_rows
 
 
 class MBGNBDFitError(BGNBDFitError):
@@ -81,7 +81,7 @@ def fit(x, t_x, T, *, init: MBGNBDParams | None = None) -> MBGNBDParams:
 
     def objective(log_params):
         ll, grad = log_likelihood_and_gradient(MBGNBDParams(*np.exp(log_params)), x, t_x, T)
-        return -weighted_sum(ll, weight), np.array([-weighted_sum(g, weight) for g in grad])
+        return negative_weighted_fit(ll, grad, weight)
 
     result = minimize(objective, np.clip(start, -9, 9), method="L-BFGS-B", jac=True, bounds=[(-10.0, 10.0)] * 4,
                       options={"maxiter": 500})

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln, hyp2f1
 
-from microseg.propensity.bgnbd import BGNBDFitError, _check, distinct_rows, unique_rows, weighted_sum
+from microseg.propensity.bgnbd import BGNBDFitError, _check, distinct_rows, negative_weighted_fit, unique_rows
 
 
 class ParetoNBDFitError(BGNBDFitError):
@@ -194,7 +194,7 @@ def fit(x, t_x, T, *, init: ParetoNBDParams | None = None) -> ParetoNBDParams:
         ll, grad = log_likelihood_and_gradient(ParetoNBDParams(*np.exp(log_params)), x, t_x, T, pairs)
         if not (np.all(np.isfinite(ll)) and all(np.all(np.isfinite(g)) for g in grad)):
             return 1e10, np.zeros(4)
-        return -weighted_sum(ll, weight), np.array([-weighted_sum(g, weight) for g in grad])
+        return negative_weighted_fit(ll, grad, weight)
 
     # bounds e^-10 .. e^10 as in bgnbd.fit: with no visible drop-out s and beta run off together
     result = minimize(objective, np.clip(start, -9, 9), method="L-BFGS-B", jac=True, bounds=[(-10.0, 10.0)] * 4,

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
-from microseg.propensity.bgnbd import unique_rows, weighted_sum
+from microseg.propensity.bgnbd import negative_weighted_fit, unique_rows
 
 
 class GammaGammaFitError(ValueError):
@@ -91,7 +91,7 @@ def fit(x, mbar, *, init: GammaGammaParams | None = None) -> GammaGammaParams:
 
     def objective(log_params):
         ll, grad = log_likelihood_and_gradient(GammaGammaParams(*np.exp(log_params)), x, mbar)
-        return -weighted_sum(ll, weight), np.array([-weighted_sum(g, weight) for g in grad])
+        return negative_weighted_fit(ll, grad, weight)
 
     result = minimize(objective, start, method="L-BFGS-B", jac=True, bounds=[(-10.0, 12.0)] * 3,
                       options={"maxiter": 1000})
