@@ -185,8 +185,7 @@ docs: setup
 # not to the CI build's data/ci/exports: `make checks` runs both builds at once.
 INTEGRATION_NICE ?= 0
 integration-test: setup
-	test -f $(CI_DIR)/raw/orders.parquet || $(BIN)/python -m microseg.generate --persons $(CI_PERSONS) --seed $(SEED) \
-	  --out $(CI_DIR) --no-progress
+	test -f $(CI_DIR)/raw/orders.parquet || $(MAKE) --no-print-directory ci-data
 	rm -f integration_tests/target/integration.duckdb
 	cd integration_tests && export DBT_PROFILES_DIR=$(CURDIR)/integration_tests MICROSEG_RAW_PATH=$(CURDIR)/$(CI_DIR)/raw \
 	  MICROSEG_EXPORT_PATH=$(CURDIR)/integration_tests/target/exports \
