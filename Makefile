@@ -51,8 +51,11 @@ $(VENV)/.installed: $(BIN)/activate requirements.txt pyproject.toml
 setup: $(VENV)/.installed
 	@bash scripts/install_chromium.sh
 
+# New raw files replace the ones the demo database loaded: the database goes with them (an incremental build
+# over rewritten files stops at run start and asks for --full-refresh, docs/incremental.md).
 data: setup
 	$(BIN)/python -m microseg.generate --persons $(DEMO_PERSONS) --seed $(SEED) --out $(DEMO_DIR)
+	rm -f $(DEMO_DIR)/microseg.duckdb $(DEMO_DIR)/microseg.duckdb.wal
 
 build: setup
 	MICROSEG_RAW_PATH=$(DEMO_DIR)/raw MICROSEG_DUCKDB_PATH=$(DEMO_DIR)/microseg.duckdb $(BIN)/dbt build
@@ -148,6 +151,7 @@ example-retail: setup
 	$(BIN)/python -m microseg.generate.retail_export --customers $(RETAIL_CUSTOMERS) --seed $(SEED) --out $(RETAIL_DIR)
 	$(BIN)/python examples/retail_export/map_to_contract.py --src $(RETAIL_DIR) --raw $(RETAIL_DIR)/raw
 	$(BIN)/python -m microseg.preflight --raw $(RETAIL_DIR)/raw --format parquet
+	rm -f $(RETAIL_DIR)/microseg.duckdb $(RETAIL_DIR)/microseg.duckdb.wal
 	MICROSEG_RAW_PATH=$(RETAIL_DIR)/raw MICROSEG_DUCKDB_PATH=$(RETAIL_DIR)/microseg.duckdb $(BIN)/dbt build
 	$(BIN)/python -c "import duckdb; print(duckdb.connect('$(RETAIL_DIR)/microseg.duckdb', read_only=True).sql( \
 	  'select source_table, raw_rows, staged_rows, exact_duplicate_rows, rejected_rows, erased_rows, orphan_rows \

@@ -7,7 +7,9 @@
     reconciliation tests, unit tests (which replace source() as usual) and
     data_quality_summary; then _source_file (the file, relative to the raw
     path) and _loaded_at (its modification time), which the incremental base
-    models and microseg_load_manifest read (docs/incremental.md).
+    models and microseg_load_manifest read (docs/incremental.md). An
+    incremental run stops when a file an incremental model loaded was
+    rewritten or removed since (microseg_check_loaded_files).
 
     Fails with one line, before any model runs, when a required table has no
     file or only zero-byte files, or a file lacks a contract column; an optional table without files
@@ -57,6 +59,7 @@
                 {{ log("source " ~ table ~ " at " ~ where ~ " has only empty files: built empty", info=true) }}
             {%- endif -%}
         {%- endif -%}
+        {%- do microseg_check_loaded_files(table, raw_format, files, loaded_at, raw_path) -%}
         {%- set columns = node.columns.keys() | list -%}
         {%- for file in files -%}
             {%- set found_columns = run_query(
@@ -110,6 +113,81 @@
     {%- endfor -%}
     {#- returned as the hook's SQL, which dbt runs and commits -#}
     {{ return(views | join(';\n')) }}
+{%- endmacro %}
+
+
+{#- Before an incremental run: every raw file of `table` that an incremental
+    model loaded since its last full refresh (staging.microseg_load_manifest)
+    must still be there with the modification time it was loaded with. A
+    rewritten or removed file would leave the rows of its old version in the
+    incremental tables (a unit is only rebuilt when a new file carries it),
+    so the run stops with one line naming the file and the model, and asks
+    for `dbt build --full-refresh`, which rebuilds every unit from the files
+    as they are. New files are what an incremental run is for: no check. -#}
+{% macro microseg_check_loaded_files(table, raw_format, files, loaded_at, raw_path) -%}
+    {%- set manifest = microseg_manifest_relation() -%}
+    {%- if flags.FULL_REFRESH
+        or adapter.get_relation(manifest.database, manifest.schema, manifest.identifier) is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set present = [] -%}
+    {%- for file in files -%}
+        {%- set relative = file[raw_path | length + 1:] if file.startswith(raw_path ~ '/') else file -%}
+        {%- do present.append(
+            "('" ~ microseg_sql_string(relative) ~ "', timestamp '" ~ loaded_at[loop.index0] ~ "')"
+        ) -%}
+    {%- endfor -%}
+    {%- set query -%}
+        with
+
+        present (source_file, loaded_at) as (
+            {%- if present %}
+                values {{ present | join(', ') }}
+            {%- else %}
+                select cast(null as varchar), cast(null as timestamp) where false
+            {%- endif %}
+        ),
+
+        last_full_refresh as (
+            select model_name, max(processed_at) as processed_at
+            from {{ manifest }}
+            where is_full_refresh
+            group by model_name
+        ),
+
+        loaded as (
+            select m.model_name, m.source_file, m.loaded_at
+            from {{ manifest }} as m
+            left join last_full_refresh as f on m.model_name = f.model_name
+            where
+                (m.source_file = '{{ table }}.{{ raw_format }}' or starts_with(m.source_file, '{{ table }}/'))
+                and m.processed_at >= coalesce(f.processed_at, m.processed_at)
+        )
+
+        select
+            l.model_name,
+            l.source_file,
+            strftime(max(l.loaded_at), '%Y-%m-%d %H:%M:%S') as loaded_at,
+            strftime(max(p.loaded_at), '%Y-%m-%d %H:%M:%S') as modified_at
+        from loaded as l
+        left join present as p on l.source_file = p.source_file
+        group by l.model_name, l.source_file
+        having not coalesce(bool_or(l.loaded_at = p.loaded_at), false)
+        order by l.source_file, l.model_name
+        limit 1
+    {%- endset -%}
+    {%- set changed = run_query(query) -%}
+    {%- if changed.rows | length > 0 -%}
+        {%- set row = changed.rows[0] -%}
+        {%- set what = (
+            "was removed" if row[3] is none
+            else "was rewritten (modified " ~ row[3] ~ ", loaded as of " ~ row[2] ~ ")"
+        ) -%}
+        {{ exceptions.raise_compiler_error(
+            "raw file " ~ row[1] ~ " " ~ what ~ " since " ~ row[0] ~ " loaded it: an incremental build"
+            ~ " would keep the rows of the old file; run dbt build --full-refresh (docs/incremental.md)"
+        ) }}
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -4,6 +4,7 @@ optional sources may be absent, a source may be a folder of files, extra raw col
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -85,7 +86,8 @@ def test_missing_column_names_file_and_column(generated, tmp_path):
 def test_optional_sources_absent_folder_source_and_extra_columns(generated, tmp_path, monkeypatch):
     """events and third_party absent: built empty with one log line each; orders delivered as a folder of two
     files with extra per-row columns: every raw order is staged, counted as a duplicate or rejected (the row
-    reconciliation test passes) and no column but the contract's reaches staging."""
+    reconciliation test passes) and no column but the contract's reaches staging. Then one of the two files
+    is rewritten: the next incremental run stops at run start, naming it."""
     raw = tmp_path / "raw"
     shutil.copytree(generated, raw)
     for name in ("events", "third_party"):
@@ -116,3 +118,17 @@ def test_optional_sources_absent_folder_source_and_extra_columns(generated, tmp_
     assert [c[0] for c in con.execute("describe raw.orders").fetchall()] == [*orders.column_names, "_source_file", "_loaded_at"]
     assert con.execute("select distinct _source_file from raw.orders order by 1").fetchall() == [
         ("orders/0.parquet",), ("orders/1.parquet",)]  # fmt: skip
+    con.close()
+
+    # an incremental model has loaded orders/1.parquet: rewritten since, the next incremental run stops with one
+    # line naming the file and the model (its old rows would stay: docs/incremental.md), before any model runs
+    rewritten = raw / "orders" / "1.parquet"
+    pq.write_table(pq.read_table(rewritten), rewritten)
+    os.utime(rewritten, (rewritten.stat().st_atime, rewritten.stat().st_mtime + 60))
+    (tmp_path / "target" / "run_results.json").unlink()
+    run = dbt(tmp_path, raw, "run", "--select", "base_shop__orders")
+    assert run.returncode != 0
+    line = [x.strip() for x in run.stdout.splitlines() if "raw file orders/1.parquet was rewritten" in x]
+    assert line and line[0].endswith("since base_shop__orders loaded it: an incremental build would keep the rows "
+                                     "of the old file; run dbt build --full-refresh (docs/incremental.md)"), run.stdout[-3000:]
+    assert models_run(tmp_path) == []
