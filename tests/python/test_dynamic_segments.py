@@ -59,10 +59,11 @@ class Replay:
         return run
 
     def build_run(self, as_of: str, raw: Path | None = None, full: bool = False) -> subprocess.CompletedProcess:
-        """One run: the models from the as-of date (or, ``full``, from the raw files) to the leaves,
-        the snapshots, then the tests of the new models (returned, not asserted)."""
+        """One run: the models from the as-of date (or, ``full``, from the raw files, as a full refresh: the
+        raw files may have been replaced, which stops an incremental run) to the leaves, the snapshots, then
+        the tests of the new models (returned, not asserted). The history tables survive the full refresh."""
         select = [f"+{leaf}" for leaf in LEAVES] if full else [f"int_as_of_date+,+{leaf}" for leaf in LEAVES]
-        self.dbt("run", "--select", *select, raw=raw, as_of=as_of)
+        self.dbt("run", "--select", *select, *(("--full-refresh",) if full else ()), raw=raw, as_of=as_of)
         self.dbt("snapshot", raw=raw, as_of=as_of)
         return self.dbt("test", "--select", *OWN_MODELS, "--exclude", "resource_type:unit_test", raw=raw, as_of=as_of,
                         check=False)
