@@ -11,7 +11,9 @@ Training (``train_propensity``) on the point-in-time training snapshot
    successive halving: every candidate is scored on a small rung (a customer
    sample of ``1 / halving_factor`` of the rows, at least ``min_rung_rows``,
    and at most 3 folds), the best ``1 / halving_factor`` are promoted to the
-   full stratified k-fold cross-validation; every fit stops early on the
+   full stratified k-fold cross-validation, except those ranked below the
+   default candidate (the incumbent: a challenger earns the full
+   cross-validation by beating it on the rung); every fit stops early on the
    validation folds' ROC-AUC;
 4. class imbalance: ``scale_pos_weight`` is a searched parameter (1 or
    sqrt(negatives / positives)), and probabilities are recalibrated anyway;
@@ -320,7 +322,11 @@ def _first_rung(candidates: list[dict], X: pd.DataFrame, y: np.ndarray, groups: 
     """Successive halving, rung 0: every candidate on a customer sample of
     ``1 / halving_factor`` of the rows (at least ``min_rung_rows``) with at most
     3 folds; returns the best ``ceil(n / halving_factor)`` candidates in
-    search order (ties keep the earlier candidate)."""
+    search order (ties keep the earlier candidate), cut after the default
+    candidate (``candidates[0]``, :data:`DEFAULT_CANDIDATE`) when it is among
+    them: a challenger the default beat on the rung has shown nothing that would
+    pay for its full cross-validation, so when the default wins the rung it goes
+    to rung 1 alone (one full cross-validation instead of two at 6 candidates)."""
     keys = groups.unique()
     share = max(1.0 / config.halving_factor, config.min_rung_rows / max(1, len(y)))
     if share < 1.0:
@@ -342,7 +348,10 @@ def _first_rung(candidates: list[dict], X: pd.DataFrame, y: np.ndarray, groups: 
         search_log.append({**candidate, "rung": 0, "rows": int(idx.size), "cv_auc": auc, "rounds": rounds})
         scored.append((-auc, i))
     keep = max(1, math.ceil(len(candidates) / config.halving_factor))
-    return [candidates[i] for i in sorted(i for _, i in sorted(scored)[:keep])]
+    promoted = [i for _, i in sorted(scored)[:keep]]
+    if 0 in promoted:  # _candidates puts DEFAULT_CANDIDATE first
+        promoted = promoted[: promoted.index(0) + 1]
+    return [candidates[i] for i in sorted(promoted)]
 
 
 def train_propensity(training: pd.DataFrame, config: PropensityConfig = PropensityConfig()) -> TrainedModel:
