@@ -48,6 +48,7 @@ from microseg.propensity import bgnbd, btyd
 from microseg.propensity.contributions import path_contributions
 from microseg.propensity.folds import stratified_group_folds
 from microseg.propensity.metrics import evaluation_rows
+from microseg.threads import model_threads
 
 # Columns of the feature snapshots that are not model inputs: keys, dates, the
 # label, and the RFM quintile scores (a baseline; redundant with their measures).
@@ -245,11 +246,7 @@ def lightgbm_threads(dbt_threads: int = 1) -> int:
     """LightGBM threads: the cores this process may use (affinity mask) divided
     by the dbt threads, at least 1. dbt runs up to ``dbt_threads`` models at once
     in this process; more threads than cores make LightGBM's threads spin."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, cores // max(1, int(dbt_threads)))
+    return model_threads(dbt_threads)
 
 
 def lightgbm_threads_of(config: PropensityConfig) -> int:
