@@ -27,6 +27,7 @@ import yaml
 
 from microseg import segmentation as seg
 from microseg.segment_profiles import name_segments, profile_segments
+from microseg.threads import model_threads, native_threads
 
 #: dbt var -> SegmentationConfig field (= key of the `segmentation` config dict)
 VARS = {
@@ -66,6 +67,12 @@ def config_from_dbt(settings: dict | None) -> seg.SegmentationConfig:
         values[name] = (str(value).strip().lower() if kind == "str"
                         else int(float(value)) if kind == "int" else float(value))
     return seg.SegmentationConfig(**values)
+
+
+def threads_from_dbt(settings: dict | None) -> int:
+    """BLAS / OpenMP threads of the fit: cores // dbt threads (key ``dbt_threads`` of the `segmentation`
+    dict, ``{{ target.threads }}``; 1 dbt thread when absent), as LightGBM's (microseg.threads)."""
+    return model_threads((settings or {}).get("dbt_threads") or 1)
 
 
 def config_from_project(path: str | Path = "dbt_project.yml", **overrides) -> seg.SegmentationConfig:
@@ -135,14 +142,16 @@ def previous_fit(model_rows: pd.DataFrame | None) -> tuple[dict[int, dict[str, f
 
 
 def fit_row(features: pd.DataFrame, spec: pd.DataFrame, previous_rows: pd.DataFrame | None,
-            config: seg.SegmentationConfig, fitted_at) -> pd.DataFrame:
+            config: seg.SegmentationConfig, fitted_at, threads: int | None = None) -> pd.DataFrame:
     """segment_model: one row holding this build's fit (MicroSegmenter state as JSON),
-    segment ids matched to the latest of ``previous_rows`` (the model's own table)."""
+    segment ids matched to the latest of ``previous_rows`` (the model's own table).
+    ``threads``: BLAS / OpenMP threads of the fit (:func:`threads_from_dbt`; None leaves them as they are)."""
     columns, log_columns = recipe(spec, list(features.columns))
     features = _ordered(features)
     previous, next_id = previous_fit(previous_rows)
-    model = seg.MicroSegmenter(config, columns, log_columns).fit(features, previous_centroids=previous,
-                                                                  next_id=next_id)
+    with native_threads(threads):
+        model = seg.MicroSegmenter(config, columns, log_columns).fit(features, previous_centroids=previous,
+                                                                      next_id=next_id)
     fitted_at = _naive(fitted_at)
     max_id = max([int(model.segment_ids_.max()), next_id - 1])
     return pd.DataFrame(

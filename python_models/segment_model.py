@@ -8,12 +8,13 @@ History survives --full-refresh unless microseg__allow_history_refresh."""
 
 from datetime import datetime, timezone
 
-from microseg.segment_run import config_from_dbt, fit_row
+from microseg.segment_run import config_from_dbt, fit_row, threads_from_dbt
 
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append", schema="ml")
-    config = config_from_dbt(dbt.config.get("segmentation"))
+    settings = dbt.config.get("segmentation")
+    config = config_from_dbt(settings)
     previous = session.sql(f"select fit_id, fitted_at, max_segment_id, centroids from {dbt.this}").df() \
         if dbt.is_incremental else None
     return fit_row(
@@ -22,4 +23,5 @@ def model(dbt, session):
         previous_rows=previous,
         config=config,
         fitted_at=datetime.now(timezone.utc).replace(tzinfo=None),
+        threads=threads_from_dbt(settings),
     )

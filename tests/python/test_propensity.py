@@ -177,15 +177,38 @@ def test_successive_halving_scores_all_on_a_sample_and_promotes_the_best_third(m
     monkeypatch.setattr(lgb, "cv", spy)
     config = PropensityConfig(**{**FAST.__dict__, "n_search": 6, "n_folds": 4, "min_rung_rows": 500})
     trained = train_propensity(synthetic_snapshot(3000, 1), config)
-    rungs = [e["rung"] for e in trained.cv_metrics["search"]]
-    assert rungs == [0] * 6 + [1] * 2
-    assert [c[1] for c in calls] == [3] * 6 + [4] * 2
-    assert all(900 <= rows <= 1100 for rows, _ in calls[:6]) and all(rows == 3000 for rows, _ in calls[6:])
     rung0 = trained.cv_metrics["search"][:6]
     promoted = sorted(range(6), key=lambda i: -rung0[i]["cv_auc"])[:2]
+    promoted = promoted[: promoted.index(0) + 1] if 0 in promoted else promoted  # none ranked below the default
+    rungs = [e["rung"] for e in trained.cv_metrics["search"]]
+    assert rungs == [0] * 6 + [1] * len(promoted)
+    assert [c[1] for c in calls] == [3] * 6 + [4] * len(promoted)
+    assert all(900 <= rows <= 1100 for rows, _ in calls[:6]) and all(rows == 3000 for rows, _ in calls[6:])
     keys = [k for k in rung0[0] if k not in ("rung", "rows", "cv_auc", "rounds")]
     assert [{k: e[k] for k in keys} for e in trained.cv_metrics["search"][6:]] == [
         {k: rung0[i][k] for k in keys} for i in sorted(promoted)]
+
+
+def test_a_challenger_the_default_beat_on_the_rung_is_not_promoted(monkeypatch):
+    """Rung 1 is cut after the default candidate: when the default wins the cheap rung it goes alone, and a
+    challenger that beats it goes with it. Planted defect: the cut removed, the runner-up is promoted too."""
+    def fake_cv(auc_by_leaves):
+        def cv(params, dataset, folds, config):
+            return auc_by_leaves[params["num_leaves"]], 10, None
+        return cv
+
+    X = pd.DataFrame({"a": np.arange(3000.0)})
+    y = np.tile([0.0, 1.0], 1500)
+    groups = pd.Series(np.arange(3000))
+    default = dict(train_module.DEFAULT_CANDIDATE)  # num_leaves 15
+    rivals = [{**default, "num_leaves": 7}, {**default, "num_leaves": 31}]
+    config = PropensityConfig(**{**FAST.__dict__, "n_search": 3, "halving_factor": 2})
+    monkeypatch.setattr(train_module, "_cv", fake_cv({15: 0.80, 7: 0.79, 31: 0.70}))
+    assert train_module._first_rung([default, *rivals], X, y, groups, 1500, 1500, config, []) == [default]
+    monkeypatch.setattr(train_module, "_cv", fake_cv({15: 0.80, 7: 0.81, 31: 0.70}))
+    assert train_module._first_rung([default, *rivals], X, y, groups, 1500, 1500, config, []) == [default, rivals[0]]
+    monkeypatch.setattr(train_module, "_cv", fake_cv({15: 0.60, 7: 0.81, 31: 0.70}))
+    assert train_module._first_rung([default, *rivals], X, y, groups, 1500, 1500, config, []) == rivals
 
 
 def test_lightgbm_threads_divide_the_cores_by_the_dbt_threads(monkeypatch):

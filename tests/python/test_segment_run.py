@@ -68,9 +68,10 @@ def test_every_var_backed_field_is_read_from_dbt_project_yml():
     config = run.config_from_project(PROJECT)
     for var, name in run.VARS.items():
         assert getattr(config, name) == project_vars[var], var
-    # the models pass every var (python_models/_segments__models.yml, one dict)
+    # the models pass every var (python_models/_segments__models.yml, one dict), and dbt's threads for the cap
+    # on the fit's native threads (run.threads_from_dbt)
     yml = yaml.safe_load((PROJECT.parent / "python_models" / "_segments__models.yml").read_text())
-    assert set(yml["x-segmentation-config"]["segmentation"]) == set(run.VARS.values())
+    assert set(yml["x-segmentation-config"]["segmentation"]) == set(run.VARS.values()) | {"dbt_threads"}
 
 
 def test_quality_and_segments_tables_hold_their_contract():
