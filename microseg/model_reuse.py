@@ -47,6 +47,18 @@ MODES = ("retrain", "reuse_latest", "auto")
 VALUE_RUNTIME_KEYS = ("dbt_threads", "num_threads")
 
 
+#: keys of the `segmentation` config dict segment_model decides with -> their vars
+SEGMENT_POLICY_VARS = {"model_mode": "microseg__segment_model_mode",
+                       "max_model_age_days": "microseg__segment_max_model_age_days",
+                       "drift_psi_error": "microseg__drift_psi_error",
+                       "silhouette_floor": "microseg__segment_silhouette_floor",
+                       "stability_floor": "microseg__segment_stability_floor"}
+#: keys of the `value` config dict customer_value_model decides with -> their vars
+VALUE_POLICY_VARS = {"value_model_mode": "microseg__value_model_mode",
+                     "value_max_model_age_days": "microseg__value_max_model_age_days",
+                     "value_max_metric_drop": "microseg__value_max_metric_drop"}
+
+
 class ModelReuseError(ValueError):
     """One line for the log: reuse asked but impossible, or a bad mode."""
 
@@ -81,11 +93,7 @@ def _require(settings: dict | None, keys: dict[str, str], what: str) -> dict:
 
 def segment_policy_from_dbt(settings: dict | None) -> ReusePolicy:
     """ReusePolicy of segment_model from the `segmentation` config dict (values arrive as text)."""
-    s = _require(settings, {"model_mode": "microseg__segment_model_mode",
-                            "max_model_age_days": "microseg__segment_max_model_age_days",
-                            "drift_psi_error": "microseg__drift_psi_error",
-                            "silhouette_floor": "microseg__segment_silhouette_floor",
-                            "stability_floor": "microseg__segment_stability_floor"}, "segmentation")
+    s = _require(settings, SEGMENT_POLICY_VARS, "segmentation")
     return ReusePolicy("segment", str(s["model_mode"]).strip().lower(), int(float(s["max_model_age_days"])),
                        psi_error=float(s["drift_psi_error"]), silhouette_floor=float(s["silhouette_floor"]),
                        stability_floor=float(s["stability_floor"]))
@@ -93,9 +101,7 @@ def segment_policy_from_dbt(settings: dict | None) -> ReusePolicy:
 
 def value_policy_from_dbt(settings: dict | None) -> ReusePolicy:
     """ReusePolicy of customer_value_model from the `value` config dict."""
-    s = _require(settings, {"value_model_mode": "microseg__value_model_mode",
-                            "value_max_model_age_days": "microseg__value_max_model_age_days",
-                            "value_max_metric_drop": "microseg__value_max_metric_drop"}, "value")
+    s = _require(settings, VALUE_POLICY_VARS, "value")
     return ReusePolicy("value", str(s["value_model_mode"]).strip().lower(),
                        int(float(s["value_max_model_age_days"])), max_metric_drop=float(s["value_max_metric_drop"]))
 
