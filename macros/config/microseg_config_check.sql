@@ -146,6 +146,23 @@
             )) -%}
         {%- endif -%}
     {%- endfor -%}
+    {#- reuse_latest applies a stored fit: its history table must hold one (a --full-refresh that
+        empties the histories is caught by the model itself, microseg.model_reuse) -#}
+    {%- set stored_fits = [
+        ('microseg__segment_model_mode', 'segment_model'),
+        ('microseg__value_model_mode', 'customer_value_model'),
+    ] -%}
+    {%- for mode_var, table in stored_fits if mode_var not in bad and var(mode_var) == 'reuse_latest' -%}
+        {%- set relation = adapter.get_relation(
+            database=target.database, schema=generate_schema_name('ml', none) | trim, identifier=table
+        ) -%}
+        {%- set fits = run_query('select count(*) from ' ~ relation).columns[0].values()[0] if relation else 0 -%}
+        {%- if fits == 0 -%}
+            {%- do problems.append(microseg_config_line(mode_var, var(mode_var),
+                'needs a stored fit, but ml.' ~ table ~ ' holds none: build once with retrain or auto'
+            )) -%}
+        {%- endif -%}
+    {%- endfor -%}
     {#- every bad var at once, one line each -#}
     {%- if problems -%}
         {{ exceptions.raise_compiler_error(problems | join('\n')) }}
