@@ -12,7 +12,7 @@ Modes, per model family:
 
   - segments: ``no_model``; ``features_changed`` (seed segment_features names
     other columns); ``model_age`` (the fit's as_of_date more than
-    ``max_age_days`` before the run's); ``feature_drift`` (a clustering
+    ``max_age_days`` before the run's, or after it); ``feature_drift`` (a clustering
     feature's PSI, this run's customers on the bins of the run that fitted,
     >= ``psi_error``); ``drift_unknown`` (that run's distribution is not
     stored: drift cannot be judged); ``stability_below_floor`` (the fit's
@@ -179,7 +179,8 @@ def decide_segments(stored: pd.Series | None, columns: list[str], as_of_date, po
     if not same_columns:
         return {**out, "reasons": ["features_changed"]}
     reasons = []
-    if out["model_age_days"] > policy.max_age_days:
+    # negative: fitted on later data than this run's (a rebuild of an earlier as_of_date)
+    if out["model_age_days"] > policy.max_age_days or out["model_age_days"] < 0:
         reasons.append("model_age")
     if psi_by_feature is None:
         reasons.append("drift_unknown")

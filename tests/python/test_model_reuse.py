@@ -45,6 +45,7 @@ def test_segment_modes_and_each_auto_reason():
                                  COLUMNS, AS_OF, seg_policy(), fine, 0.5)
     assert (chained["model_fit_id"], chained["reasons"]) == ("seg-1", ["model_age"])
     cases = {
+        "model_age": dict(row=stored_segment_row(as_of="2026-07-05")),  # fitted on later data than the run's
         "feature_drift": dict(psi={"f0": 0.3, "f1": 0.0}),
         "drift_unknown": dict(psi=None),
         "stability_below_floor": dict(row=stored_segment_row(stability=0.5)),
