@@ -216,6 +216,7 @@ REPLAY_EXCEPTIONS = {
     # histories of runs (a row or a set of rows per run): the chain has one per drop, a full refresh one;
     # the current state they lead to (segments, profiles, predictions, evaluations) is compared
     **dict.fromkeys(["ml.propensity_model_registry", "ml.propensity_retraining_decisions", "ml.segment_model",
+                     "ml.customer_value_model",
                      "ml.segment_centroid_history", "ml.segment_drift", "ml.segment_feature_distributions",
                      "ml.segment_membership_history", "activation.export_changes"]),  # fmt: skip
     # the build's own export folder (a path per DuckDB file)
@@ -287,15 +288,23 @@ def compare_all_marts(db_a: Path | str, db_b: Path | str, schema: str = "marts",
     return out
 
 
+#: models whose execution time the replay reports per drop (the ML fits that a daily run may reuse)
+TIMED_MODELS = ("segment_model", "customer_segments", "customer_value_model", "customer_value_predictions",
+                "propensity_model_registry")
+
+
 def scheduled_run(raw: Path, db: Path, workdir: Path, *args: str, threads: int = 2, tests: bool = True,
-                  snapshots: bool = True) -> tuple[float, list[str]]:  # fmt: skip
+                  snapshots: bool = True, timings: dict | None = None) -> tuple[float, list[str]]:  # fmt: skip
     """One scheduled run: ``dbt seed`` (new file only), ``dbt run``, ``dbt snapshot``, then ``dbt test``;
     returns (seconds, names of failing data tests). Models and tests run apart, unlike ``dbt build``:
     a failing test (the drift error test after a planted shift) would make ``dbt build`` skip the
     models after it, re-segmentation alerts included, so the run that should report the shift
-    would record nothing. Raises when a model, seed or snapshot fails."""
+    would record nothing. Raises when a model, seed or snapshot fails. ``timings``: filled with the
+    execution time of each of :data:`TIMED_MODELS` in the run."""
     seconds = 0.0 if db.exists() else dbt_build(raw, db, workdir, threads=threads, command="seed")
     seconds += dbt_build(raw, db, workdir, *args, threads=threads, command="run")
+    if timings is not None:
+        timings.update({m: t for m in TIMED_MODELS if (t := _model_seconds(workdir, m)) is not None})
     if snapshots:
         seconds += dbt_build(raw, db, workdir, threads=threads, command="snapshot")
     if not tests:
@@ -315,28 +324,31 @@ def scheduled_run(raw: Path, db: Path, workdir: Path, *args: str, threads: int =
 
 def run_replay(out: Path, persons: int, drops: int, drop_days: int, seed: int, shift: str | None = None,
                threads: int = 2, select_args: tuple[str, ...] = (), full_refresh: bool = True,
-               tests: bool = True, progress: bool = False) -> dict:  # fmt: skip
+               tests: bool = True, progress: bool = False, dbt_vars: str | None = None) -> dict:  # fmt: skip
     """Generate ``persons`` as ``drops`` drops (a planted ``shift`` in the last), build every drop in turn
     into one file, then all of them as a full refresh into another; returns times, failing tests per drop,
     the comparison of every mart, the last step's migration matrix and the alerts of every step
     (``full_refresh`` False: no full refresh, an empty comparison). Each step is a
     :func:`scheduled_run` (``tests`` False: models only); snapshots are taken when the whole
-    project is built (no ``select_args``)."""
+    project is built (no ``select_args``); ``dbt_vars`` (YAML) is passed to every dbt run and test."""
     out = generate_drops(out, persons, drops, drop_days, seed)
     planted = plant_shift(out, shift) if shift else None
     chain_raw, chain_db, full_db = out / "raw_chain", out / "chain.duckdb", out / "full.duckdb"
     steps = []
+    extra = ("--vars", dbt_vars) if dbt_vars else ()
     for k in range(1, drops + 1):
         stage_drops(out / "drops", chain_raw, k)
-        seconds, failed = scheduled_run(chain_raw, chain_db, out / "work_chain", *select_args, threads=threads,
-                                        tests=tests, snapshots=not select_args)  # fmt: skip
-        steps.append({"drop": k, "seconds": seconds, "failed_tests": failed})
+        timings = {}
+        seconds, failed = scheduled_run(chain_raw, chain_db, out / "work_chain", *select_args, *extra,
+                                        threads=threads, tests=tests, snapshots=not select_args,
+                                        timings=timings)  # fmt: skip
+        steps.append({"drop": k, "seconds": seconds, "failed_tests": failed, "model_seconds": timings})
         if progress:  # a long replay shows its per-drop times as it goes
             print(f"drop {k} built in {seconds:.1f} s", flush=True)
     full, full_failed, compare = 0.0, [], {}
     if full_refresh:
-        full, full_failed = scheduled_run(out / "raw", full_db, out / "work_full", *select_args, "--full-refresh",
-                                          threads=threads, tests=False, snapshots=not select_args)  # fmt: skip
+        full, full_failed = scheduled_run(out / "raw", full_db, out / "work_full", *select_args, *extra,
+                                          "--full-refresh", threads=threads, tests=False, snapshots=not select_args)  # fmt: skip
         if progress:
             print(f"full refresh built in {full:.1f} s", flush=True)
         compare = {t: c for schema in REPLAY_SCHEMAS for t, c in compare_all_marts(chain_db, full_db, schema).items()}
@@ -350,6 +362,11 @@ def run_replay(out: Path, persons: int, drops: int, drop_days: int, seed: int, s
                 "select from_segment_id, to_segment_id, movement, customer_count from marts.segment_migration "
                 "where to_fit_id = (select fit_id from marts.segment_run_sizes order by run_number desc limit 1) "
                 "order by from_segment_id nulls first, to_segment_id nulls first").fetchall()  # fmt: skip
+        # refit or reuse per run (microseg__segment_model_mode / microseg__value_model_mode)
+        for table, order in (("ml.segment_model", "fitted_at"), ("ml.customer_value_model", "decided_at")):
+            if table in tables:
+                result["decisions"] = result.get("decisions", []) + [(table, *r) for r in con.execute(
+                    f"select as_of_date, decision, reasons from {table} order by {order}").fetchall()]
         if "ml.resegmentation_alerts" in tables:
             result["alerts"] = con.execute(
                 "select as_of_date, severity, reason, subject, message from ml.resegmentation_alerts "
@@ -363,12 +380,17 @@ def print_replay(result: dict) -> bool:
         failed = f"; failing tests: {', '.join(step['failed_tests'])}" if step["failed_tests"] else ""
         print(f"drop {step['drop']}: dbt run + snapshot + test {'(first)' if step['drop'] == 1 else '(incremental)'} "
               f"{step['seconds']:.1f} s{failed}")  # fmt: skip
+        if step.get("model_seconds"):
+            print("   ", ", ".join(f"{m} {t:.1f} s" for m, t in step["model_seconds"].items()))
     print(f"full refresh of all drops: dbt run --full-refresh + snapshot {result['full']:.1f} s"
           + (f"; failing tests: {', '.join(result['full_failed_tests'])}" if result["full_failed_tests"] else ""))
     if result["shift"]:
         print(f"planted shift: {result['shift']}")
     print("migration matrix of the last step (from segment, to segment, movement, customers):")
     for row in result["migration"]:
+        print("  ", *row)
+    print("model decisions per run (table, as_of_date, refit or reuse, reasons):")
+    for row in result.get("decisions", []):
         print("  ", *row)
     print(f"re-segmentation alerts ({len(result['alerts'])}):")
     for row in result["alerts"]:
@@ -398,11 +420,16 @@ def replay_main(argv: list[str]) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--shift", choices=sorted(SHIFTS), help="plant this shift in the last drop")
     p.add_argument("--sql-layer", action="store_true", help="build and compare the SQL layer only (CI size)")
+    p.add_argument("--no-full-refresh", dest="full_refresh", action="store_false",
+                   help="only the chain (times per drop), no full refresh to compare with")
+    p.add_argument("--vars", dest="dbt_vars", help="dbt --vars for every run, e.g. "
+                   "'{microseg__segment_model_mode: auto, microseg__value_model_mode: auto}'")
     args = p.parse_args(argv)
     if args.drops < 2 or args.persons < 1:
         p.error("--drops must be at least 2 and --persons at least 1")
     result = run_replay(Path(args.out), args.persons, args.drops, args.drop_days, args.seed, args.shift,
-                        args.threads, tuple(SQL_LAYER) if args.sql_layer else (), progress=True)  # fmt: skip
+                        args.threads, tuple(SQL_LAYER) if args.sql_layer else (), progress=True,
+                        full_refresh=args.full_refresh, dbt_vars=args.dbt_vars)  # fmt: skip
     return 0 if print_replay(result) else 1
 
 

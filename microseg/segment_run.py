@@ -2,9 +2,11 @@
 dict to a SegmentationConfig, the feature recipe from seed segment_features,
 and one function per model. One fit per build:
 
-- segment_model (incremental, append-only): :func:`fit_row` fits a
-  :class:`~microseg.segmentation.MicroSegmenter` once and stores its state as
-  JSON, ids matched to the model's own previous row (no other table is read);
+- segment_model (incremental, append-only, one row per run): :func:`run_row`
+  decides (microseg.model_reuse, var microseg__segment_model_mode) whether
+  :func:`fit_row` fits a :class:`~microseg.segmentation.MicroSegmenter` and
+  stores its state as JSON, ids matched to the model's own previous row, or
+  the latest stored fit is stored again as this run's;
 - customer_segments: :func:`segments_table` applies the latest stored fit
   (transform and predict, no refit);
 - segment_quality and segment_centroid_history: :func:`quality_table` and
@@ -25,6 +27,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from microseg import model_reuse
 from microseg import segmentation as seg
 from microseg.segment_profiles import name_segments, profile_segments
 from microseg.threads import model_threads, native_threads
@@ -46,9 +49,10 @@ VARS = {
 }
 FIELD_TYPES = {f.name: f.type for f in fields(seg.SegmentationConfig)}
 
-#: columns of segment_model, one row per fit
+#: columns of segment_model, one row per run: the fit in use (refitted or reused) and why
 MODEL_COLUMNS = ["fit_id", "fitted_at", "as_of_date", "chosen_k", "customer_count", "max_segment_id", "centroids",
-                 "segment_sizes", "model_state"]
+                 "segment_sizes", "model_state", "decision", "reasons", "model_fit_id", "model_as_of_date",
+                 "model_age_days", "max_feature_psi", "current_silhouette"]
 
 
 def config_from_dbt(settings: dict | None) -> seg.SegmentationConfig:
@@ -166,7 +170,47 @@ def fit_row(features: pd.DataFrame, spec: pd.DataFrame, previous_rows: pd.DataFr
             "segment_sizes": [json.dumps({str(i): s for i, s in model.segment_sizes_.items()})],
             "model_state": [json.dumps(model.to_dict())],
         }
-    )[MODEL_COLUMNS]
+    )
+
+
+def run_row(features: pd.DataFrame, spec: pd.DataFrame, previous_rows: pd.DataFrame | None,
+            config: seg.SegmentationConfig, policy, reference_distribution, fitted_at,
+            threads: int | None = None) -> pd.DataFrame:
+    """segment_model's row of this run: a new fit (:func:`fit_row` on ``threads`` native threads) or the latest
+    stored fit reused (microseg.model_reuse.decide_segments), with the decision, its reasons and figures.
+
+    ``previous_rows``: the model's own table (the latest row suffices); ``reference_distribution``:
+    fit_id -> that run's segment_feature_distributions rows of basis own, or None when not stored
+    (called only in mode auto)."""
+    columns, _ = recipe(spec, list(features.columns))
+    features = _ordered(features)
+    stored = None if previous_rows is None or previous_rows.empty else \
+        previous_rows.sort_values(["fitted_at", "fit_id"]).iloc[-1]
+    psi_by_feature, silhouette_now = None, float("nan")
+    if policy.mode == "auto" and stored is not None:
+        reference = reference_distribution(model_reuse.stored_model_fit_id(stored))
+        psi_by_feature = None if reference is None or reference.empty else model_reuse.feature_psi(features, reference)
+        stored_model = seg.MicroSegmenter.from_dict(json.loads(stored["model_state"]))
+        if stored_model.columns == columns:
+            silhouette_now = model_reuse.current_silhouette(stored_model, features)
+    decision = model_reuse.decide_segments(stored, columns, _as_of(features), policy, psi_by_feature,
+                                           silhouette_now)
+    fitted_at = _naive(fitted_at)
+    if decision["decision"] == "refit":
+        row = fit_row(features, spec, previous_rows, config, fitted_at, threads=threads)
+        row["model_fit_id"], row["model_as_of_date"] = row["fit_id"], row["as_of_date"]
+    else:
+        row = pd.DataFrame([stored[["chosen_k", "max_segment_id", "centroids", "segment_sizes", "model_state"]]])
+        row.insert(0, "fit_id", f"seg-{fitted_at:%Y%m%dT%H%M%S%f}")
+        row.insert(1, "fitted_at", fitted_at)
+        row.insert(2, "as_of_date", _as_of(features))
+        row["customer_count"] = len(features)
+        row["model_fit_id"], row["model_as_of_date"] = decision["model_fit_id"], decision["model_as_of_date"]
+    row["decision"], row["reasons"] = decision["decision"], ",".join(decision["reasons"])
+    row["model_age_days"] = pd.array([decision["model_age_days"]], dtype="Int64")
+    row["max_feature_psi"] = float(decision["max_feature_psi"])
+    row["current_silhouette"] = float(decision["current_silhouette"])
+    return row.astype({"chosen_k": "int64", "max_segment_id": "int64", "customer_count": "int64"})[MODEL_COLUMNS]
 
 
 def latest_model(model_rows: pd.DataFrame) -> tuple[pd.Series, seg.MicroSegmenter]:

@@ -4,12 +4,12 @@ backtest), a forward evaluation of the scores against what happened.
 customer_value_metrics (SQL) types it for BI.
 """
 
-from microseg.value.run import evaluation_table
+from microseg.value.run import evaluation_table, latest_model_row
 
 
 def model(dbt, session):
     dbt.config(materialized="table", schema="ml")
-    model_row = dbt.ref("customer_value_model").df().iloc[0]
+    model_row = latest_model_row(dbt.ref("customer_value_model").order("decided_at desc").limit(1).df())
     predictions = dbt.ref("customer_value_predictions").df()
     labels = dbt.ref("customer_value_labels").df()
     return evaluation_table(model_row, predictions, labels)

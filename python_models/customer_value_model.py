@@ -1,17 +1,26 @@
-"""Customer value and churn models, trained once per build: BG/NBD and
-Gamma-Gamma fitted on each training snapshot, a LightGBM revenue model
-(used for value only when it beats the BTYD value out of fold) and a LightGBM
-churn model, with their cross-validation metrics. One row; the models as
-LightGBM text (never pickle). Logic: microseg/value/.
+"""Customer value and churn models, one row per run (incremental, append-only):
+BG/NBD and Gamma-Gamma fitted on each training snapshot, a LightGBM revenue
+model (used for value only when it beats the BTYD value out of fold) and a
+LightGBM churn model, with their cross-validation metrics; or, in
+microseg__value_model_mode reuse_latest / auto, the latest stored models reused
+(microseg.model_reuse: decision, reasons and figures on the row). The models as
+LightGBM text (never pickle). Logic: microseg/value/. History survives
+--full-refresh unless microseg__allow_history_refresh.
 """
 
+from datetime import datetime, timezone
+
+from microseg.model_reuse import value_policy_from_dbt
 from microseg.value.clv import config_from_dbt
-from microseg.value.run import train_value_models
+from microseg.value.run import value_model_row
 
 
 def model(dbt, session):
-    dbt.config(materialized="table", schema="ml")
-    config = config_from_dbt(dbt.config.get("value"))
-    features = dbt.ref("customer_value_features").df()
-    labels = dbt.ref("customer_value_labels").df()
-    return train_value_models(features, labels, config)
+    dbt.config(materialized="incremental", incremental_strategy="append", schema="ml")
+    settings = dbt.config.get("value")
+    # the latest trained_at is the model in use (a reuse stores it again): also reads a pre-upgrade table
+    stored = session.sql(f"select * from {dbt.this} order by trained_at desc limit 1").df() \
+        if dbt.is_incremental else None
+    return value_model_row(dbt.ref("customer_value_features").df(), dbt.ref("customer_value_labels").df(),
+                           config_from_dbt(settings), value_policy_from_dbt(settings), stored,
+                           datetime.now(timezone.utc).replace(tzinfo=None))

@@ -5,12 +5,12 @@ and the calibrated churn risk. customer_value (SQL) adds deciles and flags.
 """
 
 from microseg.value.clv import config_from_dbt
-from microseg.value.run import score
+from microseg.value.run import latest_model_row, score
 
 
 def model(dbt, session):
     dbt.config(materialized="table", schema="ml")
     config = config_from_dbt(dbt.config.get("value"))
     features = dbt.ref("customer_value_features").df()
-    model_row = dbt.ref("customer_value_model").df().iloc[0]
+    model_row = latest_model_row(dbt.ref("customer_value_model").order("decided_at desc").limit(1).df())
     return score(features, model_row, config)

@@ -1,27 +1,30 @@
-"""The micro-segmentation fit, once per build (incremental, append-only): a
-MicroSegmenter (scaling, PCA, K-Means for every k tried, the chosen k's model,
-Gaussian mixture, niches) fitted on mart_customer_features and stored as JSON
-with the k table and quality figures. Segment ids are matched to this table's
-own latest previous fit (Hungarian matching on centroids), so no other table is
-read. customer_segments, segment_quality and segment_centroid_history read it.
-History survives --full-refresh unless microseg__allow_history_refresh."""
+"""The micro-segmentation of this run (incremental, append-only, one row per
+run): a MicroSegmenter (scaling, PCA, K-Means for every k tried, the chosen
+k's model, Gaussian mixture, niches) fitted on mart_customer_features, or in
+microseg__segment_model_mode reuse_latest / auto the latest stored fit reused
+(microseg.model_reuse: decision, reasons and figures on the row). Segment ids
+are matched to this table's own latest previous fit (Hungarian matching on
+centroids). customer_segments, segment_quality and segment_centroid_history
+read it. History survives --full-refresh unless microseg__allow_history_refresh."""
 
 from datetime import datetime, timezone
 
-from microseg.segment_run import config_from_dbt, fit_row, threads_from_dbt
+from microseg.model_reuse import reference_reader, segment_policy_from_dbt
+from microseg.segment_run import config_from_dbt, run_row, threads_from_dbt
 
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append", schema="ml")
     settings = dbt.config.get("segmentation")
-    config = config_from_dbt(settings)
-    previous = session.sql(f"select fit_id, fitted_at, max_segment_id, centroids from {dbt.this}").df() \
+    previous = session.sql(f"select * from {dbt.this} order by fitted_at desc, fit_id desc limit 1").df() \
         if dbt.is_incremental else None
-    return fit_row(
+    return run_row(
         features=dbt.ref("mart_customer_features").df(),
         spec=dbt.ref("segment_features").df(),
         previous_rows=previous,
-        config=config,
+        config=config_from_dbt(settings),
+        policy=segment_policy_from_dbt(settings),
+        reference_distribution=reference_reader(session, dbt.this),
         fitted_at=datetime.now(timezone.utc).replace(tzinfo=None),
         threads=threads_from_dbt(settings),
     )

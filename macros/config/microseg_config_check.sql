@@ -56,6 +56,9 @@
         ('microseg__churn_inactive_days', 'int', {'min': 1}),
         ('microseg__churn_risk_threshold', 'number', share),
         ('microseg__value_high_value_decile', 'int', {'min': 1, 'max': 10}),
+        ('microseg__value_model_mode', 'enum', {'values': ['retrain', 'reuse_latest', 'auto']}),
+        ('microseg__value_max_model_age_days', 'int', {'min': 1}),
+        ('microseg__value_max_metric_drop', 'number', {'min': 0, 'max': 2}),
         ('microseg__segment_active_days', 'int', {'min': 1}),
         ('microseg__segment_event_window_days', 'int', {'min': 1}),
         ('microseg__segment_prior_weight', 'number', {'min': 0}),
@@ -74,6 +77,8 @@
         ('microseg__segment_id_max_distance', 'number', {'gt': 0}),
         ('microseg__segment_silhouette_floor', 'number', {'min': -1, 'max': 1}),
         ('microseg__segment_stability_floor', 'number', {'min': -1, 'max': 1}),
+        ('microseg__segment_model_mode', 'enum', {'values': ['retrain', 'reuse_latest', 'auto']}),
+        ('microseg__segment_max_model_age_days', 'int', {'min': 1}),
         ('microseg__min_valid_date', 'date', {}),
         ('microseg__max_valid_date', 'date_or_null', {}),
         ('microseg__future_skew_days', 'int', {'min': 0}),
@@ -138,6 +143,23 @@
         {%- if (op == '<=' and var(left) > var(right)) or (op == '<' and var(left) >= var(right)) -%}
             {%- do problems.append(microseg_config_line(
                 left, var(left), 'must be ' ~ op ~ ' ' ~ right ~ ' (' ~ var(right) ~ ')'
+            )) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {#- reuse_latest applies a stored fit: its history table must hold one (a --full-refresh that
+        empties the histories is caught by the model itself, microseg.model_reuse) -#}
+    {%- set stored_fits = [
+        ('microseg__segment_model_mode', 'segment_model'),
+        ('microseg__value_model_mode', 'customer_value_model'),
+    ] -%}
+    {%- for mode_var, table in stored_fits if mode_var not in bad and var(mode_var) == 'reuse_latest' -%}
+        {%- set relation = adapter.get_relation(
+            database=target.database, schema=generate_schema_name('ml', none) | trim, identifier=table
+        ) -%}
+        {%- set fits = run_query('select count(*) from ' ~ relation).columns[0].values()[0] if relation else 0 -%}
+        {%- if fits == 0 -%}
+            {%- do problems.append(microseg_config_line(mode_var, var(mode_var),
+                'needs a stored fit, but ml.' ~ table ~ ' holds none: build once with retrain or auto'
             )) -%}
         {%- endif -%}
     {%- endfor -%}

@@ -9,8 +9,10 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sklearn.metrics import roc_auc_score
 
+from microseg import model_reuse
 from microseg.value import clv
 from microseg.value.clv import ValueConfig, ValueModelError
 
@@ -60,6 +62,86 @@ def train_value_models(features: pd.DataFrame, labels: pd.DataFrame, config: Val
         "n_value_training_rows": len(value_train),
         "n_churn_training_rows": len(churn_train),
     }])
+
+
+#: types of customer_value_model (incremental, one row per run: a first row in mode retrain has its
+#: decision figures null, which must not fix their columns' types)
+MODEL_SCHEMA = pa.schema([
+    ("trained_at", pa.timestamp("us")), ("as_of_date", pa.date32()), ("config", pa.string()),
+    ("purchase_model", pa.string()), ("purchase_model_selection", pa.string()), ("btyd_training_fits", pa.string()),
+    ("value_model", pa.string()), ("churn_model", pa.string()), ("value_source", pa.string()),
+    ("n_value_training_rows", pa.int64()), ("n_churn_training_rows", pa.int64()),
+    ("decided_at", pa.timestamp("us")), ("decision", pa.string()), ("reasons", pa.string()),
+    ("model_as_of_date", pa.date32()), ("model_age_days", pa.int64()), ("training_auc", pa.float64()),
+    ("matured_auc", pa.float64()), ("auc_drop", pa.float64()), ("training_spearman", pa.float64()),
+    ("matured_spearman", pa.float64()), ("spearman_drop", pa.float64()),
+])
+#: columns a reused model keeps from the stored row
+MODEL_KEPT = ["trained_at", "config", "purchase_model", "purchase_model_selection", "btyd_training_fits",
+              "value_model", "churn_model", "value_source", "n_value_training_rows", "n_churn_training_rows"]
+
+
+def latest_model_row(model_rows: pd.DataFrame) -> pd.Series:
+    """The customer_value_model row of the latest run (the table holds one row per run)."""
+    if model_rows.empty:
+        raise ValueModelError("customer_value_model holds no model: build customer_value_model first")
+    order = [c for c in ("decided_at", "trained_at") if c in model_rows.columns]
+    return model_rows.sort_values(order).iloc[-1]
+
+
+def matured_metrics(features: pd.DataFrame, labels: pd.DataFrame, model_row: pd.Series,
+                    config: ValueConfig) -> dict:
+    """The stored models on the latest training snapshots with complete labels, scored as
+    :func:`score` scores (BTYD fitted on the snapshot, the stored boosters applied):
+    {churn_window_date, churn_auc, value_window_date, value_spearman}; NaN where a snapshot
+    is empty, has one class or is not later than the model's own (in sample)."""
+    name = model_row["purchase_model"]
+    start = json.loads(model_row["purchase_model_selection"]).get(name, {}).get("params")
+    value_fit, churn_fit = json.loads(model_row["value_model"]), json.loads(model_row["churn_model"])
+    out = {"churn_window_date": None, "churn_auc": np.nan, "value_window_date": None, "value_spearman": np.nan}
+    trained = json.loads(model_row["btyd_training_fits"])
+    for kind, label, complete, key in (("churn_training", "is_churned", "is_churn_label_complete", "churn"),
+                                       ("value_training", "next_revenue_eur", "is_value_label_complete", "value")):
+        frame = labelled(features, labels, kind, label, complete)
+        window = frame["feature_as_of_date"].max() if len(frame) else None
+        # a window no later than the model's own training snapshot is in sample: not judged, not scored
+        if len(frame) < 2 or not model_reuse.is_out_of_time(window, trained.get(key)):
+            continue
+        frame, _ = clv.btyd_value(frame, config, name, start)
+        scores = clv.predict(frame, value_fit, churn_fit)
+        y = frame["label"].astype(float).to_numpy()
+        out[f"{key}_window_date"] = window.date()
+        if key == "churn" and 0 < y.sum() < len(y):
+            out["churn_auc"] = float(roc_auc_score(y, scores["churn_risk"].to_numpy(float)))
+        elif key == "value":
+            out["value_spearman"] = clv.value_metrics(y, scores["model_expected_revenue_eur"])["spearman"]
+    return out
+
+
+def value_model_row(features: pd.DataFrame, labels: pd.DataFrame, config: ValueConfig, policy,
+                    stored_rows: pd.DataFrame | None, decided_at) -> pa.Table:
+    """customer_value_model's row of this run: the models trained (:func:`train_value_models`) or
+    the latest stored ones reused (microseg.model_reuse.decide_value, var
+    microseg__value_model_mode), with the decision, its reasons and figures."""
+    stored = None if stored_rows is None or stored_rows.empty else latest_model_row(stored_rows)
+    as_of = snapshot(features, "scoring")["feature_as_of_date"].max()
+    as_of = as_of.date() if pd.notna(as_of) else None
+    matured = matured_metrics(features, labels, stored, config) \
+        if policy.mode == "auto" and stored is not None and as_of is not None else None
+    decision = model_reuse.decide_value(stored, clv.config_to_json(config), as_of, policy, matured)
+    if decision["decision"] == "refit":
+        row = train_value_models(features, labels, config).iloc[0].to_dict()
+        decision["model_as_of_date"] = row["as_of_date"]
+    else:
+        row = {**{c: stored[c] for c in MODEL_KEPT}, "as_of_date": as_of}
+    row.update({k: v for k, v in decision.items() if k not in ("decision", "reasons")})
+    row.update(decided_at=pd.Timestamp(decided_at).to_pydatetime(), decision=decision["decision"],
+               reasons=",".join(decision["reasons"]))
+    row = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+    for key in ("as_of_date", "model_as_of_date"):
+        row[key] = pd.Timestamp(row[key]).date() if row[key] is not None else None
+    row["trained_at"] = pd.Timestamp(row["trained_at"]).to_pydatetime()
+    return pa.Table.from_pylist([{c: row.get(c) for c in MODEL_SCHEMA.names}], schema=MODEL_SCHEMA)
 
 
 def score(features: pd.DataFrame, model_row: pd.Series, config: ValueConfig) -> pd.DataFrame:

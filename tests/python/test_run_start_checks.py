@@ -47,6 +47,11 @@ BAD_VARS = {  # each bad var and the one line that names it
     "microseg__business_timezone": (
         "Mars/Olympus", 'var microseg__business_timezone = "Mars/Olympus": must be a time zone DuckDB knows'),
     "microseg__value_horizon_months": (0, "var microseg__value_horizon_months = 0: must be an integer >= 1 and <= 120"),
+    "microseg__segment_model_mode": (
+        "sometimes", 'var microseg__segment_model_mode = "sometimes": must be one of retrain, reuse_latest, auto'),
+    "microseg__value_model_mode": ("reuse_latest", 'var microseg__value_model_mode = "reuse_latest": needs a stored '
+                                                   "fit, but ml.customer_value_model holds none: build once with "
+                                                   "retrain or auto"),
 }
 
 

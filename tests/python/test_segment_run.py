@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from microseg import model_reuse
 from microseg import segment_run as run
 from microseg import segmentation as seg
 from microseg.segment_profiles import FALLBACK_NAME, name_segments, profile_segments
@@ -71,7 +72,10 @@ def test_every_var_backed_field_is_read_from_dbt_project_yml():
     # the models pass every var (python_models/_segments__models.yml, one dict), and dbt's threads for the cap
     # on the fit's native threads (run.threads_from_dbt)
     yml = yaml.safe_load((PROJECT.parent / "python_models" / "_segments__models.yml").read_text())
-    assert set(yml["x-segmentation-config"]["segmentation"]) == set(run.VARS.values()) | {"dbt_threads"}
+    settings = yml["x-segmentation-config"]["segmentation"]
+    assert set(settings) == set(run.VARS.values()) | set(model_reuse.SEGMENT_POLICY_VARS) | {"dbt_threads"}
+    for key, var in model_reuse.SEGMENT_POLICY_VARS.items():  # segment_model's refit-or-reuse settings
+        assert var in settings[key], key
 
 
 def test_quality_and_segments_tables_hold_their_contract():
