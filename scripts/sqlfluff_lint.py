@@ -16,6 +16,8 @@ import sys
 
 import sqlfluff
 from sqlfluff.cli.commands import cli
+from sqlfluff.core.parser.segments.base import BaseSegment
+from sqlfluff.core.rules.crawlers import SegmentSeekerCrawler
 from sqlfluff.utils.reflow.depthmap import DepthInfo, DepthMap, StackPosition
 from sqlfluff.utils.reflow.sequence import ReflowSequence
 
@@ -104,6 +106,75 @@ def _depth_map_from_parent(cls, parent):
 _depth_map_original = DepthMap.from_parent
 
 
+def _recursive_crawl(self, *seg_type, recurse_into=True, no_recursive_seg_type=None, allow_self=True):
+    """BaseSegment.recursive_crawl without a generator per tree level.
+
+    The original yields each match up through one `yield from` per ancestor (the
+    rendered feature marts nest 60 levels deep); this walks the same tree in the same
+    order with a stack of child iterators and yields each match once.
+    """
+    if isinstance(no_recursive_seg_type, str):
+        no_recursive_seg_type = [no_recursive_seg_type]
+    match = allow_self and self.is_type(*seg_type)
+    if match:
+        yield self
+    if not self.descendant_type_set.intersection(seg_type) or not (recurse_into or not match):
+        return
+    stack = [iter(self.segments)]
+    while stack:
+        seg = next(stack[-1], None)
+        if seg is None:
+            stack.pop()
+            continue
+        if no_recursive_seg_type and seg.is_type(*no_recursive_seg_type):
+            continue
+        match = seg.is_type(*seg_type)
+        if match:
+            yield seg
+        if seg.descendant_type_set.intersection(seg_type) and (recurse_into or not match):
+            stack.append(iter(seg.segments))
+
+
+def _seeker_crawl(self, context):
+    """SegmentSeekerCrawler.crawl without a generator per tree level.
+
+    The same visits in the same order, with the same in-place updates of ``context``
+    (segment, parent_stack, segment_idx, raw_stack) at the same points, the
+    recursion replaced by a stack of (children's parent stack, enumerated children).
+    """
+    stack = []
+    while True:
+        segment = context.segment
+        if not self.passes_filter(segment):
+            if self.provide_raw_stack:  # pragma: no cover
+                context.raw_stack += tuple(segment.raw_segments)
+        else:
+            self_match = False
+            if self.is_self_match(segment):
+                self_match = True
+                yield context
+            if not context.segment.segments or (self_match and not self.allow_recurse):
+                if self.provide_raw_stack:
+                    context.raw_stack += (context.segment,)
+            elif not self.types & context.segment.descendant_type_set:
+                if self.provide_raw_stack:
+                    context.raw_stack += tuple(context.segment.raw_segments)
+            else:
+                stack.append((context.parent_stack + (context.segment,), enumerate(context.segment.segments)))
+        while stack:
+            parent_stack, children = stack[-1]
+            step = next(children, None)
+            if step is None:
+                stack.pop()
+                continue
+            context.segment = step[1]
+            context.parent_stack = parent_stack
+            context.segment_idx = step[0]
+            break
+        else:
+            return
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] != ["lint"]:
         sys.exit("usage: python scripts/sqlfluff_lint.py lint [sqlfluff lint options] PATH...")
@@ -112,6 +183,8 @@ if __name__ == "__main__":
                  f"{sqlfluff.__version__}: recheck the reflow patch before linting")
     ReflowSequence.from_root = classmethod(_from_root_reused)
     DepthMap.from_parent = classmethod(_depth_map_from_parent)
+    BaseSegment.recursive_crawl = _recursive_crawl
+    SegmentSeekerCrawler.crawl = _seeker_crawl
     # Parsing and linting allocate millions of short-lived objects; at the default thresholds (700, 10, 10)
     # the cyclic collector keeps walking the live parse trees (13% of the CPU of the six largest files).
     gc.set_threshold(50_000, 50, 1000)
