@@ -110,8 +110,8 @@ def _recursive_crawl(self, *seg_type, recurse_into=True, no_recursive_seg_type=N
     """BaseSegment.recursive_crawl without a generator per tree level.
 
     The original yields each match up through one `yield from` per ancestor (the
-    rendered feature marts nest 60 levels deep); this walks the same tree in the same
-    order with a stack of child iterators and yields each match once.
+    rendered feature marts nest deep); this walks the same tree in the same order
+    with a stack of child iterators and yields each match once.
     """
     if isinstance(no_recursive_seg_type, str):
         no_recursive_seg_type = [no_recursive_seg_type]
