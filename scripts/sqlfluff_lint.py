@@ -1,13 +1,15 @@
-"""`sqlfluff lint` with one reflow sequence per file instead of one per layout rule,
-its depth map built in one walk, and a less eager garbage collector.
+"""`sqlfluff lint` with the same rules and findings for less CPU (docs/decisions.md, issue 11).
 
-sqlfluff 4.4's layout rules LT01, LT02, LT05 and LT14 each rebuild the same
-ReflowSequence (a depth map of every raw segment) from the parsed file: about
-half of the lint CPU on this project's large rendered models. Linting never
-changes the tree, and the sequence is immutable, so the last one built is
-reused while the same file is linted with the same config. The one build left
-spent most of its time in the depth map (see _depth_map_from_parent). `make lint`
-only: `sqlfluff fix` rewrites the tree between rules and must not use this.
+- One reflow sequence per file instead of one per layout rule: sqlfluff 4.4's
+  layout rules LT01, LT02, LT05 and LT14 each rebuild the same ReflowSequence (a
+  depth map of every raw segment) from the parsed file. Linting never changes the
+  tree, and the sequence is immutable, so the last one built is reused while the
+  same file is linted with the same config.
+- That one build's depth map in one walk of the tree (_depth_map_from_parent).
+- The rules' tree searches (recursive_crawl, SegmentSeekerCrawler.crawl) with an
+  explicit stack instead of one generator per tree level, same order.
+- The garbage collector at higher thresholds.
+`make lint` only: `sqlfluff fix` rewrites the tree between rules and must not use this.
 """
 
 import gc
@@ -21,7 +23,7 @@ from sqlfluff.core.rules.crawlers import SegmentSeekerCrawler
 from sqlfluff.utils.reflow.depthmap import DepthInfo, DepthMap, StackPosition
 from sqlfluff.utils.reflow.sequence import ReflowSequence
 
-# The patch relies on from_root's signature and on ReflowSequence being immutable in 4.4.
+# The patches rely on the signatures and code of sqlfluff 4.4.0 (and on ReflowSequence being immutable).
 CHECKED_VERSION = "4.4.0"
 
 _from_root = ReflowSequence.from_root.__func__
