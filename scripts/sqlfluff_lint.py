@@ -182,7 +182,7 @@ if __name__ == "__main__":
         sys.exit("usage: python scripts/sqlfluff_lint.py lint [sqlfluff lint options] PATH...")
     if sqlfluff.__version__ != CHECKED_VERSION:
         sys.exit(f"scripts/sqlfluff_lint.py: checked on sqlfluff {CHECKED_VERSION}, found "
-                 f"{sqlfluff.__version__}: recheck the reflow patch before linting")
+                 f"{sqlfluff.__version__}: recheck the patches before linting")
     ReflowSequence.from_root = classmethod(_from_root_reused)
     DepthMap.from_parent = classmethod(_depth_map_from_parent)
     BaseSegment.recursive_crawl = _recursive_crawl
