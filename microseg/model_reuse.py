@@ -150,6 +150,18 @@ def current_silhouette(model: seg.MicroSegmenter, features: pd.DataFrame) -> flo
     return seg.silhouette(z, labels, config.silhouette_metric)
 
 
+def _decided_without_a_fit(policy, stored, model_name: str, out: dict) -> dict | None:
+    """The decision when no stored fit is consulted: mode retrain refits; no stored fit refits in auto
+    and stops reuse_latest with one line. None: the stored fit decides."""
+    if policy.mode == "retrain":
+        return {**out, "reasons": ["mode_retrain"]}
+    if stored is None:
+        if policy.mode == "reuse_latest":
+            raise _nothing_stored(policy, model_name)
+        return {**out, "reasons": ["no_model"]}
+    return None
+
+
 def decide_segments(stored: pd.Series | None, columns: list[str], as_of_date, policy: ReusePolicy,
                     psi_by_feature: dict[str, float] | None, silhouette_now: float) -> dict:
     """Refit or reuse for segment_model. ``stored``: the latest segment_model row
@@ -160,12 +172,9 @@ def decide_segments(stored: pd.Series | None, columns: list[str], as_of_date, po
     model_fit_id, model_as_of_date, model_age_days, max_feature_psi, current_silhouette}."""
     out = {"decision": "refit", "model_fit_id": None, "model_as_of_date": None, "model_age_days": None,
            "max_feature_psi": np.nan, "current_silhouette": np.nan}
-    if policy.mode == "retrain":
-        return {**out, "reasons": ["mode_retrain"]}
-    if stored is None:
-        if policy.mode == "reuse_latest":
-            raise _nothing_stored(policy, "segment_model")
-        return {**out, "reasons": ["no_model"]}
+    early = _decided_without_a_fit(policy, stored, "segment_model", out)
+    if early is not None:
+        return early
     state = json.loads(stored["model_state"])
     out["model_fit_id"] = stored_model_fit_id(stored)
     out["model_as_of_date"] = pd.Timestamp(stored_model_as_of(stored)).date()
@@ -231,12 +240,9 @@ def decide_value(stored: pd.Series | None, config_json: str, as_of_date, policy:
     out = {"decision": "refit", "model_as_of_date": None, "model_age_days": None, "training_auc": np.nan,
            "matured_auc": np.nan, "auc_drop": np.nan, "training_spearman": np.nan, "matured_spearman": np.nan,
            "spearman_drop": np.nan}
-    if policy.mode == "retrain":
-        return {**out, "reasons": ["mode_retrain"]}
-    if stored is None:
-        if policy.mode == "reuse_latest":
-            raise _nothing_stored(policy, "customer_value_model")
-        return {**out, "reasons": ["no_model"]}
+    early = _decided_without_a_fit(policy, stored, "customer_value_model", out)
+    if early is not None:
+        return early
     model_as_of = stored.get("model_as_of_date")
     model_as_of = stored["as_of_date"] if model_as_of is None or pd.isna(model_as_of) else model_as_of
     out["model_as_of_date"] = pd.Timestamp(model_as_of).date()
