@@ -243,8 +243,7 @@ def decide_value(stored: pd.Series | None, config_json: str, as_of_date, policy:
     early = _decided_without_a_fit(policy, stored, "customer_value_model", out)
     if early is not None:
         return early
-    model_as_of = stored.get("model_as_of_date")
-    model_as_of = stored["as_of_date"] if model_as_of is None or pd.isna(model_as_of) else model_as_of
+    model_as_of = stored_model_as_of(stored)
     out["model_as_of_date"] = pd.Timestamp(model_as_of).date()
     out["model_age_days"] = _age(as_of_date, model_as_of)
     if policy.mode == "reuse_latest":
