@@ -3,7 +3,9 @@
 Reads ``run_results.json`` and ``manifest.json`` from dbt's target directory and
 writes a short report: pass / warn / fail / error / skip counts per resource
 type, then every failing or warning test with the model it tests and its
-failing-row count.
+failing-row count. A failing `column_rules` test (one per model, several rules)
+is followed by the rules that broke and their row counts, read from the built
+DuckDB file (``--head-db``).
 
     python -m microseg.reporting --target-dir target --out target/dbt_results_summary.md
 
@@ -21,7 +23,7 @@ import json
 import os
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 # dbt reports models and seeds as "success" and tests as "pass"; both are a pass here.
@@ -98,6 +100,32 @@ def load_results(target_dir: Path) -> list[NodeResult]:
     return results
 
 
+def explain_rule_failures(target_dir: Path, db: str | None, results: list[NodeResult]) -> list[NodeResult]:
+    """The message of each failing or warning `column_rules` test, replaced by the rules that broke:
+    its compiled query (manifest.json) re-run on the built DuckDB file ``db``, grouped by failed_rule."""
+    flagged = [r for r in results if r.status in {"fail", "warn"} and r.resource_type == "test"]
+    manifest_path = target_dir / "manifest.json"
+    if not flagged or not db or not Path(db).exists() or not manifest_path.exists():
+        return results
+    nodes = json.loads(manifest_path.read_text()).get("nodes", {})
+    import duckdb
+
+    explained = {}
+    with duckdb.connect(db, read_only=True) as con:
+        for r in flagged:
+            node = nodes.get(r.unique_id, {})
+            if (node.get("test_metadata") or {}).get("name") != "column_rules" or not node.get("compiled_code"):
+                continue
+            try:
+                rows = con.execute(f"select failed_rule, count(*) as n from ({node['compiled_code']}) "
+                                   "group by all order by n desc, failed_rule").fetchall()  # fmt: skip
+            except duckdb.Error as exc:  # the summary must still be written
+                explained[r.unique_id] = f"{r.message} (rules not listed: {type(exc).__name__})"
+                continue
+            explained[r.unique_id] = "broken rules: " + "; ".join(f"{rule} ({n} rows)" for rule, n in rows)
+    return [replace(r, message=explained[r.unique_id]) if r.unique_id in explained else r for r in results]
+
+
 def count_by_type(results: list[NodeResult]) -> dict[str, Counter]:
     """Status counts per resource type, plus a 'total' row."""
     table: dict[str, Counter] = {}
@@ -127,7 +155,7 @@ def render_markdown(results: list[NodeResult], title: str = "dbt build results")
         order = {"error": 0, "fail": 1, "warn": 2}
         lines += ["| status | node | model | failing rows | message |", "|---|---|---|---:|---|"]
         for r in sorted(flagged, key=lambda r: (order[r.status], r.tested_model or "", r.name)):
-            message = r.message.replace("|", "\\|").replace("\n", " ")[:160]
+            message = r.message.replace("|", "\\|").replace("\n", " ")[:400]
             failures = "" if r.failures is None else str(r.failures)
             lines.append(f"| {r.status} | {r.name} | {r.tested_model or ''} | {failures} | {message} |")
     return "\n".join(lines) + "\n"
@@ -161,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    markdown = render_markdown(results)
+    markdown = render_markdown(explain_rule_failures(args.target_dir, args.head_db, results))
     if args.base_db:
         markdown += "\n" + data_diff_section(args.base_db, args.head_db, args.truth)
     print(markdown)

@@ -91,3 +91,25 @@ def test_main_writes_file_and_fails_cleanly_without_results(target_dir, tmp_path
     assert out.read_text().startswith("## dbt build results")
     assert reporting.main(["--target-dir", str(tmp_path / "missing")]) == 1
     assert "run dbt first" in capsys.readouterr().err
+
+
+def test_a_failing_column_rules_test_lists_the_broken_rules(tmp_path):
+    """One test checks many rules of a model: the summary names the ones that broke, with their rows."""
+    import duckdb
+
+    db = tmp_path / "build.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table m as select * from (values (1, 'female'), (-2, 'x'), (-3, 'male')) t(age, gender)")
+    compiled = ("select * from (select unnest([case when age < 0 then 'age accepted_range: age >= 0' end, "
+                "case when gender not in ('female', 'male') then 'gender accepted_values: female, male' end]) "
+                "as failed_rule, * from m) where failed_rule is not null")  # fmt: skip
+    uid = "test.microseg.column_rules__m.abc"
+    manifest = {"nodes": {uid: {"resource_type": "test", "name": "column_rules__m", "compiled_code": compiled,
+                                "test_metadata": {"name": "column_rules"}}}}  # fmt: skip
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": [
+        {"unique_id": uid, "status": "fail", "failures": 3, "message": "Got 3 results, configured to fail if != 0"}]}))  # fmt: skip
+    results = reporting.explain_rule_failures(tmp_path, str(db), reporting.load_results(tmp_path))
+    assert results[0].message == ("broken rules: age accepted_range: age >= 0 (2 rows); "
+                                  "gender accepted_values: female, male (1 rows)")  # fmt: skip
+    assert "age accepted_range: age >= 0 (2 rows)" in reporting.render_markdown(results)
