@@ -4,7 +4,7 @@ dbt runs every data test as its own node, about 0.1 s of thread time however che
 the query, so a model's not-null columns, accepted values, ranges, row expressions,
 imputed not-null and canonical-category rules are declared once per model
 (docs/decisions.md, "One column_rules test per model"). Read off the schema yml
-(no dbt run): each rule names a column the model documents, no rule is declared
+of models, python models and seeds (no dbt run): each rule names a column the model documents, no rule is declared
 twice, and no error-level rule of those kinds sits in a test of its own, where it
 would cost a node again. Warn-level tests and tests with a config `where` stay
 separate on purpose (a warning must not hide inside an error test).
@@ -20,8 +20,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILES = sorted(
-    [*ROOT.glob("models/**/_*.yml"), *ROOT.glob("python_models/_*.yml"), *ROOT.glob("python_models/activation/_*.yml")]
-)
+    [*ROOT.glob("models/**/_*.yml"), *ROOT.glob("python_models/_*.yml"), *ROOT.glob("python_models/activation/_*.yml"),
+     *ROOT.glob("seeds/_*.yml")]
+)  # fmt: skip
 # the test kinds column_rules covers; one declared alone with the default config costs a node for nothing
 FOLDED = {"not_null_columns", "accepted_ranges", "accepted_range", "accepted_values", "expression_is_true",
           "imputed_not_null", "canonical_category"}  # fmt: skip
@@ -33,7 +34,8 @@ def _models() -> list[tuple[str, dict]]:
     out = []
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     for path in SCHEMA_FILES:
-        for model in yaml.load(path.read_text(), Loader=loader).get("models") or []:
+        schema = yaml.load(path.read_text(), Loader=loader)
+        for model in (schema.get("models") or []) + (schema.get("seeds") or []):
             out.append((str(path.relative_to(ROOT)), model))
     return out
 
