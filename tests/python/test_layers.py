@@ -64,7 +64,7 @@ def layer(node: dict) -> str:
         return "staging"
     if path.startswith("models/intermediate/") or (node["language"] == "python" and node["name"].startswith("int_")):
         return "intermediate"
-    if node["language"] == "python":
+    if node["language"] == "python" or path.startswith("python_models/"):  # and the ML layer's SQL glue
         return "ml"
     if path.startswith("models/marts/"):
         return "mart"
