@@ -47,6 +47,9 @@ DECISION_SCHEMA = pa.schema([
     ("max_feature_psi", pa.float64()), ("model_id", pa.string()),
 ])
 DECISION_COLUMNS = DECISION_SCHEMA.names
+#: segment_drift with no row (mode retrain reads none)
+NO_DRIFT = pd.DataFrame({"fitted_at": pd.to_datetime([]), "drift_kind": pd.Series([], dtype=object),
+                         "psi": pd.Series([], dtype=float)})
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,8 @@ def decide(registry: pd.DataFrame | None, features: pd.DataFrame, labels: pd.Dat
     """The decision for the current run: {'decision': 'retrain' | 'reuse', 'reasons': [...],
     and the figures behind it}. ``registry``: the models registered before the run;
     ``drift``: segment_drift (fitted_at, drift_kind, psi)."""
-    out = {"mode": policy.mode, "as_of_date": pd.Timestamp(as_of_date).date(), "previous_model_id": None,
+    out = {"mode": policy.mode, "as_of_date": None if as_of_date is None else pd.Timestamp(as_of_date).date(),
+           "previous_model_id": None,
            "previous_model_as_of_date": None, "model_age_days": None, "training_auc": np.nan,
            "matured_window_date": None, "matured_auc": np.nan, "auc_drop": np.nan, "max_feature_psi": np.nan}
     if policy.mode == "retrain":
@@ -150,6 +154,27 @@ def decide(registry: pd.DataFrame | None, features: pd.DataFrame, labels: pd.Dat
         if out["max_feature_psi"] >= policy.psi_error:
             reasons.append("feature_drift")
     return {**out, "decision": "retrain" if reasons else "reuse", "reasons": reasons or ["within_thresholds"]}
+
+
+def decide_for_run(registry: pd.DataFrame | None, features: pd.DataFrame, labels: pd.DataFrame, run: pd.DataFrame,
+                   config: PropensityConfig, policy: RetrainingPolicy) -> dict:
+    """The registry's decision (:func:`decide`) from ``run``, the rows of
+    propensity_retraining_inputs: the run's fit (fit_id, fitted_at, as_of_date)
+    on every row with one segment_drift row each (drift_fitted_at, drift_kind,
+    psi; null when there is none). ``registry``: every model registered so far
+    (those trained before the fit are kept). Mode retrain decides without a run:
+    the view is empty then, so training need not wait for segmentation."""
+    if policy.mode == "retrain":
+        return decide(None, features, labels, NO_DRIFT, config, policy, None)
+    if run.empty:
+        raise ValueError(f"propensity_retraining_inputs is empty but microseg__propensity_model_mode is "
+                         f"{policy.mode}: build it with the same vars as propensity_model_registry "
+                         "(dbt build --select +propensity_model_registry)")
+    fit = run.iloc[0]
+    drift = run.loc[run["drift_kind"].notna(), ["drift_fitted_at", "drift_kind", "psi"]]
+    drift = drift.rename(columns={"drift_fitted_at": "fitted_at"}).reset_index(drop=True)
+    return decide(models_before(registry, fit["fitted_at"]), features, labels, drift, config, policy,
+                  fit["as_of_date"])
 
 
 def decision_row(decision: dict, fit_id: str, decided_at, model_id: str | None) -> pa.Table:

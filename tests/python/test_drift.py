@@ -14,7 +14,14 @@ import yaml
 
 from microseg import drift
 from microseg.propensity import registry
-from microseg.propensity.retraining import RetrainingPolicy, decide, decision_row, models_before, policy_from_dbt
+from microseg.propensity.retraining import (
+    RetrainingPolicy,
+    decide,
+    decide_for_run,
+    decision_row,
+    models_before,
+    policy_from_dbt,
+)
 from microseg.propensity.train import PropensityConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -345,3 +352,29 @@ def test_history_rows_have_fixed_types_even_when_a_column_is_all_null():
     rows = membership_rows(segments, features(), fit, None)
     assert rows.schema.field("niche_id").type == "int64" and rows.num_rows == 2
     assert membership_rows(segments, features(), fit, rows.to_pandas()).num_rows == 0
+
+
+def test_the_registry_decides_from_the_run_view_as_from_its_inputs(model_registry):
+    """decide_for_run reads propensity_retraining_inputs (the run's fit on every row, one segment_drift row each)
+    and decides as decide does from segment_model and segment_drift; mode retrain needs no run."""
+    same, same_labels = snapshot(2000, 2, "2026-02-01")
+    trained = pd.Timestamp(model_registry["trained_at"].item())
+    fit = {"fit_id": "seg-2", "fitted_at": trained + pd.Timedelta(days=1), "as_of_date": pd.Timestamp("2026-05-02")}
+    run = pd.DataFrame([{**fit, "drift_fitted_at": trained + pd.Timedelta(hours=1), "psi": 0.4},
+                        {**fit, "drift_fitted_at": trained - pd.Timedelta(days=30), "psi": 0.9}])
+    run["drift_kind"] = "feature"
+    drift = run[["drift_fitted_at", "drift_kind", "psi"]].rename(columns={"drift_fitted_at": "fitted_at"})
+    got = decide_for_run(model_registry, same, same_labels, run, FAST, POLICY)
+    want = decide(model_registry, same, same_labels, drift, FAST, POLICY, "2026-05-02")
+    keys = ("decision", "reasons", "previous_model_id", "model_age_days", "matured_auc", "max_feature_psi")
+    assert [got[k] for k in keys] == [want[k] for k in keys] and got["reasons"] == ["feature_drift"]
+    assert got["max_feature_psi"] == 0.4  # the drift before the model was trained does not count
+    quiet = pd.DataFrame([{**fit, "drift_fitted_at": pd.NaT, "drift_kind": None, "psi": np.nan}])
+    assert decide_for_run(model_registry, same, same_labels, quiet, FAST, POLICY)["reasons"] == ["within_thresholds"]
+    # a model registered after the run's fit is not weighed
+    before = run.assign(fitted_at=trained - pd.Timedelta(hours=1))
+    assert decide_for_run(model_registry, same, same_labels, before, FAST, POLICY)["reasons"] == ["no_model"]
+    retrain = decide_for_run(model_registry, same, same_labels, run.iloc[:0], FAST, replace(POLICY, mode="retrain"))
+    assert (retrain["decision"], retrain["reasons"]) == ("retrain", ["mode_retrain"])
+    with pytest.raises(ValueError, match="propensity_retraining_inputs is empty but microseg__propensity_model_mode"):
+        decide_for_run(model_registry, same, same_labels, run.iloc[:0], FAST, POLICY)
