@@ -110,6 +110,9 @@ _saved_parse_by_key: dict[tuple, Path] = {}
 # file and the test can open the file it just built. MICROSEG_TEST_DBT_SUBPROCESS=1 runs dbt as a subprocess.
 def invoke_dbt(args: list[str], cwd: Path, env: dict[str, str], timeout: int = 1800) -> subprocess.CompletedProcess:
     """dbt ``args`` from ``cwd`` with exactly the environment ``env``: a finished process, whatever its exit code."""
+    if os.environ.get("MICROSEG_TEST_DBT_TRACE"):  # one line per dbt run: `make test` counts them
+        with open(os.environ["MICROSEG_TEST_DBT_TRACE"], "a") as trace:
+            trace.write(" ".join(args[:3]) + "\n")
     if os.environ.get("MICROSEG_TEST_DBT_SUBPROCESS") == "1":
         return subprocess.run([str(DBT), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
