@@ -4,12 +4,14 @@ generate-and-build per test module."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import traceback
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +99,49 @@ SMALL_ML_VARS = ("{microseg__erasure_unmatched_severity: warn, microseg__segment
 _saved_parse_by_key: dict[tuple, Path] = {}
 
 
+
+# dbt runs in the test process (dbt.cli.main.dbtRunner), not as a `dbt` subprocess: each pytest-xdist worker
+# imports dbt, the adapter and the Python models' libraries once instead of once per run (about 3 s of CPU
+# per run). What a subprocess gave for free is restored around each run: its environment and working
+# directory (env_var() and the relative DuckDB and raw paths are read from them), its stdout (dbt's console
+# log, captured as text) and its exit code (0 success, 1 a failing node, 2 an error, as the CLI's). The one
+# piece of state dbt keeps between runs is dbt-duckdb's class-level DuckDB environment, keyed by the profile
+# (the same relative path in every test folder): it is closed after each run, so the next run opens its own
+# file and the test can open the file it just built. MICROSEG_TEST_DBT_SUBPROCESS=1 runs dbt as a subprocess.
+def invoke_dbt(args: list[str], cwd: Path, env: dict[str, str], timeout: int = 1800) -> subprocess.CompletedProcess:
+    """dbt ``args`` from ``cwd`` with exactly the environment ``env``: a finished process, whatever its exit code."""
+    if os.environ.get("MICROSEG_TEST_DBT_TRACE"):  # one line per dbt run: `make test` counts them
+        with open(os.environ["MICROSEG_TEST_DBT_TRACE"], "a") as trace:
+            trace.write(" ".join(args[:3]) + "\n")
+    if os.environ.get("MICROSEG_TEST_DBT_SUBPROCESS") == "1":
+        return subprocess.run([str(DBT), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            result = dbtRunner().invoke(list(args))
+    finally:
+        with DuckDBConnectionManager._LOCK:
+            if DuckDBConnectionManager._ENV is not None:
+                DuckDBConnectionManager._ENV.close()
+                DuckDBConnectionManager._ENV = None
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    stdout, stderr = out.getvalue(), err.getvalue()
+    if result.exception is not None and "Encountered an error" not in stdout:
+        # an error outside dbt's own handler: the CLI would have printed the traceback
+        stderr += "".join(traceback.format_exception(result.exception))
+    code = 0 if result.success else 2 if result.exception is not None else 1
+    return subprocess.CompletedProcess([str(DBT), *args], code, stdout, stderr)
+
+
 def _parse_cache() -> Path:
     """The session's folder of saved parses (made by the controller in pytest_configure; own one otherwise)."""
     folder = os.environ.get(PARSE_CACHE_ENV)
@@ -120,8 +165,7 @@ def _shared_parse(key: tuple) -> Path | None:
             work = Path(tempfile.mkdtemp(prefix="microseg_parse_"))
             args = ["--project-dir", str(ROOT), "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
             vars_ = ["--vars", key[0]] if key[0] else []
-            run = subprocess.run([str(DBT), "parse", *vars_, *args], cwd=work, env=_dbt_env(dict(key[1])),
-                                 capture_output=True, text=True)  # fmt: skip
+            run = invoke_dbt(["parse", *vars_, *args], cwd=work, env=_dbt_env(dict(key[1])))
             made = work / "target" / "partial_parse.msgpack"
             if run.returncode == 0 and made.is_file():
                 shutil.copy(made, saved)
@@ -171,8 +215,7 @@ def run_dbt(workdir: Path, *args: str, raw: Path | None = None, env: dict[str, s
         own.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(saved, own)
     args = [*args, "--project-dir", str(ROOT), "--target-path", str(target), "--log-path", str(workdir / "logs")]
-    run = subprocess.run([str(DBT), *args], cwd=workdir, env=_dbt_env(env), capture_output=True, text=True,
-                         timeout=timeout)  # fmt: skip
+    run = invoke_dbt(args, cwd=workdir, env=_dbt_env(env), timeout=timeout)
     if saved is None and not shared and own.is_file():
         keep = Path(tempfile.mkdtemp(prefix="microseg_parse_")) / "partial_parse.msgpack"
         _saved_parse_by_key[key] = Path(shutil.copy(own, keep))
@@ -240,10 +283,14 @@ def cdnow_summary(tmp_path_factory) -> pd.DataFrame:
 
 
 # Files that take a minute or more (their own dbt builds) go first: pytest-xdist hands out whole files in
-# collection order, so a long file collected last would leave one worker running alone at the end.
-HEAVY_FIRST = ("test_damaged_inputs.py", "test_retail_export.py", "test_replay_ci.py", "test_run_start_checks.py",
-               "test_expected_outputs.py", "test_damaged_files.py", "test_activation.py", "test_privacy.py",
-               "test_semantic_layer.py", "test_segment_personas.py", "test_categories.py")  # fmt: skip
+# collection order, so a long file collected last would leave one worker running alone at the end. The order is
+# each file's summed durations in a `make test` (load 11-13, subprocess dbt): damaged inputs 1,140 s, run-start
+# checks 488, damaged files 397, expected outputs 373, retail export 305, replay CI 214, activation 202,
+# value 164, privacy 153, segment personas 125, propensity 103, semantic layer 93.
+HEAVY_FIRST = ("test_damaged_inputs.py", "test_run_start_checks.py", "test_damaged_files.py",
+               "test_expected_outputs.py", "test_retail_export.py", "test_replay_ci.py", "test_activation.py",
+               "test_value.py", "test_privacy.py", "test_segment_personas.py", "test_propensity.py",
+               "test_semantic_layer.py", "test_categories.py")  # fmt: skip
 
 
 def pytest_collection_modifyitems(config, items) -> None:

@@ -22,7 +22,6 @@ import csv
 import hashlib
 import math
 import os
-import subprocess
 import sys
 from collections import defaultdict
 from datetime import date, datetime
@@ -31,6 +30,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
+from conftest import invoke_dbt
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = ROOT / "tests" / "fixtures" / "expected"
@@ -87,7 +88,7 @@ def fixture_db(tmp_path_factory) -> Path:
     command = [str(dbt), "build", "--select", *select, "--exclude", "resource_type:test", "resource_type:unit_test",
                "--vars", f"{{microseg__as_of_date: '{AS_OF_DATE}'}}", "--threads", "1",
                "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"), "--project-dir", str(ROOT)]  # fmt: skip
-    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    run = invoke_dbt(command[1:], cwd=ROOT, env=env)  # in the worker's process (conftest.invoke_dbt)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     return db
 
