@@ -1,7 +1,8 @@
 """The daily run (docs/incremental.md#running-daily): ``python -m microseg.incremental_daily``.
 
 One scheduled run on the files landed so far in ``MICROSEG_RAW_PATH`` into ``MICROSEG_DUCKDB_PATH``:
-``dbt run``, ``dbt snapshot``, ``dbt test``, with :data:`DAILY_VARS`: the three model families
+``dbt run``, ``dbt snapshot``, ``dbt test`` (data tests: the unit tests check the code, which a daily
+run does not change), with :data:`DAILY_VARS`: the three model families
 (segmentation, customer value, propensity) in mode ``auto`` (a day without drift reuses the stored
 fits) and the data tests of the incremental models scoped to the rows the run rebuilt
 (``microseg__test_scope: batch``, macros/incremental/microseg_test_scope.sql). Models and tests run
@@ -28,9 +29,9 @@ DAILY_VARS = {"microseg__segment_model_mode": "auto", "microseg__value_model_mod
 
 
 def daily_run(target_path: Path, log_path: Path, threads: int = 2, tests: bool = True, snapshots: bool = True,
-              extra_vars: dict | None = None) -> dict:  # fmt: skip
-    """``dbt run``, ``dbt snapshot``, ``dbt test`` with :data:`DAILY_VARS` (``extra_vars`` on top) in this
-    process; returns {"seconds": {invocation: seconds}, "failed_tests": [...], "failed": [...]}. Each
+              extra_vars: dict | None = None, unit_tests: bool = False) -> dict:  # fmt: skip
+    """``dbt run``, ``dbt snapshot``, ``dbt test`` (data tests; ``unit_tests``: the unit tests too) with
+    :data:`DAILY_VARS` (``extra_vars`` on top) in this process; returns {"seconds": {invocation: seconds}, "failed_tests": [...], "failed": [...]}. Each
     invocation's run_results.json is kept as ``<target_path>/../run_results/NN_<command>.json``."""
     from dbt.cli.main import dbtRunner
 
@@ -50,7 +51,9 @@ def daily_run(target_path: Path, log_path: Path, threads: int = 2, tests: bool =
     steps = ["run", *(["snapshot"] if snapshots else []), *(["test"] if tests else [])]
     for command in steps:
         started = time.perf_counter()
-        res = runner.invoke([command, "--threads", str(threads), *common])
+        # unit tests check the code on fixed inputs: a daily run brings data, not code (docs/incremental.md)
+        skip = ("--exclude", "resource_type:unit_test") if command == "test" and not unit_tests else ()
+        res = runner.invoke([command, *skip, "--threads", str(threads), *common])
         out["seconds"][command] = time.perf_counter() - started
         _keep_run_results(Path(target_path), command)
         bad = [r for r in getattr(res.result, "results", None) or []
@@ -70,9 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--log-path", default="logs")
     p.add_argument("--no-tests", dest="tests", action="store_false", help="models and snapshots only")
     p.add_argument("--no-snapshots", dest="snapshots", action="store_false")
+    p.add_argument("--unit-tests", action="store_true",
+                   help="run the unit tests too (they check the code, which a daily run does not change)")
     args = p.parse_args(argv)
     result = daily_run(Path(args.target_path).resolve(), Path(args.log_path).resolve(), args.threads,
-                       args.tests, args.snapshots)  # fmt: skip
+                       args.tests, args.snapshots, unit_tests=args.unit_tests)  # fmt: skip
     print(json.dumps(result))
     for line in result["failed"]:
         print(line, file=sys.stderr)
