@@ -58,9 +58,9 @@ def daily_run(target_path: Path, log_path: Path, threads: int = 2, tests: bool =
         _keep_run_results(Path(target_path), command)
         bad = [r for r in getattr(res.result, "results", None) or []
                if str(r.status) not in ("success", "pass", "warn", "skipped")]  # fmt: skip
-        if command == "test":
+        if command == "test" and (bad or res.success):
             out["failed_tests"] = sorted(r.node.unique_id.split(".")[2] for r in bad)
-        elif not res.success:
+        elif not res.success:  # a model or snapshot failed, or the invocation itself stopped
             out["failed"] = [f"{r.node.unique_id}: {r.message}" for r in bad] or [str(res.exception)]
             break
     return out
