@@ -18,7 +18,8 @@
       - anything else reads the whole table: relationships (the parent side
         can lose rows, e.g. an order erased since its lines were tested),
         aggregates (row_reconciliation, reject_share_below) and unknown kinds.
-    Tables that are not incremental are always read whole. -#}
+    Tables that are not incremental, or carry no _processed_at (the ML and
+    segment histories: one run appended per run), are always read whole. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set batch = microseg_test_batch_filter(relation) -%}
@@ -50,7 +51,8 @@
     {%- endif -%}
     {%- set test_meta = model.get('test_metadata') or {} -%}
     {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
-    {%- if not test_meta or tested is none or tested.config.materialized != 'incremental' -%}
+    {%- if not test_meta or tested is none or tested.config.materialized != 'incremental'
+        or '_processed_at' not in tested.columns -%}
         {{ return('') }}
     {%- endif -%}
     {%- set latest -%}
