@@ -85,10 +85,21 @@ def dbt_build(raw: Path, db: Path, workdir: Path, *args: str, threads: int = 2, 
            "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]  # fmt: skip
     started = time.perf_counter()
     run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    _keep_run_results(workdir / "target", command)
     if run.returncode != 0:
         raise RuntimeError(f"dbt build failed ({raw} -> {db}):\n{run.stdout[-4000:]}{run.stderr[-2000:]}")
     return time.perf_counter() - started
 
+
+def _keep_run_results(target: Path, command: str) -> None:
+    """Copy the invocation's target/run_results.json to <target>/../run_results/NN_<command>.json: the
+    per-node times of every invocation of a replay (``python -m microseg.incremental_breakdown``)."""
+    src = target / "run_results.json"
+    if not src.is_file():
+        return
+    keep = target.parent / "run_results"
+    keep.mkdir(exist_ok=True)
+    shutil.copy(src, keep / f"{len(list(keep.glob('*.json'))) + 1:02d}_{command}.json")
 
 
 def generate_drops(out: Path, persons: int, drops: int, drop_days: int, seed: int) -> Path:
@@ -294,14 +305,18 @@ TIMED_MODELS = ("segment_model", "customer_segments", "customer_value_model", "c
 
 
 def scheduled_run(raw: Path, db: Path, workdir: Path, *args: str, threads: int = 2, tests: bool = True,
-                  snapshots: bool = True, timings: dict | None = None) -> tuple[float, list[str]]:  # fmt: skip
+                  snapshots: bool = True, timings: dict | None = None, daily: bool = False) -> tuple[float, list[str]]:  # fmt: skip
     """One scheduled run: ``dbt seed`` (new file only), ``dbt run``, ``dbt snapshot``, then ``dbt test``;
     returns (seconds, names of failing data tests). Models and tests run apart, unlike ``dbt build``:
     a failing test (the drift error test after a planted shift) would make ``dbt build`` skip the
     models after it, re-segmentation alerts included, so the run that should report the shift
     would record nothing. Raises when a model, seed or snapshot fails. ``timings``: filled with the
-    execution time of each of :data:`TIMED_MODELS` in the run."""
+    execution time of each of :data:`TIMED_MODELS` in the run. ``daily``: the daily command instead
+    (:func:`daily_step`, ``args`` ignored)."""
     seconds = 0.0 if db.exists() else dbt_build(raw, db, workdir, threads=threads, command="seed")
+    if daily:
+        return daily_step(raw, db, workdir, seconds, threads=threads, tests=tests, snapshots=snapshots,
+                          timings=timings)  # fmt: skip
     seconds += dbt_build(raw, db, workdir, *args, threads=threads, command="run")
     if timings is not None:
         timings.update({m: t for m in TIMED_MODELS if (t := _model_seconds(workdir, m)) is not None})
@@ -322,15 +337,65 @@ def scheduled_run(raw: Path, db: Path, workdir: Path, *args: str, threads: int =
         return seconds + results["elapsed_time"], sorted(r["unique_id"].split(".")[2] for r in bad)
 
 
+def daily_step(raw: Path, db: Path, workdir: Path, seconds: float = 0.0, threads: int = 2, tests: bool = True,
+               snapshots: bool = True, timings: dict | None = None) -> tuple[float, list[str]]:  # fmt: skip
+    """One run of the daily command (``python -m microseg.incremental_daily``, its own process) of raw
+    into db; returns (``seconds`` + its seconds, failing data tests) like :func:`scheduled_run`."""
+    env = {**os.environ, "MICROSEG_RAW_PATH": str(raw), "MICROSEG_DUCKDB_PATH": str(db),
+           "DBT_PROFILES_DIR": str(ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # fmt: skip
+    cmd = [sys.executable, "-m", "microseg.incremental_daily", "--threads", str(threads),
+           "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"),
+           *([] if tests else ["--no-tests"]), *([] if snapshots else ["--no-snapshots"])]  # fmt: skip
+    started = time.perf_counter()
+    run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds += time.perf_counter() - started
+    lines = [line for line in run.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"daily run failed ({raw} -> {db}):\n{run.stdout[-4000:]}{run.stderr[-2000:]}")
+    result = json.loads(lines[-1])
+    if result["failed"]:
+        raise RuntimeError(f"daily run failed ({raw} -> {db}):\n" + "\n".join(result["failed"]))
+    if timings is not None:
+        kept = sorted((workdir / "run_results").glob("*_run.json"))
+        nodes = {r["unique_id"]: r["execution_time"] for r in json.loads(kept[-1].read_text())["results"]}
+        timings.update({m: nodes[f"model.microseg.{m}"] for m in TIMED_MODELS if f"model.microseg.{m}" in nodes})
+    return seconds, result["failed_tests"]
+
+
+def ml_dependent_tables(workdir: Path) -> set[str]:
+    """schema.table of every model downstream of a model family with a reuse mode (:data:`REUSED_FITS`),
+    the families included, from the manifest of ``workdir``'s last dbt invocation: with a reused fit these
+    are the fit of an earlier day, not what a full refresh fits (docs/incremental.md)."""
+    manifest = json.loads((workdir / "target" / "manifest.json").read_text())
+    children, nodes = manifest["child_map"], manifest["nodes"]
+    todo = [f"model.microseg.{name}" for name in REUSED_FITS]
+    seen: set[str] = set()
+    while todo:
+        uid = todo.pop()
+        if uid in seen or not uid.startswith("model."):
+            continue
+        seen.add(uid)
+        todo.extend(children.get(uid, []))
+    return {f"{nodes[u]['schema']}.{nodes[u]['alias']}" for u in seen if u in nodes}
+
+
+#: the model families a daily run may reuse (microseg__*_model_mode: auto)
+REUSED_FITS = ("segment_model", "customer_value_model", "propensity_model_registry")
+
+
 def run_replay(out: Path, persons: int, drops: int, drop_days: int, seed: int, shift: str | None = None,
                threads: int = 2, select_args: tuple[str, ...] = (), full_refresh: bool = True,
-               tests: bool = True, progress: bool = False, dbt_vars: str | None = None) -> dict:  # fmt: skip
+               tests: bool = True, progress: bool = False, dbt_vars: str | None = None,
+               daily: bool = False) -> dict:  # fmt: skip
     """Generate ``persons`` as ``drops`` drops (a planted ``shift`` in the last), build every drop in turn
     into one file, then all of them as a full refresh into another; returns times, failing tests per drop,
     the comparison of every mart, the last step's migration matrix and the alerts of every step
     (``full_refresh`` False: no full refresh, an empty comparison). Each step is a
     :func:`scheduled_run` (``tests`` False: models only); snapshots are taken when the whole
-    project is built (no ``select_args``); ``dbt_vars`` (YAML) is passed to every dbt run and test."""
+    project is built (no ``select_args``); ``dbt_vars`` (YAML) is passed to every dbt run and test.
+    ``daily``: every drop is the daily command (:func:`daily_step`: models in mode auto, tests of the
+    batch); the full refresh stays a plain one, and the tables downstream of a reused fit
+    (:func:`ml_dependent_tables`) are reported as not compared."""
     out = generate_drops(out, persons, drops, drop_days, seed)
     planted = plant_shift(out, shift) if shift else None
     chain_raw, chain_db, full_db = out / "raw_chain", out / "chain.duckdb", out / "full.duckdb"
@@ -341,7 +406,7 @@ def run_replay(out: Path, persons: int, drops: int, drop_days: int, seed: int, s
         timings = {}
         seconds, failed = scheduled_run(chain_raw, chain_db, out / "work_chain", *select_args, *extra,
                                         threads=threads, tests=tests, snapshots=not select_args,
-                                        timings=timings)  # fmt: skip
+                                        timings=timings, daily=daily)  # fmt: skip
         steps.append({"drop": k, "seconds": seconds, "failed_tests": failed, "model_seconds": timings})
         if progress:  # a long replay shows its per-drop times as it goes
             print(f"drop {k} built in {seconds:.1f} s", flush=True)
@@ -352,6 +417,9 @@ def run_replay(out: Path, persons: int, drops: int, drop_days: int, seed: int, s
         if progress:
             print(f"full refresh built in {full:.1f} s", flush=True)
         compare = {t: c for schema in REPLAY_SCHEMAS for t, c in compare_all_marts(chain_db, full_db, schema).items()}
+        if daily:  # a reused fit is an earlier day's: its tables are not a full refresh's
+            reused = ml_dependent_tables(out / "work_full")
+            compare = {t: ({"skipped": True, "reused_fit": True} if t in reused else c) for t, c in compare.items()}
     result = {"steps": steps, "full": full, "full_failed_tests": full_failed, "shift": planted,
               "compare": compare, "migration": [], "alerts": []}  # fmt: skip
     with duckdb.connect(str(chain_db), read_only=True) as con:
@@ -398,7 +466,8 @@ def print_replay(result: dict) -> bool:
     ok = True
     for table, c in result["compare"].items():
         if c["skipped"]:
-            print(f"{table}: not compared (history of runs: see REPLAY_EXCEPTIONS)")
+            print(f"{table}: not compared (" + ("downstream of a reused fit: --daily" if c.get("reused_fit")
+                  else "history of runs: see REPLAY_EXCEPTIONS") + ")")  # fmt: skip
             continue
         same = c["only_in_a"] == 0 and c["only_in_b"] == 0
         ok &= same
@@ -424,12 +493,15 @@ def replay_main(argv: list[str]) -> int:
                    help="only the chain (times per drop), no full refresh to compare with")
     p.add_argument("--vars", dest="dbt_vars", help="dbt --vars for every run, e.g. "
                    "'{microseg__segment_model_mode: auto, microseg__value_model_mode: auto}'")
+    p.add_argument("--daily", action="store_true",
+                   help="every drop is the daily command (python -m microseg.incremental_daily: models in "
+                        "mode auto, data tests of the batch); tables downstream of a reused fit not compared")
     args = p.parse_args(argv)
     if args.drops < 2 or args.persons < 1:
         p.error("--drops must be at least 2 and --persons at least 1")
     result = run_replay(Path(args.out), args.persons, args.drops, args.drop_days, args.seed, args.shift,
                         args.threads, tuple(SQL_LAYER) if args.sql_layer else (), progress=True,
-                        full_refresh=args.full_refresh, dbt_vars=args.dbt_vars)  # fmt: skip
+                        full_refresh=args.full_refresh, dbt_vars=args.dbt_vars, daily=args.daily)  # fmt: skip
     return 0 if print_replay(result) else 1
 
 

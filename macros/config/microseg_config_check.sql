@@ -28,6 +28,7 @@
         ('microseg__default_country_code', 'digits', {}),
         ('microseg__late_event_hours', 'number', {'gt': 0}),
         ('microseg__incremental_lookback_hours', 'number', {'min': 0}),
+        ('microseg__test_scope', 'enum', {'values': ['all', 'batch']}),
         ('microseg__outlier_robust_z', 'number', {'gt': 0}),
         ('microseg__engagement_windows_days', 'int_list', {'min': 1}),
         ('microseg__business_timezone', 'timezone', {}),

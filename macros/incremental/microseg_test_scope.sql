@@ -1,0 +1,68 @@
+{#- Data tests of a daily run read the rows the last run wrote, where that is
+    sound (docs/incremental.md#data-tests-on-a-daily-run).
+
+    dbt wraps the model of every generic test in get_where_subquery (the
+    `where` config); this override adds the batch filter when
+    var microseg__test_scope is `batch` (the daily command sets it; default
+    `all`: every row, as `make dbt-test` and a full refresh test).
+
+    The batch of an incremental model is its rows whose _processed_at is the
+    table's latest: the units the last run rebuilt. A full build writes every
+    row with the run's start, so after a full refresh the batch is the whole
+    table. Rows outside the batch are unchanged since a run that tested them.
+    Per test kind:
+      - row-local kinds (microseg__row_local_tests): a row passes or fails on
+        its own columns, so the batch rows are enough;
+      - unique: every row whose value is one of the batch's values (an old row
+        with the same key is a duplicate of a new one);
+      - anything else reads the whole table: relationships (the parent side
+        can lose rows, e.g. an order erased since its lines were tested),
+        aggregates (row_reconciliation, reject_share_below) and unknown kinds.
+    Tables that are not incremental, or carry no _processed_at (the ML and
+    segment histories: one run appended per run), are always read whole. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- set batch = microseg_test_batch_filter(relation) -%}
+    {%- set conditions = [] -%}
+    {%- if where -%}{%- do conditions.append('(' ~ where ~ ')') -%}{%- endif -%}
+    {%- if batch -%}{%- do conditions.append(batch) -%}{%- endif -%}
+    {%- if conditions -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ conditions | join(' and ') }}) dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
+{%- endmacro %}
+
+
+{#- Generic test kinds whose verdict on a row depends on that row only. -#}
+{% macro microseg_row_local_tests() -%}
+    {{ return(['not_null', 'not_null_columns', 'accepted_values', 'accepted_range', 'accepted_ranges',
+               'expression_is_true', 'imputed_not_null', 'canonical_category']) }}
+{%- endmacro %}
+
+
+{#- The condition restricting a test of `relation` to the last run's batch, or
+    '' for every row (see the top of this file). -#}
+{% macro microseg_test_batch_filter(relation) -%}
+    {%- if not execute or var('microseg__test_scope', 'all') != 'batch' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set test_meta = model.get('test_metadata') or {} -%}
+    {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
+    {%- if not test_meta or tested is none or tested.config.materialized != 'incremental'
+        or '_processed_at' not in tested.columns -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set latest -%}
+        _processed_at = (select max(batch_rows._processed_at) from {{ relation }} as batch_rows)
+    {%- endset -%}
+    {%- if test_meta.name in microseg_row_local_tests() -%}
+        {{ return(latest) }}
+    {%- elif test_meta.name == 'unique' -%}
+        {%- set column = test_meta.kwargs.column_name -%}
+        {{ return(column ~ ' in (select ' ~ column ~ ' from ' ~ relation ~ ' where ' ~ latest ~ ')') }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
