@@ -38,8 +38,8 @@
 
 {#- Generic test kinds whose verdict on a row depends on that row only. -#}
 {% macro microseg_row_local_tests() -%}
-    {{ return(['not_null', 'not_null_columns', 'accepted_values', 'accepted_range', 'accepted_ranges',
-               'expression_is_true', 'imputed_not_null', 'canonical_category']) }}
+    {{ return(['not_null', 'not_null_columns', 'accepted_values', 'accepted_range',
+               'expression_is_true', 'column_rules']) }}
 {%- endmacro %}
 
 

@@ -1,22 +1,12 @@
 {#- Generic tests over the canonical category list (macro microseg_categories,
     read from seed category_map), so no yml hard-codes the list.
 
-    canonical_category: every non-null value of the column is a canonical
-    category (or `other`).
     category_shares_sum: per row, the category_<kind>_<category> columns
     (one per canonical category) sum to 0 or 1 (2 decimals).
     unit_range_columns: every column of the model whose name fully matches
     the regular expression `pattern` (rates, shares, affinities: the
     per-category columns are named by pattern) lies in [0, 1]; the model must
     have at least one such column. Returns the offending rows. -#}
-{% test canonical_category(model, column_name) %}
-    {%- set categories = microseg_categories() %}
-    select {{ column_name }}
-    from {{ model }}
-    where {{ column_name }} is not null
-        and {{ column_name }} not in ('{{ categories | join("', '") }}')
-{% endtest %}
-
 {% test category_shares_sum(model, prefix) %}
     {%- set columns = [] %}
     {%- for category in microseg_categories() %}{% do columns.append(prefix ~ category) %}{% endfor %}
