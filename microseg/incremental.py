@@ -232,6 +232,9 @@ REPLAY_EXCEPTIONS = {
                      "ml.segment_membership_history", "activation.export_changes"]),  # fmt: skip
     # the build's own export folder (a path per DuckDB file)
     **dict.fromkeys(["activation.export_folder", "activation.export_settings"]),
+    # what the propensity registry decides with: the run's fit and drift in modes auto and reuse_latest, empty
+    # in retrain (a daily chain in auto against a full refresh in retrain); both inputs are compared above
+    **dict.fromkeys(["ml.propensity_retraining_inputs"]),
 }
 #: schemas the replay compares
 REPLAY_SCHEMAS = ("marts", "ml", "activation")

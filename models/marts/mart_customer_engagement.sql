@@ -72,10 +72,13 @@ combined as (
         {%- endfor %}
         date_diff('day', all_sessions.last_session_date, as_of.as_of_date) as days_since_last_session,
         {{ preferred_value('all_lines.spend_', categories, '_eur', digits=2) }} as top_category,
+        {#- spends to the cent before the division: the sums of doubles differ in their last bits with the order
+            of the rows (an incremental chain against a full refresh), enough to flip the 4th decimal (as
+            top_category above) -#}
         {%- for category in categories %}
-            cast(round(
-                coalesce(all_lines.spend_{{ category }}_eur / nullif(all_lines.line_sales_eur, 0), 0), 4
-            ) as double) as category_share_{{ category }},
+            cast(round(coalesce(
+                round(all_lines.spend_{{ category }}_eur, 2) / nullif(round(all_lines.line_sales_eur, 2), 0), 0
+            ), 4) as double) as category_share_{{ category }},
         {%- endfor %}
         {{ preferred_value('window_orders.orders_', var('microseg__channels')) }} as preferred_channel,
         {{ preferred_value('all_sessions.sessions_', var('microseg__devices')) }} as preferred_device,
