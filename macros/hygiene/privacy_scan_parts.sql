@@ -65,6 +65,13 @@
 {%- endmacro %}
 
 
+{#- The finding of a model whose relation is missing (built after the scan, or not at all). -#}
+{% macro privacy_relation_missing(node) -%}
+    {{ return("select '" ~ node.name ~ "' as model_name, '' as column_name, 'relation_missing' as finding, "
+              ~ "cast(1 as bigint) as n_values") }}
+{%- endmacro %}
+
+
 {#- No raw email, phone or name in `nodes` (assert_no_pii_outside_staging*):
     every text column is scanned for values that look like an email address
     or a phone number (macros looks_like_email / looks_like_phone); an
@@ -82,10 +89,7 @@
 {%- set columns = privacy_scan_columns(nodes) %}
 {%- for node in nodes %}
     {%- if columns[node.name] | length == 0 %}
-        {%- do parts.append(
-            "select '" ~ node.name ~ "' as model_name, '' as column_name, 'relation_missing' as finding, "
-            ~ "cast(1 as bigint) as n_values"
-        ) %}
+        {%- do parts.append(privacy_relation_missing(node)) %}
     {%- endif %}
     {%- for column_name, data_type in columns[node.name] %}
         {%- set quoted = '"' ~ column_name ~ '"' %}
@@ -147,10 +151,7 @@
 {%- set columns = privacy_scan_columns(nodes) %}
 {%- for node in nodes %}
     {%- if columns[node.name] | length == 0 %}
-        {%- do parts.append(
-            "select '" ~ node.name ~ "' as model_name, '' as column_name, 'relation_missing' as finding, "
-            ~ "cast(1 as bigint) as n_values"
-        ) %}
+        {%- do parts.append(privacy_relation_missing(node)) %}
     {%- endif %}
     {%- for column_name, data_type in columns[node.name] %}
         {%- set name = column_name | lower %}
