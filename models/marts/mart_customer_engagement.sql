@@ -72,12 +72,12 @@ combined as (
         {%- endfor %}
         date_diff('day', all_sessions.last_session_date, as_of.as_of_date) as days_since_last_session,
         {{ preferred_value('all_lines.spend_', categories, '_eur', digits=2) }} as top_category,
-        {#- spends to the cent before the division: the sums of doubles differ in their last bits with the order
-            of the rows (an incremental chain against a full refresh), enough to flip the 4th decimal (as
-            top_category above) -#}
+        {#- spends rounded to 6 decimals before the division: the sums of doubles differ in their last bits with
+            the order of the rows (an incremental chain against a full refresh), enough to flip the share's 4th
+            decimal; line amounts carry 4 decimals, so their sums sit far from a 6th-decimal rounding edge -#}
         {%- for category in categories %}
             cast(round(coalesce(
-                round(all_lines.spend_{{ category }}_eur, 2) / nullif(round(all_lines.line_sales_eur, 2), 0), 0
+                round(all_lines.spend_{{ category }}_eur, 6) / nullif(round(all_lines.line_sales_eur, 6), 0), 0
             ), 4) as double) as category_share_{{ category }},
         {%- endfor %}
         {{ preferred_value('window_orders.orders_', var('microseg__channels')) }} as preferred_channel,
