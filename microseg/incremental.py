@@ -232,8 +232,8 @@ REPLAY_EXCEPTIONS = {
                      "ml.segment_membership_history", "activation.export_changes"]),  # fmt: skip
     # the build's own export folder (a path per DuckDB file)
     **dict.fromkeys(["activation.export_folder", "activation.export_settings"]),
-    # what the propensity registry decides with: the run's fit and drift in modes auto and reuse_latest, empty
-    # in retrain (a daily chain in auto against a full refresh in retrain); both inputs are compared above
+    # what the propensity registry decides with: in modes auto and reuse_latest the run's fit with segment_drift's
+    # rows (a history of runs, as above), empty in retrain
     **dict.fromkeys(["ml.propensity_retraining_inputs"]),
 }
 #: schemas the replay compares
@@ -421,7 +421,7 @@ def run_replay(out: Path, persons: int, drops: int, drop_days: int, seed: int, s
             print(f"full refresh built in {full:.1f} s", flush=True)
         compare = {t: c for schema in REPLAY_SCHEMAS for t, c in compare_all_marts(chain_db, full_db, schema).items()}
         if daily:  # a reused fit is an earlier day's: its tables are not a full refresh's
-            reused = ml_dependent_tables(out / "work_full")
+            reused = ml_dependent_tables(out / "work_chain")  # the chain's graph: the modes that reused the fits
             compare = {t: ({"skipped": True, "reused_fit": True} if t in reused else c) for t, c in compare.items()}
     result = {"steps": steps, "full": full, "full_failed_tests": full_failed, "shift": planted,
               "compare": compare, "migration": [], "alerts": []}  # fmt: skip
