@@ -14,8 +14,12 @@
     A pair is a match when match_score >= var microseg__identity_match_threshold
     (default 0.87): records with different known birth dates (at most 0.80) or in
     different cities (at most 0.80) never reach it; a one-typo pair with the same
-    birth date and postcode scores 0.90 or more. Reads cleaned names from
-    staging; holds only ids and scores.
+    birth date and postcode scores 0.90 or more. The name similarities (the
+    cost: Jaro-Winkler and Damerau-Levenshtein) are computed only for pairs
+    whose birth date and place let them reach the threshold; every candidate
+    pair is still returned, the others with null similarities and score and
+    is_match false. Reads cleaned names from staging; holds only ids and
+    scores.
 
     `crm_relation` needs crm_customer_id, source_system, first_name_clean,
     last_name_clean, birth_date, birth_year, city and postcode. With
@@ -101,7 +105,14 @@ candidate_pairs as (
     select
         left_block.crm_customer_id as left_id,
         right_block.crm_customer_id as right_id,
-        string_agg(distinct left_block.block_name, ',' order by left_block.block_name) as blocking_keys
+        -- the blocks shared, in name order: three flags rather than an
+        -- ordered string_agg(distinct ...) per pair
+        concat_ws(
+            ',',
+            case when bool_or(left_block.block_name = 'birth_date_last_name') then 'birth_date_last_name' end,
+            case when bool_or(left_block.block_name = 'postcode_birth_year') then 'postcode_birth_year' end,
+            case when bool_or(left_block.block_name = 'postcode_initials') then 'postcode_initials' end
+        ) as blocking_keys
     from blocked as left_block
     {%- if anchor_relation %}
         inner join anchored_blocks
@@ -128,10 +139,10 @@ compared as (
         right_crm.source_system as right_source,
         candidate_pairs.right_id,
         candidate_pairs.blocking_keys,
-        coalesce({{ name_similarity('left_crm.first_name_clean', 'right_crm.first_name_clean') }}, 0)
-            as first_name_similarity,
-        coalesce({{ name_similarity('left_crm.last_name_clean', 'right_crm.last_name_clean') }}, 0)
-            as last_name_similarity,
+        left_crm.first_name_clean as left_first_name,
+        right_crm.first_name_clean as right_first_name,
+        left_crm.last_name_clean as left_last_name,
+        right_crm.last_name_clean as right_last_name,
         case
             when left_crm.birth_date = right_crm.birth_date then 1.0
             when left_crm.birth_date is null or right_crm.birth_date is null then 0.5
@@ -147,6 +158,36 @@ compared as (
     inner join crm as right_crm on candidate_pairs.right_id = right_crm.crm_customer_id
 ),
 
+-- names score at most 1 each, so a pair scores at most 0.60 + 0.20 birth
+-- date + 0.20 place: the string similarities are computed only for pairs
+-- whose bound reaches the threshold (a 1e-9 margin against float rounding
+-- only widens that set); the others keep null similarities and score
+reachable as (
+    select
+        *,
+        0.60 + 0.20 * birth_date_score + 0.20 * place_score
+        >= {{ var('microseg__identity_match_threshold') }} - 1e-9 as can_match
+    from compared
+),
+
+name_scored as (
+    select
+        left_source,
+        left_id,
+        right_source,
+        right_id,
+        blocking_keys,
+        case
+            when can_match then coalesce({{ name_similarity('left_first_name', 'right_first_name') }}, 0)
+        end as first_name_similarity,
+        case
+            when can_match then coalesce({{ name_similarity('left_last_name', 'right_last_name') }}, 0)
+        end as last_name_similarity,
+        birth_date_score,
+        place_score
+    from reachable
+),
+
 scored as (
     select
         *,
@@ -157,7 +198,7 @@ scored as (
             + 0.20 * place_score,
             4
         ) as match_score
-    from compared
+    from name_scored
 ),
 
 final as (
@@ -172,7 +213,7 @@ final as (
         birth_date_score,
         place_score,
         match_score,
-        match_score >= {{ var('microseg__identity_match_threshold') }} as is_match
+        coalesce(match_score >= {{ var('microseg__identity_match_threshold') }}, false) as is_match
     from scored
 )
 
