@@ -88,19 +88,33 @@
     the erased person's data is stored nowhere while the row still counts in
     data_quality_summary, erasure_audit and the reconciliation tests. `keep`
     lists further columns a tombstone keeps: the incremental models' salted
-    unit hash and build time (macros/incremental/microseg_incremental.sql). -#}
+    unit hash and build time (macros/incremental/microseg_incremental.sql).
+    One pass over `relation`, columns in its order: every column nulled on an
+    erased row, then the kept ones put back in place (`* replace`). A union of
+    the erased and the other rows reads `relation` twice, so DuckDB
+    materializes the whole CTE first (base_tracking__events at 100,000
+    persons: docs/decisions.md "Base tables in one pass"). -#}
 {% macro without_erased_content(relation, keep=[]) -%}
-    select * from {{ relation }}
-    where erasure_request_id is null
-    union all by name
+    {%- set kept = keep + ['erasure_request_id', 'exact_duplicate_count'] -%}
     select
-        {%- for column in keep %}
-            {{ column }},
-        {%- endfor %}
-        erasure_request_id,
-        exact_duplicate_count
-    from {{ relation }}
-    where erasure_request_id is not null
+        * exclude (
+            {%- for column in kept %}
+                _tombstone_{{ column }}{{ "," if not loop.last }}
+            {%- endfor %}
+        )
+        replace (
+            {%- for column in kept %}
+                _tombstone_{{ column }} as {{ column }}{{ "," if not loop.last }}
+            {%- endfor %}
+        )
+    from (
+        select
+            case when erasure_request_id is null then columns(*) end,
+            {%- for column in kept %}
+                {{ column }} as _tombstone_{{ column }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from {{ relation }}
+    ) as tombstoned
 {%- endmacro %}
 
 
