@@ -212,3 +212,19 @@ def test_python_email_hash_equals_the_staging_macro(monkeypatch, salt, email):
     from_python = hash_emails([email]).to_pylist()[0]
     plain = hashlib.sha256(((salt or DEFAULT_SALT) + email.strip().lower()).encode()).hexdigest()
     assert from_python == from_macro == plain
+
+
+PLACEHOLDERS = ("", "null", "n/a", "none", "nil", "nan", "undefined", "-", "?")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["N/A", "  NuLL\t", "\u00a0-\n", "?", "", "   ", "NaN", "UNDEFINED", "None", "nil",  # placeholders
+     "n/a2", "--", "nullx", "a-", "?x", "None of", "Nil.", "x?", "c-1", " 42 ", "Ünïcode"],  # values
+)  # fmt: skip
+def test_clean_text_nulls_exactly_the_placeholders(raw):
+    source = (ROOT / "macros" / "staging" / "clean_text.sql").read_text()
+    sql = jinja2.Environment().from_string(source + "{{ clean_text('raw') }}").render().strip()
+    got = duckdb.connect().execute(f"select {sql} from (select $r as raw)", {"r": raw}).fetchall()[0][0]
+    stripped = raw.strip(" \t\n\x0b\x0c\r\u00a0")
+    assert got == (None if stripped.lower() in PLACEHOLDERS else stripped)
