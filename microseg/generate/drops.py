@@ -13,6 +13,10 @@ data per drop for k >= 2, and all older history in drop 1. Arrival is
   drop about ``update_pct`` % of the records get a new version (same crm id,
   updated_at inside the drop window, marketing consent flipped);
 - third_party: provided_at;
+- re-delivered events: an export whose window overlaps the previous one sends
+  some rows again, so every drop k >= 2 also carries an exact copy of about
+  ``redeliver_pct`` % of drop k-1's events (the same row in two files, which
+  staging counts as an exact duplicate, not as a new event);
 - erasure_requests: a drop drawn from a hash of the request, never before the
   drop of its own requested_at, so new requests for persons loaded long ago
   appear in later drops; and never before the first drop holding the CRM
@@ -89,6 +93,7 @@ def split_into_drops(
     end_date: dt.date,
     seed: int = 42,
     update_pct: float = 3.0,
+    redeliver_pct: float = 0.5,
 ) -> dict:
     """Split ``<out>/raw/<table>.<fmt>`` into ``<out>/drops/<table>/drop_<k>.<fmt>``; returns the drops meta.
 
@@ -170,6 +175,18 @@ def split_into_drops(
             qualify row_number() over (partition by trim(crm_id) order by _rn desc) = 1
             """
         )
+    # an overlapping export window: copies of some of the previous drop's events, drop by drop (drop k-1 as it
+    # was before its own copies were added, so no row is copied twice)
+    redelivered = [0] * drops
+    for k in range(drops, 1, -1):
+        redelivered[k - 1] = con.execute(
+            f"""
+            insert into d_events by name
+            select * exclude (_rn, _drop), 2000000000::bigint * {k} + _rn as _rn, {k} as _drop
+            from d_events
+            where _drop = {k - 1} and _rn < 1000000000 and ({hsh('event_id', 'event_at')} + {k}) % 10000 < {int(redeliver_pct * 100)}
+            """
+        ).fetchone()[0]
     rows: dict[str, list[int]] = {}
     for name in RAW_COLUMNS:
         rows[name] = []
@@ -185,6 +202,8 @@ def split_into_drops(
         "last_day_of_drop": [b.isoformat() for b in bounds] + [end_date.isoformat()],
         "rows_per_drop": rows,
         "crm_update_pct": update_pct,
+        "events_redeliver_pct": redeliver_pct,
+        "events_redelivered_per_drop": redelivered,
     }
     (drops_dir / "drops.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     for name in RAW_COLUMNS:
@@ -212,7 +231,10 @@ def plant_shift(out: Path | str, kind: str, from_drop: int | None = None) -> dic
     and in drops.json: which drops, from which day, how many rows changed per table.
 
     Only the drop files change: raw/ holds hard links to them, and a copy is rewritten in
-    place of a link, so raw/ (the full-refresh input) sees the same shifted rows."""
+    place of a link, so raw/ (the full-refresh input) sees the same shifted rows. The
+    re-delivered copies of drop ``from_drop - 1``'s rows in drop ``from_drop`` stay as they
+    were (they describe the time before the shift and must stay exact copies); copies in
+    later drops are of already shifted rows and are shifted alike."""
     if kind not in SHIFTS:
         raise ValueError(f"unknown --shift {kind!r}: choose one of {', '.join(sorted(SHIFTS))}")
     out = Path(out)
@@ -227,12 +249,15 @@ def plant_shift(out: Path | str, kind: str, from_drop: int | None = None) -> dic
     for name, columns in SHIFTS[kind].items():
         changed[name] = 0
         cols = RAW_COLUMNS[name]
-        select = ", ".join(f"{columns[c]} as {c}" if c in columns else c for c in cols)
+        select = ", ".join(f"case when _copy then {c} else {columns[c]} end as {c}" if c in columns else c for c in cols)
         differs = " or ".join(f"({columns[c]}) is distinct from {c}" for c in columns)
+        row = f"hash({', '.join(cols)})"
         for k in range(from_drop, n + 1):
             path = drops_dir / name / drop_file(k, meta["format"])
-            src = _reader(path, meta["format"])
-            changed[name] += con.sql(f"select count(*) from {src} where {differs}").fetchall()[0][0]
+            prev = _reader(drops_dir / name / drop_file(k - 1, meta["format"]), meta["format"])
+            copy = f"{row} in (select {row} from {prev})" if k == from_drop else "false"
+            src = f"(select *, {copy} as _copy from {_reader(path, meta['format'])})"
+            changed[name] += con.sql(f"select count(*) from {src} where not _copy and ({differs})").fetchall()[0][0]
             table = con.sql(f"select {select} from {src}").to_arrow_table()
             tmp = path.with_suffix(".shift")
             _write(table, name, tmp, meta["format"])

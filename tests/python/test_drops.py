@@ -1,7 +1,8 @@
 """The generator's drops (microseg.generate.drops): the same population as files arriving over time.
 
 One population of 1,500 persons as 3 drops of 7 days, generated once: the drops
-hold every one-shot row exactly once plus the new CRM versions; late events
+hold every one-shot row exactly once plus the new CRM versions and re-delivered
+copies of some events of the drop before; late events
 and new erasure requests arrive in later drops; staging "up to drop k" puts
 exactly drops 1..k into a raw folder.
 """
@@ -57,6 +58,16 @@ def test_drops_hold_every_oneshot_row_once_plus_crm_versions(dropped):
                 select count(*) from (from {drops} except all from {oneshot}) as v
                 where trim(crm_id) not in (select trim(crm_id) from {oneshot} where crm_id is not null)
             """).fetchone()[0] == 0  # fmt: skip
+        elif name == "events":
+            # re-delivered: every extra row is an exact copy of a row of the drop before, about 0.5 % of it
+            cols = ", ".join(RAW_COLUMNS[name])
+            files = sorted((dropped / "drops" / name).glob("drop_*.parquet"))
+            copies = sum(con.execute(f"""
+                select count(*) from (
+                    select {cols} from read_parquet('{cur}') intersect all select {cols} from read_parquet('{prev}')
+                )""").fetchone()[0] for prev, cur in zip(files, files[1:]))  # fmt: skip
+            assert copies == extra == sum(meta["events_redelivered_per_drop"])
+            assert 0 < extra < 0.02 * con.execute(f"select count(*) from {oneshot}").fetchone()[0]
         else:
             assert extra == 0, name
 
@@ -127,7 +138,8 @@ def test_stage_drops_puts_exactly_drops_one_to_k_into_the_raw_folder(dropped, tm
 def test_planted_shift_rewrites_only_the_late_drops_and_is_recorded(tmp_path):
     """``generate --drops 3 --shift channel_to_app``: drop 3's web orders and sessions move to the
     app (raw/ too, the full-refresh input), drops 1-2 keep theirs, truth/shift.json says so.
-    Planted defect seen failing: rewriting the drop file without its raw/ copy (raw/ kept web)."""
+    Planted defect seen failing: rewriting the drop file without its raw/ copy (raw/ kept web).
+    Drop 3's re-delivered copies of drop 2's events stay as they were."""
     from microseg.generate.cli import main as generate_main
 
     out = tmp_path / "data"
@@ -147,7 +159,14 @@ def test_planted_shift_rewrites_only_the_late_drops_and_is_recorded(tmp_path):
     app = con.sql(f"""select count(*) from read_parquet('{out / 'raw' / 'orders'}/drop_0003.parquet')
         where lower(trim(channel)) = 'app'""").fetchall()[0][0]  # fmt: skip
     assert truth["rows_changed"]["orders"] > 0 and app >= truth["rows_changed"]["orders"]
-    assert con.sql(f"""select count(*) from read_parquet('{out / 'raw' / 'events'}/drop_0003.parquet')
-        where lower(trim(platform)) = 'web'""").fetchall()[0][0] == 0  # fmt: skip
+    # the only web events left in drop 3 are the re-delivered copies of drop 2's rows, unchanged
+    events = {k: f"read_parquet('{out / 'raw' / 'events'}/drop_000{k}.parquet')" for k in (2, 3)}
+    web_left, web_copies = con.sql(f"""select
+        (select count(*) from {events[3]} where lower(trim(platform)) = 'web'),
+        (select count(*) from (from {events[3]} intersect all from {events[2]}) where lower(trim(platform)) = 'web')
+        """).fetchall()[0]  # fmt: skip
+    assert web_left == web_copies
+    copies = con.sql(f"select count(*) from (from {events[3]} intersect all from {events[2]})").fetchall()[0][0]
+    assert copies == json.loads((out / "drops" / "drops.json").read_text())["events_redelivered_per_drop"][2] > 0
     with pytest.raises(SystemExit):
         generate_main(["--persons", "10", "--out", str(tmp_path / "x"), "--shift", "channel_to_app"])  # no drops
