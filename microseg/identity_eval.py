@@ -288,6 +288,38 @@ def format_report(r: dict) -> str:
     )
 
 
+#: the tables the evaluation reads from a build
+REQUIRED_TABLES = (
+    "marts.customer_identity_map", "marts.dim_customers", "staging.stg_tracking__events", "staging.stg_shop__orders",
+    "staging.stg_privacy__erased_identifiers", "staging.stg_privacy__erasure_requests",
+    "staging.stg_privacy__erasure_seeds",
+)  # fmt: skip
+
+
+def _input_problem(truth: str, db: str, reference_db: str | None) -> str | None:
+    """One line saying which input is missing (a file, a truth table, a table of the build), or None."""
+    import duckdb
+
+    for name in ("identity.parquet", "persons.parquet"):
+        if not (Path(truth) / name).is_file():
+            return f"{Path(truth) / name} not found: --truth is the generator's truth folder"
+    for path in (db, reference_db):
+        if path is None:
+            continue
+        if not Path(path).is_file():
+            return f"DuckDB file {path} not found: run dbt build on the generated data first"
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            have = {f"{schema}.{table}" for schema, table in con.sql(
+                "select table_schema, table_name from information_schema.tables").fetchall()}  # fmt: skip
+        finally:
+            con.close()
+        missing = [t for t in REQUIRED_TABLES if t not in have]
+        if missing:
+            return f"{path} has no {', '.join(missing)}: run dbt build (or select +{missing[0].split('.')[1]}) first"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m microseg.identity_eval", description=__doc__.split("\n\n")[0])
     parser.add_argument("--truth", required=True, help="the generator's truth folder (identity.parquet)")
@@ -299,6 +331,10 @@ def main(argv: list[str] | None = None) -> int:
         "customers the requests name there is gone",
     )
     args = parser.parse_args(argv)
+    problem = _input_problem(args.truth, args.db, args.reference_db)
+    if problem:
+        print(f"identity_eval: {problem}", file=sys.stderr)
+        return 2
     r = evaluate(args.truth, args.db)
     r["erasure"] = evaluate_erasure(args.truth, args.db)
     text = format_report(r) + "\n" + format_erasure_report(r["erasure"])

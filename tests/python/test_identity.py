@@ -228,3 +228,22 @@ def test_clean_text_nulls_exactly_the_placeholders(raw):
     got = duckdb.connect().execute(f"select {sql} from (select $r as raw)", {"r": raw}).fetchall()[0][0]
     stripped = raw.strip(" \t\n\x0b\x0c\r\u00a0")
     assert got == (None if stripped.lower() in PLACEHOLDERS else stripped)
+
+
+def test_identity_eval_names_a_missing_input_in_one_line(tmp_path, capsys):
+    from microseg.identity_eval import main as eval_main
+
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    assert eval_main(["--truth", str(truth), "--db", str(tmp_path / "x.duckdb")]) == 2
+    assert "identity.parquet not found" in capsys.readouterr().err
+    for name in ("identity.parquet", "persons.parquet"):
+        pd.DataFrame({"person_id": [1]}).to_parquet(truth / name)
+    assert eval_main(["--truth", str(truth), "--db", str(tmp_path / "x.duckdb")]) == 2
+    assert "x.duckdb not found: run dbt build" in capsys.readouterr().err
+    con = duckdb.connect(str(tmp_path / "x.duckdb"))
+    con.execute("create schema marts; create table marts.customer_identity_map (customer_key int)")
+    con.close()
+    assert eval_main(["--truth", str(truth), "--db", str(tmp_path / "x.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "has no marts.dim_customers" in err and "Traceback" not in err
