@@ -36,7 +36,7 @@ def generate_chunk(ctx: RunContext, chunk: int, first: int, n: int):
     orders = make_orders(ctx.rng(chunk, "orders"), ctx, people, crm, purch, log)
     events, anon_ident = make_events(ctx.rng(chunk, "events"), ctx, people, crm, purch, orders, log)
     third, tp_pairs = make_third_party(ctx.rng(chunk, "enrichment"), ctx, people, log)
-    erasure, er_pairs = make_erasure(ctx.rng(chunk, "erasure"), ctx, people, crm, log)
+    erasure, er_pairs = make_erasure(ctx.rng(chunk, "erasure"), ctx, people, crm, log, [orders.email_pairs, tp_pairs])
     for key, value in household_counts(people).items():
         log.add(key, value)
     raw = {

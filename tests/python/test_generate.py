@@ -938,3 +938,22 @@ def test_category_pairs_truth_lists_the_planted_pairs(gen):
 
     pairs = pd.read_parquet(gen / "truth" / "category_pairs.parquet")
     assert list(zip(pairs["antecedent"], pairs["consequent"])) == list(PLANTED_PAIRS)
+
+
+def test_every_erasure_request_by_email_names_an_email_the_raw_data_holds(tmp_path):
+    """A request by an email no raw row holds is unmatched and fails the build. Seed 6 at 20,000
+    persons wrote one before (a person whose CRM record holds a placeholder email asked by their
+    own email; at 1,000,000 persons 4 of 5,017 requests)."""
+    generate(persons=20000, seed=6, out=tmp_path, progress=False)
+    raw = tmp_path / "raw"
+    unmatched = duckdb.sql(f"""
+        with held as (
+            select lower(trim(email)) as v from '{raw}/crm_customers.parquet'
+            union select lower(trim(customer_ref)) from '{raw}/orders.parquet'
+            union select lower(trim(email)) from '{raw}/third_party.parquet'
+        )
+        select count(*) from '{raw}/erasure_requests.parquet'
+        where trim(identifier_type) = 'email' and trim(request_id) <> ''
+          and lower(trim(identifier_value)) not in (select v from held where v is not null)
+    """).fetchall()[0][0]  # fmt: skip
+    assert unmatched == 0
