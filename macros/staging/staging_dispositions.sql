@@ -12,13 +12,72 @@
 {#- One row per distinct raw row of `source_relation`: the contract columns of
     `table_name` as text, renamed raw_<column>, and exact_duplicate_count, the
     number of exact copies (every raw column equal, nulls equal) dropped beyond
-    the first. Copies are neither staged nor rejected, only counted. -#}
+    the first. Copies are neither staged nor rejected, only counted. A group-by
+    over every text column: distinct_raw_rows_ctes below does the same for the
+    large keyed tables without one. -#}
 {% macro distinct_raw_rows(source_relation, table_name) -%}
     select
         {{ select_raw_columns(table_name) }},
         count(*) - 1 as exact_duplicate_count
     from {{ source_relation }}
     group by all
+{%- endmacro %}
+
+
+{#- distinct_raw_rows for a table with a key, written as the CTEs raw_rows,
+    repeated_keys, repeated_raw_rows and distinct_raw_rows (the model puts them
+    in its WITH list). `key_sql` is the model's expression of its key over the
+    raw_* columns, the same text its typed CTE uses.
+
+    A raw row whose key occurs once among the raw rows has no exact copy and
+    no key collision: it is distinct as it stands (exact_duplicate_count 0).
+    Only the rows of repeated keys (exact copies, collisions, missing keys: a
+    few per cent) are grouped over every column, and they are kept apart
+    (repeated_raw_rows, materialized), so with_key_reject_reason(key_repeated=
+    '_key_repeated') ranks them without reading the raw files again. Keys are
+    compared by hash(key): a hash collision only sends a few more rows through
+    the group-by. The raw files are read twice in a full build (the key counts,
+    then every row); the group-by over every text column of every row that this
+    replaces spilled at 1,000,000 persons (docs/decisions.md "Distinct rows by
+    key"). In an incremental run the raw rows are a selection of units, a
+    query: computed once (materialized). -#}
+{% macro distinct_raw_rows_ctes(source_relation, table_name, key_sql) -%}
+    raw_rows as {{ 'materialized' if this is not none and is_incremental() else 'not materialized' }} (
+        select {{ select_raw_columns(table_name) }}
+        from {{ source_relation }}
+    ),
+
+    repeated_keys as materialized (
+        select hash({{ key_sql }}) as key_hash
+        from raw_rows
+        group by key_hash
+        having count(*) > 1
+    ),
+
+    repeated_raw_rows as materialized (
+        select
+            raw_rows.*,
+            count(*) - 1 as exact_duplicate_count
+        from raw_rows
+        semi join repeated_keys
+            on hash({{ key_sql }}) = repeated_keys.key_hash
+        group by all
+    ),
+
+    distinct_raw_rows as not materialized (
+        select
+            raw_rows.*,
+            0 as exact_duplicate_count,
+            false as _key_repeated
+        from raw_rows
+        anti join repeated_keys
+            on hash({{ key_sql }}) = repeated_keys.key_hash
+        union all
+        select
+            repeated_raw_rows.*,
+            true as _key_repeated
+        from repeated_raw_rows
+    )
 {%- endmacro %}
 
 
@@ -36,11 +95,17 @@
     computed for their rows. `relation` is read three times: declare its CTE
     `as materialized`, or DuckDB inlines it and computes every typing, PII and
     timestamp expression three times (base_tracking__events at 100,000 persons:
-    167 s -> 137 s of CPU). -#}
-{% macro with_key_reject_reason(relation, key, table_name, survivor_order=none, missing_reason='missing_key') -%}
+    167 s -> 137 s of CPU). Unless `key_repeated` names the column that
+    distinct_raw_rows_ctes adds: then only its rows can collide, the two reads
+    that look for collisions filter on it, DuckDB takes them from the small
+    repeated_raw_rows instead of the raw files, and the CTE is declared `as not
+    materialized` (a materialized CTE of every row spilled at 1,000,000
+    persons). That column is not passed on. -#}
+{% macro with_key_reject_reason(relation, key, table_name, survivor_order=none, missing_reason='missing_key',
+    key_repeated=none) -%}
     {%- set raw_columns = raw_columns(table_name) -%}
     select
-        {{ relation }}.*,
+        {{ relation }}.*{% if key_repeated %} exclude ({{ key_repeated }}){% endif %},
         case
             when {{ relation }}.{{ key }} is null then '{{ missing_reason }}'
             when
@@ -68,13 +133,21 @@
                         {{ row_hash(raw_columns, prefix='raw_') }} asc
                 ) as key_rank
             from {{ relation }}
-            where {{ key }} in (
-                select colliding.{{ key }}
-                from {{ relation }} as colliding
-                where colliding.{{ key }} is not null
-                group by colliding.{{ key }}
-                having count(*) > 1
-            )
+            where
+                {%- if key_repeated %}
+                    {{ key_repeated }} and
+                {%- endif %}
+                {{ key }} in (
+                    select colliding.{{ key }}
+                    from {{ relation }} as colliding
+                    where
+                        {%- if key_repeated %}
+                            colliding.{{ key_repeated }} and
+                        {%- endif %}
+                        colliding.{{ key }} is not null
+                    group by colliding.{{ key }}
+                    having count(*) > 1
+                )
         ) as ranked_collisions
         where key_rank = 1
     ) as kept_rows

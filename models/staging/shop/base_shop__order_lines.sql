@@ -26,14 +26,16 @@
 ) }}
 
 
+{%- set order_line_id_sql = clean_text('raw_order_line_id') %}
+
 with
 
 staged_orders as (
     select order_id from {{ ref('stg_shop__orders') }}
 ),
 
-distinct_raw_rows as (
-    {{ distinct_raw_rows(microseg_incremental_raw_rows(
+{{ distinct_raw_rows_ctes(
+    microseg_incremental_raw_rows(
         source('shop', 'order_lines'),
         'order_lines',
         'order_line_id',
@@ -41,15 +43,17 @@ distinct_raw_rows as (
             ('order_id', 'loaded.order_id'),
         ],
         upstream_units=microseg_order_lines_of_rebuilt_orders(),
-    ), 'order_lines') }}
-),
+    ),
+    'order_lines',
+    order_line_id_sql,
+) }},
 
 typed as (
     select
         *,
         {{ microseg_unit('order_lines', 'order_line_id', prefix='raw_') }} as _unit,
         {{ microseg_processed_at() }} as _processed_at,
-        {{ clean_text('raw_order_line_id') }} as order_line_id,
+        {{ order_line_id_sql }} as order_line_id,
         {{ clean_text('raw_order_id') }} as order_id,
         {{ clean_text('raw_product_category') }} as product_category,
         -- fractional quantities are real (goods sold by weight): a double
@@ -72,7 +76,7 @@ contained as (
     from typed
 ),
 
-checked as materialized (
+checked as not materialized (
     -- every check except the two key checks, in reason-code order
     select
         contained.*,
@@ -111,7 +115,7 @@ checked as materialized (
 ),
 
 dispositions as (
-    {{ with_key_reject_reason('checked', 'order_line_id', 'order_lines') }}
+    {{ with_key_reject_reason('checked', 'order_line_id', 'order_lines', key_repeated='_key_repeated') }}
 ),
 
 final as (

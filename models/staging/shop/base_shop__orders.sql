@@ -22,14 +22,16 @@
 ) }}
 
 
+{%- set order_id_sql = clean_text('raw_order_id') %}
+
 with
 
 fx_rates as (
     select * from {{ ref('fx_rates') }}
 ),
 
-distinct_raw_rows as (
-    {{ distinct_raw_rows(microseg_incremental_raw_rows(
+{{ distinct_raw_rows_ctes(
+    microseg_incremental_raw_rows(
         source('shop', 'orders'),
         'orders',
         'order_id',
@@ -38,15 +40,17 @@ distinct_raw_rows as (
             ('crm_id', 'loaded.customer_crm_id'),
             ('email_hash', hash_pii('loaded.customer_email')),
         ],
-    ), 'orders') }}
-),
+    ),
+    'orders',
+    order_id_sql,
+) }},
 
 typed as (
     select
         *,
         {{ microseg_unit('orders', 'order_id', prefix='raw_') }} as _unit,
         {{ microseg_processed_at() }} as _processed_at,
-        {{ clean_text('raw_order_id') }} as order_id,
+        {{ order_id_sql }} as order_id,
         -- a guest checkout references the order by email, a customer by crm id
         case
             when not contains({{ clean_text('raw_customer_ref') }}, '@')
@@ -74,7 +78,7 @@ contained as (
     from typed
 ),
 
-checked as materialized (
+checked as not materialized (
     -- every check except the two key checks, in reason-code order
     select
         contained.*,
@@ -102,7 +106,8 @@ dispositions as (
         'checked',
         'order_id',
         'orders',
-        survivor_order='ordered_at asc nulls last'
+        survivor_order='ordered_at asc nulls last',
+        key_repeated='_key_repeated'
     ) }}
 ),
 

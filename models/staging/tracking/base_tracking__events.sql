@@ -27,10 +27,12 @@
     'email_sent', 'email_open', 'email_click',
 ] %}
 
+{%- set event_id_sql = clean_text('raw_event_id') %}
+
 with
 
-distinct_raw_rows as (
-    {{ distinct_raw_rows(microseg_incremental_raw_rows(
+{{ distinct_raw_rows_ctes(
+    microseg_incremental_raw_rows(
         source('tracking', 'events'),
         'events',
         'event_id',
@@ -39,15 +41,17 @@ distinct_raw_rows as (
             ('anonymous_id', 'loaded.anonymous_id'),
             ('order_id', 'loaded.order_id'),
         ],
-    ), 'events') }}
-),
+    ),
+    'events',
+    event_id_sql,
+) }},
 
 typed as (
     select
         *,
         {{ microseg_unit('events', 'event_id', prefix='raw_') }} as _unit,
         {{ microseg_processed_at() }} as _processed_at,
-        {{ clean_text('raw_event_id') }} as event_id,
+        {{ event_id_sql }} as event_id,
         lower({{ clean_text('raw_event_type') }}) as event_type,
         {{ to_utc_timestamp('raw_event_at') }} as event_at,
         {{ to_utc_timestamp('raw_received_at') }} as received_at,
@@ -74,7 +78,7 @@ contained as (
     from typed
 ),
 
-checked as materialized (
+checked as not materialized (
     -- every check except the two key checks, in reason-code order; an email
     -- or phone number in an identifier rejects the row (an id cannot be
     -- emptied without changing whom the event belongs to)
@@ -113,7 +117,8 @@ dispositions as (
         'checked',
         'event_id',
         'events',
-        survivor_order='event_at asc nulls last'
+        survivor_order='event_at asc nulls last',
+        key_repeated='_key_repeated'
     ) }}
 ),
 
