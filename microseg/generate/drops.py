@@ -128,13 +128,10 @@ def split_into_drops(
     # bounded like a dbt run (MICROSEG_MEMORY_LIMIT), spilling to a folder of its own that goes with the split
     spill_dir = out / ".drops_spill"
     con = duckdb.connect(
-        config={
-            "memory_limit": os.environ.get("MICROSEG_MEMORY_LIMIT", "6GB"),
-            "temp_directory": str(spill_dir),
-            "enable_progress_bar": False,
-        }
+        config={"memory_limit": os.environ.get("MICROSEG_MEMORY_LIMIT", "6GB"), "temp_directory": str(spill_dir)}
     )
     con.execute("set preserve_insertion_order = true")
+    con.execute("set enable_progress_bar = false")
     for name in RAW_COLUMNS:
         src = raw_dir / f"{name}.{fmt}"
         con.execute(f"create or replace temp view src_{name} as select *, row_number() over () as _rn from {_reader(src, fmt)}")
