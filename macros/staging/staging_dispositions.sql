@@ -36,10 +36,10 @@
     (repeated_raw_rows, materialized), so with_key_reject_reason(key_repeated=
     '_key_repeated') ranks them without reading the raw files again. Keys are
     compared by hash(key): a hash collision only sends a few more rows through
-    the group-by. The raw files are read twice in a full build (the key counts,
-    then every row); the group-by over every text column of every row that this
-    replaces spilled at 1,000,000 persons (docs/decisions.md "Distinct rows by
-    key"). In an incremental run the raw rows are a selection of units, a
+    the group-by. The raw files are read three times in a full build (the key
+    counts, the rows of repeated keys, then every row); the group-by over every
+    text column of every row that this replaces spilled at 1,000,000 persons
+    (docs/decisions.md "Distinct rows by key"). In an incremental run the raw rows are a selection of units, a
     query: computed once (materialized). -#}
 {% macro distinct_raw_rows_ctes(source_relation, table_name, key_sql) -%}
     raw_rows as {{ 'materialized' if this is not none and is_incremental() else 'not materialized' }} (
