@@ -19,7 +19,7 @@
 {% macro identifier_exclusions(links_relation, crm_relation) -%}
 with
 
-links as (
+links as not materialized (
     select * from {{ links_relation }}
 ),
 

@@ -15,7 +15,7 @@
     audience_suppressions: a member here is not yet allowed out. -#}
 with
 
-audiences as (
+audiences as not materialized (
     select * from {{ ref('audiences') }}
 ),
 

@@ -34,7 +34,7 @@ erased_identifiers as (
     select * from {{ ref('stg_privacy__erased_identifiers') }}
 ),
 
-match_keys as (
+match_keys as not materialized (
     select * from {{ ref('int_activation__contact_match_keys') }}
 ),
 

@@ -11,7 +11,7 @@ order_lines as (
     where not is_return and quantity > 0 and customer_key is not null
 ),
 
-rules as (
+rules as not materialized (
     select * from {{ ref('basket_category_rules') }}
 ),
 

@@ -25,7 +25,7 @@
 {%- set salt = var('microseg__experiment_salt') %}
 with
 
-campaigns as (
+campaigns as not materialized (
     select * from {{ ref('campaigns') }}
 ),
 

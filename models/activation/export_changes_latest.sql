@@ -5,7 +5,7 @@
 {{ config(materialized='external', location=activation_export_location('changes')) }}
 with
 
-changes as (
+changes as not materialized (
     select * from {{ ref('export_changes') }}
 ),
 

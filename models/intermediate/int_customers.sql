@@ -17,7 +17,7 @@
     Guests take the smallest email hash of their component. -#}
 with
 
-identifiers as (
+identifiers as not materialized (
     select * from {{ ref('int_customer_identifiers') }}
 ),
 

@@ -11,7 +11,7 @@ events as (
     select * from {{ ref('stg_tracking__events') }}
 ),
 
-identifiers as (
+identifiers as not materialized (
     select * from {{ ref('int_customer_identifiers') }}
 ),
 

@@ -8,7 +8,7 @@ orders as (
     select * from {{ ref('stg_shop__orders') }}
 ),
 
-identifiers as (
+identifiers as not materialized (
     select * from {{ ref('int_customer_identifiers') }}
 ),
 

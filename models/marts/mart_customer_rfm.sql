@@ -14,7 +14,7 @@ customers as (
     from {{ ref('dim_customers') }}
 ),
 
-rfm_segments as (
+rfm_segments as not materialized (
     select * from {{ ref('rfm_segments') }}
 ),
 

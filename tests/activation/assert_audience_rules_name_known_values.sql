@@ -4,15 +4,15 @@
     would otherwise match nobody, silently. Returns audience, rule, value. -#}
 with
 
-audiences as (
+audiences as not materialized (
     select * from {{ ref('audiences') }}
 ),
 
-rfm_segments as (
+rfm_segments as not materialized (
     select * from {{ ref('rfm_segments') }}
 ),
 
-category_map as (
+category_map as not materialized (
     select * from {{ ref('category_map') }}
 ),
 

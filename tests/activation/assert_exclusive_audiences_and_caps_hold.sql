@@ -4,11 +4,11 @@
     earlier-named) priority. Returns the offending audience or customer. -#}
 with
 
-members as (
+members as not materialized (
     select * from {{ ref('audience_members') }}
 ),
 
-audiences as (
+audiences as not materialized (
     select * from {{ ref('audiences') }}
 ),
 

@@ -3,7 +3,7 @@
     to the '(all)' row, and the '(all)' row counts the assignments. -#}
 with
 
-cells as (
+cells as not materialized (
     select * from {{ ref('experiment_readout_cells') }}
 ),
 

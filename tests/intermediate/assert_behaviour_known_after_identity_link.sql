@@ -13,7 +13,7 @@
     identity link made after its as-of date. Returns the leaking rows. -#}
 with
 
-identifiers as (
+identifiers as not materialized (
     select * from {{ ref('int_customer_identifiers') }}
 ),
 

@@ -15,7 +15,7 @@ orders as (
     select * from {{ ref('stg_shop__orders') }}
 ),
 
-fx_rates as (
+fx_rates as not materialized (
     select * from {{ ref('fx_rates') }}
 ),
 

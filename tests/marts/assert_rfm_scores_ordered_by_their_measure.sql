@@ -3,7 +3,7 @@
 -- never has a lower f_score or m_score. Checked on the score bands' bounds.
 with
 
-rfm as (
+rfm as not materialized (
     select * from {{ ref('mart_customer_rfm') }}
 ),
 

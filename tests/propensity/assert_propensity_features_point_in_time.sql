@@ -16,7 +16,7 @@
 {%- do snapshot_names.append(('scoring', 'scoring', 0)) %}
 with
 
-features as (
+features as not materialized (
     select * from {{ ref('propensity_features') }}
 ),
 
@@ -31,25 +31,25 @@ as_of as (
         from as_of
     ),
 
-    orders_{{ snapshot_name }} as (
+    orders_{{ snapshot_name }} as not materialized (
         select o.*
         from {{ ref('int_behaviour__orders') }} as o
         where o.known_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
     ),
 
-    lines_{{ snapshot_name }} as (
+    lines_{{ snapshot_name }} as not materialized (
         select l.*
         from {{ ref('int_behaviour__order_lines') }} as l
         inner join orders_{{ snapshot_name }} as o on l.order_id = o.order_id
     ),
 
-    sessions_{{ snapshot_name }} as (
+    sessions_{{ snapshot_name }} as not materialized (
         select s.*
         from {{ ref('int_behaviour__sessions') }} as s
         where s.known_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
     ),
 
-    emails_{{ snapshot_name }} as (
+    emails_{{ snapshot_name }} as not materialized (
         select
             {%- for flag in var('microseg__email_event_types') %}
                 coalesce(c.{{ flag }}_known_date <= d.cut_date, false) as is_{{ flag }},

@@ -11,15 +11,15 @@
 {%- set rfm_measures = ['frequency', 'monetary_eur', 'avg_order_value_eur'] -%}
 with
 
-hygiene as (
+hygiene as not materialized (
     select * from {{ ref('int_customer_hygiene') }}
 ),
 
-customers as (
+customers as not materialized (
     select * from {{ ref('dim_customers') }}
 ),
 
-rfm as (
+rfm as not materialized (
     select * from {{ ref('mart_customer_rfm') }}
 ),
 

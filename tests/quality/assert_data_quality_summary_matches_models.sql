@@ -5,7 +5,7 @@
     disagreeing figure. -#}
 with
 
-summary as (
+summary as not materialized (
     select * from {{ ref('data_quality_summary') }}
 ),
 

@@ -4,11 +4,11 @@
     offending values. -#}
 with
 
-customers as (
+customers as not materialized (
     select * from {{ ref('stg_crm__customers') }}
 ),
 
-orders as (
+orders as not materialized (
     select * from {{ ref('stg_shop__orders') }}
 ),
 
@@ -16,7 +16,7 @@ third_party as (
     select * from {{ ref('stg_enrichment__third_party') }}
 ),
 
-erasure_requests as (
+erasure_requests as not materialized (
     select * from {{ ref('stg_privacy__erasure_requests') }}
 ),
 

@@ -8,7 +8,7 @@
     stg_crm__customers. -#}
 with
 
-crm_customers as (
+crm_customers as not materialized (
     select * from {{ ref('stg_crm__customers') }}
 ),
 

@@ -18,7 +18,7 @@ orders as (
     select * from {{ ref('int_orders_resolved') }}
 ),
 
-fx_rates as (
+fx_rates as not materialized (
     select * from {{ ref('fx_rates') }}
 ),
 

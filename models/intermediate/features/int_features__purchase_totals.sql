@@ -10,7 +10,7 @@ as_of as (
     select as_of_date from {{ ref('int_as_of_date') }}
 ),
 
-orders as (
+orders as not materialized (
     select * from {{ ref('int_behaviour__orders') }}
 ),
 

@@ -14,7 +14,7 @@ links as (
     select * from {{ ref('int_identity__identifier_links') }}
 ),
 
-excluded as (
+excluded as not materialized (
     select * from {{ ref('int_identity__excluded_identifiers') }}
 ),
 
@@ -30,7 +30,7 @@ fuzzy_matches as (
     select * from {{ ref('int_identity__fuzzy_matches') }}
 ),
 
-crm as (
+crm as not materialized (
     select * from {{ ref('stg_crm__customers') }}
 ),
 

@@ -7,11 +7,11 @@
     valid_from: when the link became known (int_identity__components). -#}
 with
 
-crm as (
+crm as not materialized (
     select * from {{ ref('stg_crm__customers') }}
 ),
 
-events as (
+events as not materialized (
     select * from {{ ref('stg_tracking__events') }}
 ),
 

@@ -22,25 +22,25 @@ snapshot_dates as (
     from as_of
 ),
 
-orders as (
+orders as not materialized (
     select * from {{ ref('int_behaviour__orders') }}
 ),
 
-order_lines as (
+order_lines as not materialized (
     select * from {{ ref('int_behaviour__order_lines') }}
 ),
 
-sessions as (
+sessions as not materialized (
     select * from {{ ref('int_behaviour__sessions') }}
 ),
 
-email_campaigns as (
+email_campaigns as not materialized (
     select * from {{ ref('int_behaviour__email_campaigns') }}
 ),
 
 {#- raw events only for an event target's own history -#}
 {%- if propensity_target().kind == 'event' %}
-    events as (
+    events as not materialized (
         select * from {{ ref('fct_events') }}
     ),
 {%- endif %}

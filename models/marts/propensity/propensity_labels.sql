@@ -31,7 +31,7 @@ data_end as (
     where event_date <= current_date
 ),
 {%- else -%}
-    orders as (
+    orders as not materialized (
         select * from {{ ref('fct_orders') }}
     ),
 

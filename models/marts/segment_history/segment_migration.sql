@@ -6,7 +6,7 @@
     and to the later run's on the to side (singular test). -#}
 with
 
-history as (
+history as not materialized (
     select * from {{ ref('segment_membership_history') }}
 ),
 

@@ -6,34 +6,43 @@
     labelled by customer_value_labels with the revenue of the horizon after it)
     and 'churn_training' (as_of_date - microseg__churn_inactive_days, labelled
     with whether the customer bought in the churn window after it). Each
-    snapshot reads only rows known by its own date. -#}
+    snapshot reads only rows known by its own date. A snapshot whose date is
+    one of propensity_features' dates (the scoring date; the churn training
+    date when microseg__churn_inactive_days is a multiple of the propensity
+    horizon, 180 = 2 x 90 by default) is read from there, not recomputed: the
+    same macro on the same date gives the same rows. -#}
 {%- set value_days = (var('microseg__value_horizon_months') * 365.25 / 12) | round | int %}
 {%- set churn_days = var('microseg__churn_inactive_days') | int %}
 {%- set snapshots = [('scoring', 0), ('value_training', value_days), ('churn_training', churn_days)] %}
+{%- set horizon = var('microseg__propensity_horizon_days') | int %}
+{%- set propensity_kinds = {0: 'scoring'} %}
+{%- for k in range(1, (var('microseg__propensity_training_snapshots') | int) + 1) %}
+    {%- do propensity_kinds.update({k * horizon: 'training'}) %}
+{%- endfor %}
 with
 
 as_of as (
     select as_of_date from {{ ref('int_as_of_date') }}
 ),
 
-orders as (
+orders as not materialized (
     select * from {{ ref('int_behaviour__orders') }}
 ),
 
-order_lines as (
+order_lines as not materialized (
     select * from {{ ref('int_behaviour__order_lines') }}
 ),
 
-sessions as (
+sessions as not materialized (
     select * from {{ ref('int_behaviour__sessions') }}
 ),
 
-email_campaigns as (
+email_campaigns as not materialized (
     select * from {{ ref('int_behaviour__email_campaigns') }}
 ),
 
 {%- if propensity_target().kind == 'event' %}
-    events as (
+    events as not materialized (
         select * from {{ ref('fct_events') }}
     ),
 {%- endif %}
@@ -41,10 +50,22 @@ email_campaigns as (
 {%- for kind, days_before in snapshots %}
     {%- set snapshot_date = '(select cast(as_of_date - ' ~ days_before ~ ' as date) from as_of)' %}
 
-    {{ kind }}_features as (
-    {{ propensity_customer_features(
-        'orders', 'order_lines', 'sessions', 'email_campaigns', 'events', snapshot_date) }}
-    ),
+    {%- if days_before in propensity_kinds %}
+
+        {{ kind }}_features as (
+            select * exclude (snapshot_kind)
+            from {{ ref('propensity_features') }}
+            where
+                snapshot_kind = '{{ propensity_kinds[days_before] }}'
+                and feature_as_of_date = {{ snapshot_date }}
+        ),
+    {%- else %}
+
+        {{ kind }}_features as (
+        {{ propensity_customer_features(
+            'orders', 'order_lines', 'sessions', 'email_campaigns', 'events', snapshot_date) }}
+        ),
+    {%- endif %}
 
     {{ kind }}_spend as (
         {{ value_repeat_spend('orders', snapshot_date) }}
@@ -72,4 +93,4 @@ final as (
     {%- endfor %}
 )
 
-select * from final
+select * from final  -- noqa: AM04

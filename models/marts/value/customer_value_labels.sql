@@ -17,7 +17,7 @@ snapshots as (
     from {{ ref('customer_value_features') }}
 ),
 
-orders as (
+orders as not materialized (
     select * from {{ ref('fct_orders') }}
 ),
 

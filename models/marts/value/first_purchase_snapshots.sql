@@ -12,15 +12,15 @@ as_of as (
     select as_of_date from {{ ref('int_as_of_date') }}
 ),
 
-orders as (
+orders as not materialized (
     select * from {{ ref('int_behaviour__orders') }}
 ),
 
-sessions as (
+sessions as not materialized (
     select * from {{ ref('int_behaviour__sessions') }}
 ),
 
-email_campaigns as (
+email_campaigns as not materialized (
     select * from {{ ref('int_behaviour__email_campaigns') }}
 ),
 

@@ -12,7 +12,7 @@ segments as (
     select * from {{ ref('customer_segments') }}
 ),
 
-customer_value as (
+customer_value as not materialized (
     select * from {{ ref('customer_value') }}
 ),
 

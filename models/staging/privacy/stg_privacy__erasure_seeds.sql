@@ -13,7 +13,7 @@
     (test assert_erasure_requests_applied). -#}
 with
 
-requests as (
+requests as not materialized (
     select * from {{ ref('stg_privacy__erasure_requests') }}
 ),
 

@@ -26,7 +26,7 @@
 
 with
 
-fx_rates as (
+fx_rates as not materialized (
     select * from {{ ref('fx_rates') }}
 ),
 

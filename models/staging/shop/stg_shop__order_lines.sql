@@ -10,7 +10,7 @@ order_lines as (
     where reject_reason is null and erasure_request_id is null
 ),
 
-category_map as (
+category_map as not materialized (
     select * from {{ ref('category_map') }}
 ),
 

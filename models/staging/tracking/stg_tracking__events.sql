@@ -11,7 +11,7 @@ events as (
     where reject_reason is null and erasure_request_id is null
 ),
 
-category_map as (
+category_map as not materialized (
     select * from {{ ref('category_map') }}
 ),
 

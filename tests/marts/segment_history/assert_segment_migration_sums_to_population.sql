@@ -4,7 +4,7 @@
     customers and net spend alike. Returns each pair and side that does not add up. -#}
 with
 
-migration as (
+migration as not materialized (
     select * from {{ ref('segment_migration') }}
 ),
 
