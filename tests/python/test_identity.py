@@ -8,10 +8,13 @@ from pathlib import Path
 
 import duckdb
 import jinja2
+import numpy as np
 import pandas as pd
 import pytest
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
-from microseg.identity import link_times, resolve_components
+from microseg.identity import link_times, resolve_components, resolve_components_with_link_times
 from microseg.identity_eval import pairwise_quality, recall_ceiling
 from microseg.pii import DEFAULT_SALT, hash_emails
 
@@ -159,6 +162,174 @@ def test_link_times_do_not_depend_on_edge_order():
     backward = linked(node_list, edge_list.iloc[::-1].reset_index(drop=True))
     assert forward == backward
     assert forward["crm_b:B1"] == pd.Timestamp("2024-03-01")
+
+
+# --------------------------------------------------------------------------- #
+# oracles: the straightforward implementations the vectorised ones replaced
+# --------------------------------------------------------------------------- #
+ORACLE_PRIORITY = {"crm_a": 0, "crm_b": 1, "email": 2, "phone": 3, "anonymous_id": 4}
+
+
+def oracle_label(source: pd.Series, source_id: pd.Series) -> pd.Series:
+    return source.astype(str) + ":" + source_id.astype(str)
+
+
+def oracle_resolve_components(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
+    """resolve_components as it was: 'source:source_id' labels, pd.Index.get_indexer."""
+    left = edges[["left_source", "left_id"]].set_axis(["source", "source_id"], axis=1)
+    right = edges[["right_source", "right_id"]].set_axis(["source", "source_id"], axis=1)
+    all_nodes = (
+        pd.concat([nodes[["source", "source_id"]], left, right], ignore_index=True)
+        .dropna()
+        .drop_duplicates()
+        .astype({"source": str, "source_id": str})
+    )
+    unknown = set(all_nodes["source"]) - set(ORACLE_PRIORITY)
+    if unknown:
+        raise ValueError(f"unknown identifier sources: {sorted(unknown)}")
+    all_nodes = (
+        all_nodes.assign(priority=all_nodes["source"].map(ORACLE_PRIORITY))
+        .sort_values(["priority", "source_id"], kind="stable")
+        .reset_index(drop=True)
+    )
+    labels = oracle_label(all_nodes["source"], all_nodes["source_id"])
+    index = pd.Index(labels)
+    n = len(index)
+    if n == 0:
+        return pd.DataFrame(columns=["source", "source_id", "customer_seed", "component_size"])
+    a = index.get_indexer(oracle_label(edges["left_source"], edges["left_id"]))
+    b = index.get_indexer(oracle_label(edges["right_source"], edges["right_id"]))
+    keep = (a >= 0) & (b >= 0)
+    graph = coo_matrix((np.ones(int(keep.sum()), dtype=np.int8), (a[keep], b[keep])), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    first = pd.Series(np.arange(n)).groupby(component).transform("min").to_numpy()
+    sizes = np.bincount(component)
+    out = pd.DataFrame(
+        {
+            "source": all_nodes["source"].to_numpy(),
+            "source_id": all_nodes["source_id"].to_numpy(),
+            "customer_seed": labels.to_numpy()[first],
+            "component_size": sizes[component].astype(np.int64),
+        }
+    )
+    return out.sort_values(["source", "source_id"], kind="stable").reset_index(drop=True)
+
+
+def oracle_link_times(components: pd.DataFrame, edges: pd.DataFrame) -> pd.Series:
+    """link_times as it was: a union-find over the edges in valid_from order (nulls
+    first); when a set holding the representative absorbs one that does not, the
+    absorbed members are linked at that edge's time."""
+    labels = oracle_label(components["source"], components["source_id"]).to_numpy()
+    n = len(labels)
+    linked = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    if n == 0 or edges.empty:
+        return pd.Series(linked, index=components.index, name="linked_at")
+    index = pd.Index(labels)
+    has_rep = labels == components["customer_seed"].astype(str).to_numpy()
+    order = edges.assign(_t=pd.to_datetime(edges["valid_from"])).sort_values("_t", kind="stable", na_position="first")
+    a = index.get_indexer(oracle_label(order["left_source"], order["left_id"]))
+    b = index.get_indexer(oracle_label(order["right_source"], order["right_id"]))
+    times = order["_t"].to_numpy(dtype="datetime64[us]")
+    root = np.arange(n)
+    members: list[list[int] | None] = [[i] for i in range(n)]
+    for x, y, t in zip(a.tolist(), b.tolist(), times):
+        if x < 0 or y < 0:
+            continue
+        rx, ry = root[x], root[y]
+        if rx == ry:
+            continue
+        if len(members[rx]) < len(members[ry]):
+            rx, ry = ry, rx
+        if has_rep[rx] != has_rep[ry]:
+            absorbed = members[ry] if has_rep[rx] else members[rx]
+            linked[absorbed] = t
+        small = members[ry]
+        root[small] = rx
+        members[rx].extend(small)
+        members[ry] = None
+        has_rep[rx] = has_rep[rx] or has_rep[ry]
+    return pd.Series(linked, index=components.index, name="linked_at")
+
+
+def random_graph(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Nodes, edges, and the edges plus some whose endpoints are in neither.
+
+    Ids in code point order traps (case, accents, astral characters, ':'), ids
+    shared by several sources, duplicate node rows, isolated nodes, null
+    endpoints, self-loops, multi-edges (both directions) with other times, tied
+    times, null times, and a long chain (a deep spanning tree).
+    """
+    rng = np.random.default_rng(seed)
+    alphabet = ["a", "B", "b", "Z", "é", "e", "0", "9", ":", "😀", "ß", " "]
+    sources = list(ORACLE_PRIORITY)
+
+    def ident() -> tuple[str, str]:
+        length = int(rng.integers(1, 4))
+        return str(rng.choice(sources)), "".join(rng.choice(alphabet, length))
+
+    pool = list(dict.fromkeys(ident() for _ in range(int(rng.integers(40, 120)))))
+    chain = [(str(rng.choice(sources)), f"chain{i:03d}") for i in range(int(rng.integers(20, 90)))]
+    node_rows = [pool[i] for i in rng.integers(0, len(pool), len(pool))] + chain[::3] + [("email", None), (None, "x")]
+    stamps = pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 6, 40), unit="D")  # few: ties
+    stamps = list(stamps) + [pd.Timestamp("2024-02-03T04:05:06.789123")]
+
+    def when():
+        return None if rng.random() < 0.25 else stamps[int(rng.integers(0, len(stamps)))]
+
+    edge_rows = []
+    for _ in range(int(rng.integers(30, 150))):
+        x, y = pool[int(rng.integers(0, len(pool)))], pool[int(rng.integers(0, len(pool)))]
+        edge_rows.append((*x, *y, when()))
+        if rng.random() < 0.2:  # the same pair again, either way round, another time
+            edge_rows.append((*(y if rng.random() < 0.5 else x), *(x if rng.random() < 0.5 else y), when()))
+    edge_rows += [(*chain[i], *chain[i + 1], when()) for i in range(len(chain) - 1)]
+    edge_rows += [(*chain[-1], *pool[0], when()), (*pool[1], *pool[1], when())]
+    edge_rows += [("phone", None, *pool[2], when()), (*pool[3], None, "q", when())]
+    columns = ["left_source", "left_id", "right_source", "right_id", "valid_from"]
+    edge_frame = pd.DataFrame(edge_rows, columns=columns).sample(frac=1, random_state=seed).reset_index(drop=True)
+    edge_frame["valid_from"] = pd.to_datetime(edge_frame["valid_from"])
+    # stray identifiers, each bridging two pool identifiers: paths that must not count
+    stray = [("crm_a", f"stray{i}", *pool[int(j)], when()) for i in range(8) for j in rng.integers(0, len(pool), 2)]
+    stray += [("anonymous_id", "stray_x", "email", "stray_y", when())]
+    with_stray = pd.concat([edge_frame, pd.DataFrame(stray, columns=columns)], ignore_index=True)
+    with_stray["valid_from"] = pd.to_datetime(with_stray["valid_from"])
+    return pd.DataFrame(node_rows, columns=["source", "source_id"]), edge_frame, with_stray
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_resolve_components_equals_the_label_implementation(seed):
+    node_list, edge_list, _ = random_graph(seed)
+    expected = oracle_resolve_components(node_list, edge_list)
+    pd.testing.assert_frame_equal(resolve_components(node_list, edge_list), expected)
+    as_objects = resolve_components(node_list.astype(object), edge_list.astype(object))
+    pd.testing.assert_frame_equal(as_objects, expected)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_link_times_equal_the_union_find(seed):
+    node_list, edge_list, with_stray = random_graph(seed)
+    components = resolve_components(node_list, edge_list)
+    assert components["component_size"].max() > 20  # the chain
+    assert pd.to_datetime(edge_list["valid_from"]).isna().any()
+    for edge_set in (edge_list, with_stray, edge_list.iloc[::-1].reset_index(drop=True)):
+        expected = oracle_link_times(components, edge_set)
+        assert expected.notna().sum() > 5 and expected.isna().sum() > 5
+        pd.testing.assert_series_equal(link_times(components, edge_set), expected)
+    shuffled = components.sample(frac=1, random_state=seed)  # components in any row order, any index
+    pd.testing.assert_series_equal(link_times(shuffled, with_stray), oracle_link_times(shuffled, with_stray))
+    together = resolve_components_with_link_times(node_list, edge_list)
+    pd.testing.assert_frame_equal(together, components.assign(linked_at=oracle_link_times(components, edge_list)))
+
+
+def test_empty_inputs_as_before():
+    no_nodes = nodes()
+    no_edges = timed()
+    pd.testing.assert_frame_equal(resolve_components(no_nodes, no_edges), oracle_resolve_components(no_nodes, no_edges))
+    together = resolve_components_with_link_times(no_nodes, no_edges)
+    assert list(together.columns) == ["source", "source_id", "customer_seed", "component_size", "linked_at"]
+    assert together.empty
+    out = resolve_components_with_link_times(nodes("crm_a:A1", "email:e1"), no_edges)
+    assert out["linked_at"].isna().all() and out["linked_at"].dtype == "datetime64[us]"
 
 
 def test_perfect_map_scores_one():
