@@ -68,7 +68,7 @@ class ValueConfig:
     max_boost_rounds: int = 1000
     early_stopping_rounds: int = 30
     min_rows: int = 50
-    max_training_rows: int = 200_000
+    max_training_rows: int = 100_000
 
     @property
     def horizon_days(self) -> int:
