@@ -106,7 +106,7 @@ class PropensityConfig:
     target: str = "purchase"
     n_folds: int = 5
     n_search: int = 6
-    max_training_rows: int = 200_000
+    max_training_rows: int = 100_000
     max_boost_rounds: int = 1000
     early_stopping_rounds: int = 30
     min_positives: int = 20
