@@ -1,7 +1,8 @@
 """Project SQL rules that sqlfluff cannot see.
 
 An import CTE (``name as (select * from {{ ref(...) }})``) read more than once
-in a query is declared ``as not materialized``: DuckDB materializes a CTE read
+in a query is declared ``as not materialized`` (or ``as materialized`` where the
+copy is wanted: it spills, where inlined windows and aggregations may not): DuckDB materializes a CTE read
 twice, so a plain import CTE copied the whole table, every column, before the
 query read a few of them (propensity_features at 1,000,000 persons: 98 s and
 4.8 GiB spilled with the copies, 48 s without; int_identity__identifier_links

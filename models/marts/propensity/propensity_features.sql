@@ -4,7 +4,10 @@
     with what happens in the horizon after each), and one 'scoring' snapshot
     as of as_of_date. Each snapshot reads only behaviour rows known by its own
     date (macro propensity_customer_features over the behaviour layer; proven
-    by the singular test assert_propensity_features_point_in_time). -#}
+    by the singular test assert_propensity_features_point_in_time). The
+    behaviour imports are materialized copies: they spill, where the
+    snapshots' windows and aggregations over inlined reads ran out of memory
+    at 1,000,000 persons (docs/decisions.md). -#}
 {%- set horizon = var('microseg__propensity_horizon_days') | int %}
 {%- set n_training = var('microseg__propensity_training_snapshots') | int %}
 with
@@ -22,25 +25,25 @@ snapshot_dates as (
     from as_of
 ),
 
-orders as not materialized (
+orders as materialized (
     select * from {{ ref('int_behaviour__orders') }}
 ),
 
-order_lines as not materialized (
+order_lines as materialized (
     select * from {{ ref('int_behaviour__order_lines') }}
 ),
 
-sessions as not materialized (
+sessions as materialized (
     select * from {{ ref('int_behaviour__sessions') }}
 ),
 
-email_campaigns as not materialized (
+email_campaigns as materialized (
     select * from {{ ref('int_behaviour__email_campaigns') }}
 ),
 
 {#- raw events only for an event target's own history -#}
 {%- if propensity_target().kind == 'event' %}
-    events as not materialized (
+    events as materialized (
         select * from {{ ref('fct_events') }}
     ),
 {%- endif %}

@@ -10,7 +10,8 @@
     one of propensity_features' dates (the scoring date; the churn training
     date when microseg__churn_inactive_days is a multiple of the propensity
     horizon, 180 = 2 x 90 by default) is read from there, not recomputed: the
-    same macro on the same date gives the same rows. -#}
+    same macro on the same date gives the same rows. The behaviour imports
+    are materialized copies, as in propensity_features. -#}
 {%- set value_days = (var('microseg__value_horizon_months') * 365.25 / 12) | round | int %}
 {%- set churn_days = var('microseg__churn_inactive_days') | int %}
 {%- set snapshots = [('scoring', 0), ('value_training', value_days), ('churn_training', churn_days)] %}
@@ -25,24 +26,24 @@ as_of as (
     select as_of_date from {{ ref('int_as_of_date') }}
 ),
 
-orders as not materialized (
+orders as materialized (
     select * from {{ ref('int_behaviour__orders') }}
 ),
 
-order_lines as not materialized (
+order_lines as materialized (
     select * from {{ ref('int_behaviour__order_lines') }}
 ),
 
-sessions as not materialized (
+sessions as materialized (
     select * from {{ ref('int_behaviour__sessions') }}
 ),
 
-email_campaigns as not materialized (
+email_campaigns as materialized (
     select * from {{ ref('int_behaviour__email_campaigns') }}
 ),
 
 {%- if propensity_target().kind == 'event' %}
-    events as not materialized (
+    events as materialized (
         select * from {{ ref('fct_events') }}
     ),
 {%- endif %}
