@@ -83,6 +83,7 @@ def dbt_build(raw: Path, db: Path, workdir: Path, *args: str, threads: int = 2, 
     dbt = Path(sys.executable).with_name("dbt")
     cmd = [str(dbt), command, *args, "--threads", str(threads), "--project-dir", str(ROOT),
            "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]  # fmt: skip
+    earlier = set((workdir / "run_results").glob("*_run.json"))
     started = time.perf_counter()
     run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     _keep_run_results(workdir / "target", command)
@@ -349,6 +350,7 @@ def daily_step(raw: Path, db: Path, workdir: Path, seconds: float = 0.0, threads
     cmd = [sys.executable, "-m", "microseg.incremental_daily", "--threads", str(threads),
            "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"),
            *([] if tests else ["--no-tests"]), *([] if snapshots else ["--no-snapshots"])]  # fmt: skip
+    earlier = set((workdir / "run_results").glob("*_run.json"))
     started = time.perf_counter()
     run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     seconds += time.perf_counter() - started
@@ -359,8 +361,10 @@ def daily_step(raw: Path, db: Path, workdir: Path, seconds: float = 0.0, threads
     if result["failed"]:
         raise RuntimeError(f"daily run failed ({raw} -> {db}):\n" + "\n".join(result["failed"]))
     if timings is not None:
-        kept = sorted((workdir / "run_results").glob("*_run.json"))
-        nodes = {r["unique_id"]: r["execution_time"] for r in json.loads(kept[-1].read_text())["results"]}
+        # a model rerun alone after running out of memory adds invocations (microseg.incremental_daily)
+        kept = sorted(set((workdir / "run_results").glob("*_run.json")) - earlier)
+        nodes = {r["unique_id"]: r["execution_time"] for k in kept for r in json.loads(k.read_text())["results"]
+                 if r["status"] == "success"}  # fmt: skip
         timings.update({m: nodes[f"model.microseg.{m}"] for m in TIMED_MODELS if f"model.microseg.{m}" in nodes})
     return seconds, result["failed_tests"]
 

@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from .incremental import _keep_run_results
+
 ROOT = Path(__file__).resolve().parents[1]
 #: the vars of a daily run: every model family reuses its stored fit unless a reason to refit
 #: (docs/incremental.md), and the data tests read the last run's batch where that is sound
@@ -34,8 +36,6 @@ def daily_run(target_path: Path, log_path: Path, threads: int = 2, tests: bool =
     :data:`DAILY_VARS` (``extra_vars`` on top) in this process; returns {"seconds": {invocation: seconds}, "failed_tests": [...], "failed": [...]}. Each
     invocation's run_results.json is kept as ``<target_path>/../run_results/NN_<command>.json``."""
     from dbt.cli.main import dbtRunner
-
-    from .incremental import _keep_run_results
 
     dbt_vars = json.dumps({**DAILY_VARS, **(extra_vars or {})})
     common = ["--project-dir", str(ROOT), "--target-path", str(target_path), "--log-path", str(log_path),
@@ -54,16 +54,42 @@ def daily_run(target_path: Path, log_path: Path, threads: int = 2, tests: bool =
         # unit tests check the code on fixed inputs: a daily run brings data, not code (docs/incremental.md)
         skip = ("--exclude", "resource_type:unit_test") if command == "test" and not unit_tests else ()
         res = runner.invoke([command, *skip, "--threads", str(threads), *common])
-        out["seconds"][command] = time.perf_counter() - started
         _keep_run_results(Path(target_path), command)
-        bad = [r for r in getattr(res.result, "results", None) or []
-               if str(r.status) not in ("success", "pass", "warn", "skipped")]  # fmt: skip
+        bad = _failed(res)
+        oom = [r.node.name for r in bad if "Out of Memory" in (r.message or "")]
+        if command == "run" and threads > 1 and oom and len(oom) == len(bad):
+            res, bad = _rerun_alone(runner, common, oom, threads, Path(target_path))
+            out["rerun_alone"] = oom
+        out["seconds"][command] = time.perf_counter() - started
         if command == "test" and (bad or res.success):
             out["failed_tests"] = sorted(r.node.unique_id.split(".")[2] for r in bad)
         elif not res.success:  # a model or snapshot failed, or the invocation itself stopped
             out["failed"] = [f"{r.node.unique_id}: {r.message}" for r in bad] or [str(res.exception)]
             break
     return out
+
+
+def _failed(res) -> list:
+    """The nodes of a dbt invocation's result that neither succeeded nor were skipped."""
+    return [r for r in getattr(res.result, "results", None) or []
+            if str(r.status) not in ("success", "pass", "warn", "skipped")]  # fmt: skip
+
+
+def _rerun_alone(runner, common: list[str], models: list[str], threads: int, target_path: Path):
+    """Models that ran out of DuckDB memory while another model ran beside them (the limit is shared by
+    the dbt threads; which pair peaks together depends on timing) are built again one at a time, then
+    the models their failure held up, at ``threads`` again. Returns the last invocation's result and
+    its failed nodes; a model that fails alone fails the run as before."""
+    print(f"microseg: {', '.join(models)} ran out of memory beside another model at --threads {threads}: "
+          "building them one at a time, then the models they held up", file=sys.stderr)  # fmt: skip
+    res = runner.invoke(["run", "--select", *models, "--threads", "1", *common])
+    _keep_run_results(target_path, "run")
+    if not res.success:
+        return res, _failed(res)
+    res = runner.invoke(["run", "--select", *(f"{m}+" for m in models), "--exclude", *models,
+                         "--threads", str(threads), *common])  # fmt: skip
+    _keep_run_results(target_path, "run")
+    return res, _failed(res)
 
 
 def main(argv: list[str] | None = None) -> int:
