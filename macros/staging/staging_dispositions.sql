@@ -166,9 +166,15 @@
     erased row, then the kept ones put back in place (`* replace`). A union of
     the erased and the other rows reads `relation` twice, so DuckDB
     materializes the whole CTE first (base_tracking__events at 100,000
-    persons: docs/decisions.md "Base tables in one pass"). -#}
-{% macro without_erased_content(relation, keep=[]) -%}
+    persons: docs/decisions.md "Base tables in one pass").
+    `raw_table` (the raw table's name in models/sources.yml): its raw_<column>
+    text is kept on rejected rows only, the one place it is read (the
+    *_rejected models hand it back); a staged row keeps its typed columns
+    alone, so raw PII is not stored twice and the largest tables write half
+    the text (docs/decisions.md "Raw text on rejected rows only"). -#}
+{% macro without_erased_content(relation, keep=[], raw_table=none) -%}
     {%- set kept = keep + ['erasure_request_id', 'exact_duplicate_count'] -%}
+    {%- set raw = raw_columns(raw_table) if raw_table else [] -%}
     select
         * exclude (
             {%- for column in kept %}
@@ -177,7 +183,11 @@
         )
         replace (
             {%- for column in kept %}
-                _tombstone_{{ column }} as {{ column }}{{ "," if not loop.last }}
+                _tombstone_{{ column }} as {{ column }}{{ "," if not loop.last or raw }}
+            {%- endfor %}
+            {%- for column in raw %}
+                case when reject_reason is not null then raw_{{ column }} end as raw_{{ column }}
+                {{- "," if not loop.last }}
             {%- endfor %}
         )
     from (

@@ -1,5 +1,5 @@
 {#- One row per distinct raw CRM row with its disposition (macros in
-    macros/staging/staging_dispositions.sql): the raw text columns (raw_*), the
+    macros/staging/staging_dispositions.sql): the raw text columns (raw_*, on rejected rows only), the
     number of exact copies dropped, the typed and cleaned columns and the
     reject reason. stg_crm__customers (reject_reason null) and
     stg_crm__customers_rejected (reject_reason set) are two filters of this
@@ -123,4 +123,4 @@ final as (
         ]) }}
 )
 
-{{ without_erased_content('final') }}
+{{ without_erased_content('final', raw_table='crm_customers') }}

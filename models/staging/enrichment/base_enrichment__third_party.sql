@@ -87,4 +87,4 @@ final as (
     {{ with_erasure_request_id('dispositions', [('email_hash', hash_pii('dispositions.email'))]) }}
 )
 
-{{ without_erased_content('final') }}
+{{ without_erased_content('final', raw_table='third_party') }}

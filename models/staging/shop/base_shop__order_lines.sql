@@ -122,4 +122,4 @@ final as (
     {{ with_erasure_request_id('dispositions', [('order_id', 'dispositions.order_id')]) }}
 )
 
-{{ without_erased_content('final', keep=['_unit', '_processed_at']) }}
+{{ without_erased_content('final', keep=['_unit', '_processed_at'], raw_table='order_lines') }}

@@ -119,4 +119,4 @@ final as (
         ]) }}
 )
 
-{{ without_erased_content('final', keep=['_unit', '_processed_at']) }}
+{{ without_erased_content('final', keep=['_unit', '_processed_at'], raw_table='orders') }}
