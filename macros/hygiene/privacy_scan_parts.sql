@@ -75,7 +75,7 @@
 {#- One scan of `node`'s relation for all its `checks`, (column_name, finding,
     condition) each: a select of (model_name, column_name, finding, n_values),
     one row per check, n_values the rows where the condition holds. One scan
-    per model, not one per column: a view (int_events_resolved, its join)
+    per model, not one per column: a view (as int_events_resolved was, its join)
     was computed once per text column, and the events read ten times. -#}
 {% macro privacy_column_counts(node, checks) -%}
     {%- set counts = [] -%}
