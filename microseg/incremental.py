@@ -159,6 +159,20 @@ PARSE_ENV = {"MICROSEG_RAW_PATH": "data/raw", "MICROSEG_DUCKDB_PATH": "microseg.
              "MICROSEG_EXPORT_PATH": "exports"}  # fmt: skip
 
 
+def fresh_runner(manifest):
+    """A dbtRunner on a copy of a parsed ``manifest``: an invocation compiles into the manifest it is given
+    (an ephemeral model is marked as injected into its readers), so a second invocation on the same object
+    ran readers without the ephemeral CTE ("__dbt__cte__... does not exist"). Copying costs far less than
+    parsing again."""
+    from dbt.cli.main import dbtRunner
+
+    if hasattr(manifest, "deepcopy"):  # dbt's own copy (a plain deepcopy breaks its lookups)
+        manifest = manifest.deepcopy()
+        manifest.build_parent_and_child_maps()
+        manifest.build_group_map()
+    return dbtRunner(manifest=manifest)
+
+
 def run_chain_in_process(out: Path, drops: int, select_args=QUICK_MODELS, saved_parse: Path | None = None,
                          threads: int = 1) -> dict:  # fmt: skip
     """The incremental chain of ``out/drops`` and its full refresh, every dbt invocation in this process.
@@ -183,14 +197,13 @@ def run_chain_in_process(out: Path, drops: int, select_args=QUICK_MODELS, saved_
     parsed = dbtRunner().invoke(["parse", *common])
     if not parsed.success:
         raise RuntimeError(f"dbt parse failed: {parsed.exception}")
-    runner = dbtRunner(manifest=parsed.result)
     no_tests = ("--exclude", "resource_type:test", "resource_type:unit_test")
 
     def invoke(raw: Path, db: Path, *args: str) -> float:
         # absolute paths per database: dbt-duckdb keeps one open environment per set of credentials
         os.environ.update({"MICROSEG_RAW_PATH": str(raw), "MICROSEG_DUCKDB_PATH": str(db)})
         started = time.perf_counter()
-        res = runner.invoke([*args, *select_args, "--threads", str(threads), *common])
+        res = fresh_runner(parsed.result).invoke([*args, *select_args, "--threads", str(threads), *common])
         if not res.success:
             failed = [f"{r.node.unique_id}: {r.message}" for r in getattr(res.result, "results", [])
                       if str(r.status) not in ("success", "pass")]  # fmt: skip

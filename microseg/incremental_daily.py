@@ -7,7 +7,7 @@ run does not change), with :data:`DAILY_VARS`: the three model families
 fits) and the data tests of the incremental models scoped to the rows the run rebuilt
 (``microseg__test_scope: batch``, macros/incremental/microseg_test_scope.sql). Models and tests run
 apart, not as ``dbt build``: a failing drift test would make ``dbt build`` skip the alerts that
-explain it. dbt is parsed once; the three invocations share the manifest (no process start-up or
+explain it. dbt is parsed once; the three invocations start from copies of its manifest (no process start-up or
 manifest load per invocation). Prints one JSON line (seconds per invocation, failing tests); exit 1
 when a model, snapshot or test fails, with one line per failing node.
 """
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from .incremental import _keep_run_results
+from .incremental import _keep_run_results, fresh_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 #: the vars of a daily run: every model family reuses its stored fit unless a reason to refit
@@ -47,18 +47,17 @@ def daily_run(target_path: Path, log_path: Path, threads: int = 2, tests: bool =
     if not parsed.success:
         raise RuntimeError(f"dbt parse failed: {parsed.exception}")
     out = {"seconds": {"parse": time.perf_counter() - started}, "failed_tests": [], "failed": []}
-    runner = dbtRunner(manifest=parsed.result)
     steps = ["run", *(["snapshot"] if snapshots else []), *(["test"] if tests else [])]
     for command in steps:
         started = time.perf_counter()
         # unit tests check the code on fixed inputs: a daily run brings data, not code (docs/incremental.md)
         skip = ("--exclude", "resource_type:unit_test") if command == "test" and not unit_tests else ()
-        res = runner.invoke([command, *skip, "--threads", str(threads), *common])
+        res = fresh_runner(parsed.result).invoke([command, *skip, "--threads", str(threads), *common])
         _keep_run_results(Path(target_path), command)
         bad = _failed(res)
         oom = [r.node.name for r in bad if "Out of Memory" in (r.message or "")]
         if command == "run" and threads > 1 and oom and len(oom) == len(bad):
-            res, bad = _rerun_alone(runner, common, oom, threads, Path(target_path))
+            res, bad = _rerun_alone(parsed.result, common, oom, threads, Path(target_path))
             out["rerun_alone"] = oom
         out["seconds"][command] = time.perf_counter() - started
         if command == "test" and (bad or res.success):
@@ -75,18 +74,18 @@ def _failed(res) -> list:
             if str(r.status) not in ("success", "pass", "warn", "skipped")]  # fmt: skip
 
 
-def _rerun_alone(runner, common: list[str], models: list[str], threads: int, target_path: Path):
+def _rerun_alone(manifest, common: list[str], models: list[str], threads: int, target_path: Path):
     """Models that ran out of DuckDB memory while another model ran beside them (the limit is shared by
     the dbt threads; which pair peaks together depends on timing) are built again one at a time, then
     the models their failure held up, at ``threads`` again. Returns the last invocation's result and
     its failed nodes; a model that fails alone fails the run as before."""
     print(f"microseg: {', '.join(models)} ran out of memory beside another model at --threads {threads}: "
           "building them one at a time, then the models they held up", file=sys.stderr)  # fmt: skip
-    res = runner.invoke(["run", "--select", *models, "--threads", "1", *common])
+    res = fresh_runner(manifest).invoke(["run", "--select", *models, "--threads", "1", *common])
     _keep_run_results(target_path, "run")
     if not res.success:
         return res, _failed(res)
-    res = runner.invoke(["run", "--select", *(f"{m}+" for m in models), "--exclude", *models,
+    res = fresh_runner(manifest).invoke(["run", "--select", *(f"{m}+" for m in models), "--exclude", *models,
                          "--threads", str(threads), *common])  # fmt: skip
     _keep_run_results(target_path, "run")
     return res, _failed(res)
