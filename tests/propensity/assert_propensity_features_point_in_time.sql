@@ -17,12 +17,7 @@
     customers. At 1,000,000 persons the full recomputation took 90 s, the
     sample's 16-19 s (a planted leak, orders read before they were known:
     16,980 rows). -#}
-{%- set horizon = var('microseg__propensity_horizon_days') | int %}
-{%- set snapshot_names = [] %}
-{%- for k in range(1, (var('microseg__propensity_training_snapshots') | int) + 1) %}
-    {%- do snapshot_names.append(('training_' ~ k, 'training', k * horizon)) %}
-{%- endfor %}
-{%- do snapshot_names.append(('scoring', 'scoring', 0)) %}
+{%- set snapshot_names = propensity_snapshots() %}
 {%- set in_sample = 'in (select sc.customer_key from sample_customers as sc)' %}
 {%- set scores = ['r_score', 'f_score', 'm_score'] %}
 with

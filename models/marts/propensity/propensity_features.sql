@@ -1,6 +1,6 @@
 {#- Point-in-time feature snapshots per customer with a purchase: 'training'
     snapshots as of as_of_date - k * horizon for k = 1 ..
-    microseg__propensity_training_snapshots (labelled by propensity_labels
+    microseg__propensity_training_snapshots (macro propensity_snapshots; labelled by propensity_labels
     with what happens in the horizon after each), and one 'scoring' snapshot
     as of as_of_date. Each snapshot reads only behaviour rows known by its own
     date (macro propensity_customer_features over the behaviour layer; proven
@@ -8,8 +8,7 @@
     behaviour imports are materialized copies: they spill, where the
     snapshots' windows and aggregations over inlined reads ran out of memory
     at 1,000,000 persons (docs/decisions.md). -#}
-{%- set horizon = var('microseg__propensity_horizon_days') | int %}
-{%- set n_training = var('microseg__propensity_training_snapshots') | int %}
+{%- set snapshots = propensity_snapshots() %}
 with
 
 as_of as (
@@ -18,10 +17,9 @@ as_of as (
 
 snapshot_dates as (
     select
-        {%- for k in range(1, n_training + 1) %}
-            cast(as_of_date - {{ k * horizon }} as date) as training_date_{{ k }},
+        {%- for name, _, days in snapshots %}
+            cast(as_of_date - {{ days }} as date) as {{ name }}_date{{ "," if not loop.last }}
         {%- endfor %}
-        as_of_date as scoring_date
     from as_of
 ),
 
@@ -48,35 +46,24 @@ email_campaigns as materialized (
     ),
 {%- endif %}
 
-{%- for k in range(1, n_training + 1) %}
+{%- for name, _, _ in snapshots %}
 
-    training_{{ k }} as (
+    {{ name }} as (
     {{ propensity_customer_features(
         'orders', 'order_lines', 'sessions', 'email_campaigns', 'events',
-        '(select training_date_' ~ k ~ ' from snapshot_dates)') }}
+        '(select ' ~ name ~ '_date from snapshot_dates)') }}
     ),
 {%- endfor %}
 
-scoring as (
-    {{ propensity_customer_features(
-        'orders', 'order_lines', 'sessions', 'email_campaigns', 'events',
-        '(select scoring_date from snapshot_dates)') }}
-),
-
 final as (
-    {%- for k in range(1, n_training + 1) %}
+    {%- for name, kind, _ in snapshots %}
         select
             customer_key,
-            'training' as snapshot_kind,
+            '{{ kind }}' as snapshot_kind,
             * exclude (customer_key)
-        from training_{{ k }}
-        union all
+        from {{ name }}
+        {{- "\n        union all" if not loop.last }}
     {%- endfor %}
-    select
-        customer_key,
-        'scoring' as snapshot_kind,
-        * exclude (customer_key)
-    from scoring
 )
 
 select * from final

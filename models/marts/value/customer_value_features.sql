@@ -15,10 +15,9 @@
 {%- set value_days = (var('microseg__value_horizon_months') * 365.25 / 12) | round | int %}
 {%- set churn_days = var('microseg__churn_inactive_days') | int %}
 {%- set snapshots = [('scoring', 0), ('value_training', value_days), ('churn_training', churn_days)] %}
-{%- set horizon = var('microseg__propensity_horizon_days') | int %}
-{%- set propensity_kinds = {0: 'scoring'} %}
-{%- for k in range(1, (var('microseg__propensity_training_snapshots') | int) + 1) %}
-    {%- do propensity_kinds.update({k * horizon: 'training'}) %}
+{%- set propensity_kinds = {} %}
+{%- for _, kind, days in propensity_snapshots() %}
+    {%- do propensity_kinds.update({days: kind}) %}
 {%- endfor %}
 with
 
