@@ -17,9 +17,10 @@ as_of as (
 
 snapshot_dates as (
     select
-        {%- for name, _, days in snapshots %}
-            cast(as_of_date - {{ days }} as date) as {{ name }}_date{{ "," if not loop.last }}
+        {%- for name, _, days in snapshots if days > 0 %}
+            cast(as_of_date - {{ days }} as date) as {{ name }}_date,
         {%- endfor %}
+        as_of_date as scoring_date
     from as_of
 ),
 
