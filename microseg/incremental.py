@@ -83,7 +83,6 @@ def dbt_build(raw: Path, db: Path, workdir: Path, *args: str, threads: int = 2, 
     dbt = Path(sys.executable).with_name("dbt")
     cmd = [str(dbt), command, *args, "--threads", str(threads), "--project-dir", str(ROOT),
            "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]  # fmt: skip
-    earlier = set((workdir / "run_results").glob("*_run.json"))
     started = time.perf_counter()
     run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     _keep_run_results(workdir / "target", command)
