@@ -10,7 +10,7 @@ and its reasons are recorded by propensity_retraining_decisions. Incremental app
 the history survives rebuilds and `--full-refresh` (unless microseg__allow_history_refresh).
 """
 
-from microseg.propensity.registry import config_from_dbt, empty_registry, train_registry_row
+from microseg.propensity.registry import TRAINING_ROWS, config_from_dbt, empty_registry, train_registry_row
 from microseg.propensity.retraining import decide_for_run, policy_from_dbt
 
 
@@ -18,8 +18,9 @@ def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append", schema="ml")
     settings = dbt.config.get("propensity")
     config, policy = config_from_dbt(settings), policy_from_dbt(settings)
-    features = dbt.ref("propensity_features").df()
-    labels = dbt.ref("propensity_labels").df()
+    # training snapshots only: the scoring snapshot (0.95 of 2.5 M rows at 1,000,000 persons) is predictions'
+    features = dbt.ref("propensity_features").filter(TRAINING_ROWS).df()
+    labels = dbt.ref("propensity_labels").filter(TRAINING_ROWS).df()
     registry = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
     run = dbt.ref("propensity_retraining_inputs").df()
     if decide_for_run(registry, features, labels, run, config, policy)["decision"] == "reuse":

@@ -7,7 +7,7 @@ it records exactly that decision. Incremental, appended once per run."""
 
 from datetime import datetime, timezone
 
-from microseg.propensity.registry import config_from_dbt, require_model
+from microseg.propensity.registry import TRAINING_ROWS, config_from_dbt, require_model
 from microseg.propensity.retraining import DECISION_SCHEMA, decide, decision_row, models_before, policy_from_dbt
 
 
@@ -20,7 +20,11 @@ def model(dbt, session):
         return DECISION_SCHEMA.empty_table()
     registry = dbt.ref("propensity_model_registry").df()
     drift = dbt.ref("segment_drift").project("fitted_at, drift_kind, psi").df()
-    decision = decide(models_before(registry, fit["fitted_at"]), dbt.ref("propensity_features").df(),
-                      dbt.ref("propensity_labels").df(), drift, config, policy, fit["as_of_date"])
+    # the matured window is a training snapshot; modes retrain and reuse_latest read none of them
+    rows = TRAINING_ROWS if policy.mode == "auto" else "false"
+    features = dbt.ref("propensity_features").filter(rows).df()
+    labels = dbt.ref("propensity_labels").filter(rows).df()
+    decision = decide(models_before(registry, fit["fitted_at"]), features, labels, drift, config, policy,
+                      fit["as_of_date"])
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     return decision_row(decision, fit["fit_id"], now, require_model(registry, config)["model_id"])

@@ -41,6 +41,12 @@ EVALUATION_COLUMNS = ["model_id", "as_of_date", "evaluation_set", "table_name", 
                       "feature", "metric_value"]
 
 
+#: filters of propensity_features / propensity_labels for a Python model's read (`dbt.ref(...).filter(...)`):
+#: training (registry, retraining decisions) and scoring (predictions) read their own snapshots only
+TRAINING_ROWS = "snapshot_kind = 'training'"
+SCORING_ROWS = "snapshot_kind = 'scoring'"
+
+
 def config_from_dbt(settings: dict | None) -> PropensityConfig:
     """PropensityConfig from the model's `propensity` config dict (values rendered from vars arrive as text)."""
     if not settings:

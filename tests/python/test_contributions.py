@@ -38,6 +38,25 @@ def test_contributions_sum_to_the_raw_score_and_blocks_do_not_matter(data, monke
     assert contributions.path_contributions(booster, X[:0]).shape == (0, X.shape[1] + 1)
 
 
+def test_joint_leaf_tables_give_the_per_tree_sums(data, monkeypatch):
+    """Trees looked up together (a joint table of their leaves) credit each row as the trees one by one do,
+    for trees of different leaf counts; a group never exceeds its row budget. A wrong joint row (the leaf
+    order of two trees swapped) fails this: planted."""
+    X, y = data
+    booster = _booster(X, y, num_leaves=7, rounds=30)
+    tables, _ = contributions.leaf_tables(booster)
+    assert len({t.shape[0] for t in tables}) > 1 or len(tables) > 1
+    for trees, joint in contributions.joint_tables(tables, 64):
+        assert joint.shape[0] == np.prod([tables[t].shape[0] for t in trees]) and (joint.shape[0] <= 64 or len(trees) == 1)
+    grouped = contributions.path_contributions(booster, X)
+    monkeypatch.setattr(contributions, "MAX_JOINT_LEAVES", 1)  # every tree alone
+    alone = contributions.path_contributions(booster, X)
+    np.testing.assert_allclose(grouped, alone, rtol=0, atol=1e-12)
+    leaves = booster.predict(X, pred_leaf=True)
+    by_tree = sum(table[leaves[:, t]] for t, table in enumerate(tables))
+    np.testing.assert_allclose(grouped[:, :-1], by_tree, rtol=0, atol=1e-12)
+
+
 def test_a_stump_credits_its_split_feature_with_leaf_minus_root():
     """One tree, one split on feature 1: the row's leaf value minus the root value goes to feature 1, the
     root value to the bias, nothing to feature 0."""

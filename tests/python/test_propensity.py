@@ -372,6 +372,10 @@ def test_propensity_defaults_equal_dbt_project_vars():
 def test_explain_reasons_orders_by_absolute_contribution():
     contrib = np.array([[0.1, -0.5, 0.3, 0.0, 9.0]])  # last column is the bias
     assert explain_reasons(contrib, ["a", "b", "c", "d"]) == [["b (-0.50)", "c (+0.30)", "a (+0.10)"]]
+    # fewer features than reasons, a zero contribution, several rows
+    two = np.array([[0.0, 0.25, 9.0], [-1.0, 0.0, 9.0]])
+    assert explain_reasons(two, ["a", "b"]) == [["b (+0.25)", None, None], ["a (-1.00)", None, None]]
+    assert explain_reasons(np.zeros((2, 1)), []) == [[None, None, None], [None, None, None]]
 
 
 def test_registry_row_round_trip():
