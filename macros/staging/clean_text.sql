@@ -10,12 +10,18 @@
     docs/decisions.md "staging text cost"). The placeholder test is one
     case-insensitive full-match regexp, not `lower(x) not in (nine strings)`:
     DuckDB rewrites an IN list of six or more constants into a join, which
-    cost 2.2 s per 5 M values against 0.5 s for the regexp (same result). -#}
+    cost 2.2 s per 5 M values against 0.5 s for the regexp (same result). The
+    placeholder test runs on the untrimmed text (whitespace allowed around
+    it) and the replace only on text that has whitespace to strip: two
+    regexps a value instead of three (10 M event ids 0.89 -> 0.70 s). -#}
 {% macro clean_text(expr) -%}
     {%- set space = "[ \\t\\n\\x0b\\x0c\\r\\x{a0}]" -%}
-    {%- set trimmed = "regexp_replace(" ~ expr ~ ", '^" ~ space ~ "+|" ~ space ~ "+$', '', 'g')" -%}
     case
-        when not regexp_full_match({{ trimmed }}, '(?i)(|null|n/a|none|nil|nan|undefined|-|[?])')
-            then {{ trimmed }}
+        when not regexp_full_match({{ expr }}, '(?i){{ space }}*(|null|n/a|none|nil|nan|undefined|-|[?]){{ space }}*')
+            then case
+                when regexp_matches({{ expr }}, '^{{ space }}|{{ space }}$')
+                    then regexp_replace({{ expr }}, '^{{ space }}+|{{ space }}+$', '', 'g')
+                else {{ expr }}
+            end
     end
 {%- endmacro %}
