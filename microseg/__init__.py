@@ -14,8 +14,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # has imported it before a Python model imports microseg, so the runtime switch is set too; a caller's value wins.
 os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 if os.environ["NUMPY_MADVISE_HUGEPAGE"] == "0":
-    try:
-        from numpy._core.multiarray import _set_madvise_hugepage
-    except ImportError:  # numpy < 2
-        from numpy.core.multiarray import _set_madvise_hugepage
+    from numpy._core.multiarray import _set_madvise_hugepage  # numpy >= 2 (pyproject.toml)
+
     _set_madvise_hugepage(False)
