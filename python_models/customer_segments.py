@@ -3,14 +3,15 @@ its segment, Gaussian-mixture membership probability, niche and PCA
 coordinates, from the latest fit in segment_model applied as stored (transform
 and predict, no refit); segment names from the profile and seed segment_playbook."""
 
+from microseg.frames import read_frame
 from microseg.segment_run import segments_table
 
 
 def model(dbt, session):
     dbt.config(materialized="table", schema="ml")
     return segments_table(
-        features=dbt.ref("mart_customer_features").df(),
-        spec=dbt.ref("segment_features").df(),
-        playbook=dbt.ref("segment_playbook").df(),
-        model_rows=dbt.ref("segment_model").order("fitted_at desc, fit_id desc").limit(1).df(),
+        features=read_frame(dbt.ref("mart_customer_features"), session),
+        spec=read_frame(dbt.ref("segment_features"), session),
+        playbook=read_frame(dbt.ref("segment_playbook"), session),
+        model_rows=read_frame(dbt.ref("segment_model").order("fitted_at desc, fit_id desc").limit(1), session),
     )

@@ -4,12 +4,14 @@ backtest), a forward evaluation of the scores against what happened.
 customer_value_metrics (SQL) types it for BI.
 """
 
+from microseg.frames import read_frame
 from microseg.value.run import evaluation_table, latest_model_row
 
 
 def model(dbt, session):
     dbt.config(materialized="table", schema="ml")
-    model_row = latest_model_row(dbt.ref("customer_value_model").order("decided_at desc").limit(1).df())
-    predictions = dbt.ref("customer_value_predictions").df()
-    labels = dbt.ref("customer_value_labels").df()
+    latest = dbt.ref("customer_value_model").order("decided_at desc").limit(1)
+    model_row = latest_model_row(read_frame(latest, session))
+    predictions = read_frame(dbt.ref("customer_value_predictions"), session)
+    labels = read_frame(dbt.ref("customer_value_labels"), session)
     return evaluation_table(model_row, predictions, labels)

@@ -10,6 +10,7 @@ LightGBM text (never pickle). Logic: microseg/value/. History survives
 
 from datetime import datetime, timezone
 
+from microseg.frames import read_frame
 from microseg.model_reuse import value_policy_from_dbt
 from microseg.value.clv import config_from_dbt
 from microseg.value.run import value_model_row
@@ -19,8 +20,10 @@ def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append", schema="ml")
     settings = dbt.config.get("value")
     # the latest trained_at is the model in use (a reuse stores it again): also reads a pre-upgrade table
-    stored = session.sql(f"select * from {dbt.this} order by trained_at desc limit 1").df() \
+    stored = read_frame(session.sql(f"select * from {dbt.this} order by trained_at desc limit 1"), session) \
         if dbt.is_incremental else None
-    return value_model_row(dbt.ref("customer_value_features").df(), dbt.ref("customer_value_labels").df(),
+    features = read_frame(dbt.ref("customer_value_features"), session)
+    labels = read_frame(dbt.ref("customer_value_labels"), session)
+    return value_model_row(features, labels,
                            config_from_dbt(settings), value_policy_from_dbt(settings), stored,
                            datetime.now(timezone.utc).replace(tzinfo=None))

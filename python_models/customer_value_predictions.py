@@ -4,6 +4,7 @@ discounted CLV over the value horizon, the LightGBM value, the value in use
 and the calibrated churn risk. customer_value (SQL) adds deciles and flags.
 """
 
+from microseg.frames import read_frame
 from microseg.propensity.registry import SCORING_ROWS
 from microseg.value.clv import config_from_dbt
 from microseg.value.run import latest_model_row, score
@@ -13,6 +14,7 @@ def model(dbt, session):
     dbt.config(materialized="table", schema="ml")
     config = config_from_dbt(dbt.config.get("value"))
     # the scoring snapshot only: the training snapshots are most of the table (1,000,000 persons: 0.9 of 2.3 M rows)
-    features = dbt.ref("customer_value_features").filter(SCORING_ROWS).df()
-    model_row = latest_model_row(dbt.ref("customer_value_model").order("decided_at desc").limit(1).df())
+    features = read_frame(dbt.ref("customer_value_features").filter(SCORING_ROWS), session)
+    latest = dbt.ref("customer_value_model").order("decided_at desc").limit(1)
+    model_row = latest_model_row(read_frame(latest, session))
     return score(features, model_row, config)

@@ -5,6 +5,7 @@ the model and of a cart-adds-then-recency baseline. Logic:
 microseg/value/first_purchase.py.
 """
 
+from microseg.frames import read_frame
 from microseg.value.clv import config_from_dbt
 from microseg.value.first_purchase import score_first_purchase
 
@@ -12,5 +13,5 @@ from microseg.value.first_purchase import score_first_purchase
 def model(dbt, session):
     dbt.config(materialized="table", schema="ml")
     config = config_from_dbt(dbt.config.get("value"))
-    snapshots = dbt.ref("first_purchase_snapshots").df()
+    snapshots = read_frame(dbt.ref("first_purchase_snapshots"), session)
     return score_first_purchase(snapshots, config)

@@ -5,13 +5,14 @@ current scores when the data covers their label window, and feature importance
 Nothing is scored here. propensity_model_metrics (SQL) types it for BI.
 """
 
+from microseg.frames import read_frame
 from microseg.propensity.registry import config_from_dbt, evaluation_table, require_model
 
 
 def model(dbt, session):
     dbt.config(materialized="table", schema="ml")
     config = config_from_dbt(dbt.config.get("propensity"))
-    model_row = require_model(dbt.ref("propensity_model_registry").df(), config)
-    predictions = dbt.ref("propensity_predictions").df()
-    labels = dbt.ref("propensity_labels").df()
+    model_row = require_model(read_frame(dbt.ref("propensity_model_registry"), session), config)
+    predictions = read_frame(dbt.ref("propensity_predictions"), session)
+    labels = read_frame(dbt.ref("propensity_labels"), session)
     return evaluation_table(model_row, predictions, labels)

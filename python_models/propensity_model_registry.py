@@ -10,6 +10,7 @@ and its reasons are recorded by propensity_retraining_decisions. Incremental app
 the history survives rebuilds and `--full-refresh` (unless microseg__allow_history_refresh).
 """
 
+from microseg.frames import read_frame
 from microseg.propensity.registry import TRAINING_ROWS, config_from_dbt, empty_registry, train_registry_row
 from microseg.propensity.retraining import decide_for_run, policy_from_dbt
 
@@ -19,10 +20,10 @@ def model(dbt, session):
     settings = dbt.config.get("propensity")
     config, policy = config_from_dbt(settings), policy_from_dbt(settings)
     # training snapshots only: the scoring snapshot (0.95 of 2.5 M rows at 1,000,000 persons) is predictions'
-    features = dbt.ref("propensity_features").filter(TRAINING_ROWS).df()
-    labels = dbt.ref("propensity_labels").filter(TRAINING_ROWS).df()
-    registry = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
-    run = dbt.ref("propensity_retraining_inputs").df()
+    features = read_frame(dbt.ref("propensity_features").filter(TRAINING_ROWS), session)
+    labels = read_frame(dbt.ref("propensity_labels").filter(TRAINING_ROWS), session)
+    registry = read_frame(session.sql(f"select * from {dbt.this}"), session) if dbt.is_incremental else None
+    run = read_frame(dbt.ref("propensity_retraining_inputs"), session)
     if decide_for_run(registry, features, labels, run, config, policy)["decision"] == "reuse":
         return empty_registry()
     return train_registry_row(features, labels, config)

@@ -7,6 +7,7 @@ it records exactly that decision. Incremental, appended once per run."""
 
 from datetime import datetime, timezone
 
+from microseg.frames import read_frame
 from microseg.propensity.registry import TRAINING_ROWS, config_from_dbt, require_model
 from microseg.propensity.retraining import DECISION_SCHEMA, decide, decision_row, models_before, policy_from_dbt
 
@@ -15,15 +16,16 @@ def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append", schema="ml")
     settings = dbt.config.get("propensity")
     config, policy = config_from_dbt(settings), policy_from_dbt(settings)
-    fit = dbt.ref("segment_model").order("fitted_at desc, fit_id desc").limit(1).df().iloc[0]
-    if dbt.is_incremental and fit["fit_id"] in set(session.sql(f"select fit_id from {dbt.this}").df()["fit_id"]):
+    fit = read_frame(dbt.ref("segment_model").order("fitted_at desc, fit_id desc").limit(1), session).iloc[0]
+    recorded = read_frame(session.sql(f"select fit_id from {dbt.this}"), session) if dbt.is_incremental else None
+    if recorded is not None and fit["fit_id"] in set(recorded["fit_id"]):
         return DECISION_SCHEMA.empty_table()
-    registry = dbt.ref("propensity_model_registry").df()
-    drift = dbt.ref("segment_drift").project("fitted_at, drift_kind, psi").df()
+    registry = read_frame(dbt.ref("propensity_model_registry"), session)
+    drift = read_frame(dbt.ref("segment_drift").project("fitted_at, drift_kind, psi"), session)
     # the matured window is a training snapshot; modes retrain and reuse_latest read none of them
     rows = TRAINING_ROWS if policy.mode == "auto" else "false"
-    features = dbt.ref("propensity_features").filter(rows).df()
-    labels = dbt.ref("propensity_labels").filter(rows).df()
+    features = read_frame(dbt.ref("propensity_features").filter(rows), session)
+    labels = read_frame(dbt.ref("propensity_labels").filter(rows), session)
     decision = decide(models_before(registry, fit["fitted_at"]), features, labels, drift, config, policy,
                       fit["as_of_date"])
     now = datetime.now(timezone.utc).replace(tzinfo=None)

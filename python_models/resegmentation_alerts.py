@@ -5,6 +5,7 @@ microseg__drift_segment_size_change, bootstrap stability falling below
 microseg__segment_stability_floor, a new dense niche. Empty when nothing moved."""
 
 from microseg.drift import alerts_table, config_from_dbt
+from microseg.frames import read_frame
 
 
 def model(dbt, session):
@@ -17,8 +18,8 @@ def model(dbt, session):
     niche_members = dbt.ref("segment_membership_history").filter("niche_id is not null").project(
         "fit_id, customer_key, niche_id")
     return alerts_table(
-        drift=dbt.ref("segment_drift").df(),
-        runs=runs.join(recorded, "fit_id").df(),
-        niche_members=niche_members.df(),
+        drift=read_frame(dbt.ref("segment_drift"), session),
+        runs=read_frame(runs.join(recorded, "fit_id"), session),
+        niche_members=read_frame(niche_members, session),
         config=config,
     )

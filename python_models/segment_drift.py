@@ -4,6 +4,7 @@ mix, with one row per segment's share and PSI term; status ok / warn / error
 against microseg__drift_psi_warn / _error. Rebuilt from the history tables."""
 
 from microseg.drift import config_from_dbt, drift_table
+from microseg.frames import read_frame
 
 
 def model(dbt, session):
@@ -13,4 +14,5 @@ def model(dbt, session):
         "fit_id, fitted_at, as_of_date, segment_id, count(*) as customer_count",
         "fit_id, fitted_at, as_of_date, segment_id",
     )
-    return drift_table(dbt.ref("segment_feature_distributions").df(), sizes.df(), config)
+    distributions = read_frame(dbt.ref("segment_feature_distributions"), session)
+    return drift_table(distributions, read_frame(sizes, session), config)

@@ -5,17 +5,18 @@ PSI without an earlier run's raw values. Incremental, append-only, keyed by
 fit_id; survives --full-refresh unless microseg__allow_history_refresh."""
 
 from microseg.drift import config_from_dbt
+from microseg.frames import read_frame
 from microseg.segment_history import distributions_for_run
 
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append", schema="ml")
     config = config_from_dbt(dbt.config.get("drift"))
-    stored = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
+    stored = read_frame(session.sql(f"select * from {dbt.this}"), session) if dbt.is_incremental else None
     return distributions_for_run(
-        features=dbt.ref("mart_customer_features").df(),
-        spec=dbt.ref("segment_features").df(),
-        fit=dbt.ref("segment_model").project("fit_id, fitted_at, as_of_date").df(),
+        features=read_frame(dbt.ref("mart_customer_features"), session),
+        spec=read_frame(dbt.ref("segment_features"), session),
+        fit=read_frame(dbt.ref("segment_model").project("fit_id, fitted_at, as_of_date"), session),
         stored=stored,
         bins=config.bins,
     )

@@ -9,6 +9,7 @@ read it. History survives --full-refresh unless microseg__allow_history_refresh.
 
 from datetime import datetime, timezone
 
+from microseg.frames import read_frame
 from microseg.model_reuse import reference_reader, segment_policy_from_dbt
 from microseg.segment_run import config_from_dbt, run_row, threads_from_dbt
 
@@ -16,11 +17,11 @@ from microseg.segment_run import config_from_dbt, run_row, threads_from_dbt
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append", schema="ml")
     settings = dbt.config.get("segmentation")
-    previous = session.sql(f"select * from {dbt.this} order by fitted_at desc, fit_id desc limit 1").df() \
-        if dbt.is_incremental else None
+    latest = f"select * from {dbt.this} order by fitted_at desc, fit_id desc limit 1"
+    previous = read_frame(session.sql(latest), session) if dbt.is_incremental else None
     return run_row(
-        features=dbt.ref("mart_customer_features").df(),
-        spec=dbt.ref("segment_features").df(),
+        features=read_frame(dbt.ref("mart_customer_features"), session),
+        spec=read_frame(dbt.ref("segment_features"), session),
         previous_rows=previous,
         config=config_from_dbt(settings),
         policy=segment_policy_from_dbt(settings),

@@ -4,9 +4,11 @@ Davies-Bouldin, Calinski-Harabasz and the size check of the very K-Means model
 customer_segments applies; the chosen k, its bootstrap stability and the PCA
 figures."""
 
+from microseg.frames import read_frame
 from microseg.segment_run import quality_table
 
 
 def model(dbt, session):
     dbt.config(materialized="table", schema="ml")
-    return quality_table(dbt.ref("segment_model").order("fitted_at desc, fit_id desc").limit(1).df())
+    latest = dbt.ref("segment_model").order("fitted_at desc, fit_id desc").limit(1)
+    return quality_table(read_frame(latest, session))
