@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import lightgbm as lgb
 import numpy as np
+import pandas as pd
 import pytest
 
 from microseg.propensity import contributions
@@ -25,7 +26,7 @@ def data():
     return X, y
 
 
-def test_contributions_sum_to_the_raw_score_and_blocks_do_not_matter(data, monkeypatch):
+def test_contributions_sum_to_the_raw_score_and_blocks_and_chunks_do_not_matter(data, monkeypatch):
     """Each row's contributions (bias column included) add up to the booster's raw score, missing values and
     all (a wrong node value in the walk, e.g. the root instead of the parent, fails this: planted)."""
     X, y = data
@@ -35,6 +36,10 @@ def test_contributions_sum_to_the_raw_score_and_blocks_do_not_matter(data, monke
     np.testing.assert_allclose(out.sum(axis=1), booster.predict(X, raw_score=True), rtol=0, atol=1e-10)
     monkeypatch.setattr(contributions, "BLOCK_ROWS", 7)
     assert np.array_equal(contributions.path_contributions(booster, X), out)
+    # leaf indices predicted 50 rows at a time (a chunk boundary inside a block), from a frame too
+    monkeypatch.setattr(contributions, "LEAF_ROWS", 50)
+    assert np.array_equal(contributions.path_contributions(booster, X), out)
+    assert np.array_equal(contributions.path_contributions(booster, pd.DataFrame(X)), out)
     assert contributions.path_contributions(booster, X[:0]).shape == (0, X.shape[1] + 1)
 
 
