@@ -139,6 +139,23 @@ def stage_table(run_results: dict, manifest: dict, rss: RssSampler | None) -> li
     return table
 
 
+def memory_peaks(run_results: dict, rss: RssSampler, top: int = 10) -> list[tuple[str, float, float]]:
+    """(unique_id, peak RSS in MiB while it ran, seconds) of the nodes with the highest
+    resident memory of the dbt process during their execution. Nodes run two at a
+    time, so a peak belongs to the node and whatever ran beside it: the table says
+    where to look, not whose memory it is."""
+    rows = []
+    for result in run_results["results"]:
+        execute = [t for t in result.get("timing", []) if t["name"] == "execute" and t.get("started_at")]
+        if not execute:
+            continue
+        start, end = _epoch(execute[0]["started_at"]), _epoch(execute[0]["completed_at"])
+        peak = rss.peak_between(start, end)
+        if peak == peak:  # not nan: sampled while it ran
+            rows.append((result["unique_id"], peak, end - start))
+    return sorted(rows, key=lambda row: row[1], reverse=True)[:top]
+
+
 def slowest_nodes(run_results_path: Path, top: int = 10) -> list[tuple[str, str, float]]:
     """(unique_id, status, seconds) of the slowest nodes in a run_results.json."""
     results = json.loads(run_results_path.read_text())["results"]
@@ -248,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\n| slowest nodes | status | seconds |\n|---|---|---:|")
         for unique_id, status, seconds in slowest_nodes(run_results, args.top):
             print(f"| {unique_id} | {status} | {seconds:.1f} |")
+        if samplers:
+            print("\n| highest memory while running | peak RSS (MiB) | seconds |\n|---|---:|---:|")
+            for unique_id, peak, seconds in memory_peaks(json.loads(run_results.read_text()), samplers[0], 10):
+                print(f"| {unique_id} | {peak:,.0f} | {seconds:.1f} |")
     return figures["dbt build"].returncode
 
 

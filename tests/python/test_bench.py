@@ -55,6 +55,8 @@ def test_stage_table_groups_nodes_into_stages_with_span_and_memory():
     assert table["training"]["wall_seconds"] == 10 and table["training"]["peak_rss_mib"] == 900.0
     assert table["staging"]["peak_rss_mib"] == 100.0
     assert table["scoring"]["thread_seconds"] == 4
+    # the node that ran during the 900 MiB sample first; a node without a sample (test.t) left out
+    assert bench.memory_peaks(run_results, sampler, top=2) == [("model.reg", 900.0, 10.0), ("model.pred", 300.0, 4.0)]
 
 
 def test_floor_query_reads_every_large_table_once(tmp_path):
