@@ -21,7 +21,8 @@ BLOCK_ROWS = 8_192
 #: at most this many rows in a table of several trees' joint leaves (x features doubles: about 1 MiB at 37)
 MAX_JOINT_LEAVES = 4_096
 #: rows whose leaf indices LightGBM predicts at once: it returns (rows x trees) numbers and builds them
-#: in doubles first, so all 949,530 scoring customers at once peaked at 3.7 GB (2 x 300 MB now)
+#: in doubles first; all 949,530 scoring customers at once took this function's peak to 3,745 MiB of
+#: Python allocations, 131,072 at a time to 1,384 (the same contributions)
 LEAF_ROWS = 16 * BLOCK_ROWS
 
 
