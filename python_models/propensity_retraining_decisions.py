@@ -1,9 +1,7 @@
-"""Why the propensity model was retrained or reused, one row per run
-(segmentation fit): mode, decision, reasons (no_model, model_age, auc_decay,
-feature_drift, within_thresholds, mode_*), the figures behind them and the
-model in use. Recomputed with microseg.propensity.retraining.decide from the
-inputs the registry decided with (models registered before the run's fit), so
-it records exactly that decision. Incremental, appended once per run."""
+"""Why the propensity model was retrained or reused, one row per run (segmentation fit), appended: mode,
+decision, reasons (no_model, model_age, auc_decay, feature_drift, within_thresholds, mode_*), the figures
+behind them and the model in use. Recomputed with microseg.propensity.retraining.decide from the inputs the
+registry decided with (models registered before the run's fit), so it records exactly that decision."""
 
 from datetime import datetime, timezone
 
@@ -17,8 +15,8 @@ def model(dbt, session):
     settings = dbt.config.get("propensity")
     config, policy = config_from_dbt(settings), policy_from_dbt(settings)
     fit = read_frame(dbt.ref("segment_model").order("fitted_at desc, fit_id desc").limit(1), session).iloc[0]
-    recorded = read_frame(session.sql(f"select fit_id from {dbt.this}"), session) if dbt.is_incremental else None
-    if recorded is not None and fit["fit_id"] in set(recorded["fit_id"]):
+    if dbt.is_incremental and session.execute(f"select count(*) from {dbt.this} where fit_id = ?",
+                                              [fit["fit_id"]]).fetchall()[0][0]:
         return DECISION_SCHEMA.empty_table()
     registry = read_frame(dbt.ref("propensity_model_registry"), session)
     drift = read_frame(dbt.ref("segment_drift").project("fitted_at, drift_kind, psi"), session)
