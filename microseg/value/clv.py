@@ -137,10 +137,13 @@ def choose_purchase_model(calibration: pd.DataFrame, later: pd.DataFrame) -> tup
     to the later date. Returns (name, report by model). ValueModelError when the two share no customer or no
     model can be fitted.
     """
-    both = calibration.merge(later, on="customer_key", suffixes=("", "_later"))
+    # only the columns the fits read: a merge of every feature column held both snapshots twice
+    rfm = ["customer_key", "repeat_purchase_days", "first_to_last_days", "tenure_days"]
+    both = calibration[rfm].merge(later[rfm], on="customer_key", suffixes=("", "_later"))
     if both.empty:
         raise ValueModelError("customer value: the calibration and later snapshots share no customer")
-    cal = _rfm(both)[:3]
+    cal = (both["repeat_purchase_days"].to_numpy(float), both["first_to_last_days"].to_numpy(float) / 7.0,
+           both["tenure_days"].to_numpy(float) / 7.0)
     full = (both["repeat_purchase_days_later"].to_numpy(float), both["first_to_last_days_later"].to_numpy(float) / 7,
             both["tenure_days_later"].to_numpy(float) / 7)
     try:
@@ -159,14 +162,15 @@ def btyd_value(frame: pd.DataFrame, config: ValueConfig, purchase_model: str = "
     Returns the frame and the fits by date ({date: {"purchase_model": name, name: {...}, "gamma_gamma":
     {...}}}). Raises ValueModelError naming the date when a snapshot cannot be fitted (no repeat purchase).
     """
-    out = frame.copy()
-    for col in BTYD_COLUMNS:
-        out[col] = np.nan
+    # the BTYD columns are filled by position into arrays and added to a shallow copy: a deep copy of the frame
+    # and a copy of each date's rows cost two frames of memory (1,000,000 persons: 0.7 GB at scoring)
+    values = {col: np.full(len(frame), np.nan) for col in BTYD_COLUMNS}
     fits = {}
     weeks = config.horizon_days / 7.0
-    for date, idx in out.groupby("feature_as_of_date").groups.items():
-        part = out.loc[idx]
-        x, t_x, T, mbar = _rfm(part)
+    dates, columns = frame["feature_as_of_date"], _rfm(frame)
+    for date in np.sort(dates.dropna().unique()):  # in date order, as a group-by gives them
+        idx = np.flatnonzero((dates == date).to_numpy())
+        x, t_x, T, mbar = (v[idx] for v in columns)
         rows = btyd.fit_sample(len(x))
         try:
             bg = btyd.fit(purchase_model, x, t_x, T,
@@ -178,16 +182,19 @@ def btyd_value(frame: pd.DataFrame, config: ValueConfig, purchase_model: str = "
         spend = gammagamma.expected_spend(gg, x, mbar)
         alive = btyd.p_alive(purchase_model, bg, x, t_x, T)
         purchases = btyd.expected_purchases(purchase_model, bg, weeks, x, t_x, T, alive=alive)
-        out.loc[idx, "btyd_p_alive"] = alive
-        out.loc[idx, "btyd_expected_purchases"] = purchases
-        out.loc[idx, "btyd_expected_spend_eur"] = spend
-        out.loc[idx, "btyd_expected_revenue_eur"] = purchases * spend
-        out.loc[idx, "btyd_clv_eur"] = discounted_clv(bg, spend, x, t_x, T, config.horizon_months,
-                                                      monthly_rate(config.discount_rate_annual), alive=alive)
-        out.loc[idx, "btyd_expected_purchases_churn_window"] = btyd.expected_purchases(
+        values["btyd_p_alive"][idx] = alive
+        values["btyd_expected_purchases"][idx] = purchases
+        values["btyd_expected_spend_eur"][idx] = spend
+        values["btyd_expected_revenue_eur"][idx] = purchases * spend
+        values["btyd_clv_eur"][idx] = discounted_clv(bg, spend, x, t_x, T, config.horizon_months,
+                                                     monthly_rate(config.discount_rate_annual), alive=alive)
+        values["btyd_expected_purchases_churn_window"][idx] = btyd.expected_purchases(
             purchase_model, bg, config.churn_inactive_days / 7.0, x, t_x, T, alive=alive)
         fits[str(pd.Timestamp(date).date())] = {"purchase_model": purchase_model, purchase_model: bg.as_dict(),
                                                 "gamma_gamma": gg.as_dict()}
+    out = frame.copy(deep=False)
+    for col in BTYD_COLUMNS:
+        out[col] = values[col]
     return out, fits
 
 
@@ -308,14 +315,27 @@ def fit_churn_model(training: pd.DataFrame, config: ValueConfig) -> dict:
             "calibration": calibration, "oof_auc": auc}
 
 
+#: rows per LightGBM prediction call: the float copy of a chunk's features, not of the whole snapshot, is held
+#: (1,000,000 persons, customer_value_predictions alone: peak 1,955 -> 1,403 MiB, the same scores)
+PREDICT_ROWS = 131_072
+
+
+def predict_rows(model_text: str, frame: pd.DataFrame, features: list[str], rows: int = PREDICT_ROWS) -> np.ndarray:
+    """The booster's predictions for ``frame[features]`` as floats, ``rows`` rows at a time (each row's
+    prediction depends on that row alone, so the result is the same as one call)."""
+    booster = lgb.Booster(model_str=model_text)
+    parts = [booster.predict(frame.iloc[start:start + rows][features].astype(float))
+             for start in range(0, len(frame), rows)]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def predict(frame: pd.DataFrame, value_fit: dict, churn_fit: dict | None) -> pd.DataFrame:
     """Scores of a snapshot that already has its BTYD columns (:func:`btyd_value`).
 
     value_model_eur is the LightGBM revenue in the horizon discounted like the BTYD CLV of the same customer
     (the BTYD CLV / expected revenue ratio); value_eur is the one that validated better.
     """
-    X = frame[value_fit["features"]].astype(float)
-    revenue = lgb.Booster(model_str=value_fit["model_text"]).predict(X) if len(frame) else np.zeros(0)
+    revenue = predict_rows(value_fit["model_text"], frame, value_fit["features"])
     btyd_rev = frame["btyd_expected_revenue_eur"].to_numpy(float)
     btyd_clv = frame["btyd_clv_eur"].to_numpy(float)
     ratio = np.where(btyd_rev > 0, btyd_clv / np.where(btyd_rev > 0, btyd_rev, 1.0), 1.0)
@@ -327,8 +347,7 @@ def predict(frame: pd.DataFrame, value_fit: dict, churn_fit: dict | None) -> pd.
     out["value_eur"] = out["model_clv_eur"] if value_fit["use_model"] else out["btyd_clv_eur"]
     out["value_source"] = "lightgbm" if value_fit["use_model"] else "btyd"
     if churn_fit is not None and len(frame):
-        Xc = frame[churn_fit["features"]].astype(float)
-        p = lgb.Booster(model_str=churn_fit["model_text"]).predict(Xc)
+        p = predict_rows(churn_fit["model_text"], frame, churn_fit["features"])
         raw = np.log(np.clip(p, 1e-9, 1 - 1e-9) / np.clip(1 - p, 1e-9, 1))
         out["churn_risk"] = apply_calibration(raw, churn_fit["calibration"])
     else:

@@ -253,3 +253,44 @@ def test_value_and_churn_training_are_capped_at_max_training_rows():
     assert clv._cap_rows(frame.assign(label=churned), config, stratify=True)["label"].mean() == pytest.approx(
         churned.mean(), abs=0.01)
     assert len(clv._cap_rows(frame, clv.ValueConfig(), stratify=False)) == len(frame)
+
+
+def test_btyd_value_fits_each_date_on_its_own_rows_whatever_the_index():
+    """Two snapshots interleaved under a shuffled index: each date's columns equal that date fitted alone,
+    the fits come in date order, and the input frame is left as it was."""
+    config = clv.ValueConfig(horizon_months=3)
+    early = _synthetic_customers(400, 8)
+    late = _synthetic_customers(300, 9).assign(feature_as_of_date=pd.Timestamp("2026-04-01"))
+    # a later date's row first: the fits still come in date order
+    mixed = pd.concat([late.iloc[:1], pd.concat([late.iloc[1:], early]).sample(frac=1.0, random_state=3)])
+    mixed.index = np.random.default_rng(4).permutation(len(mixed)) + 1000
+    before = mixed.copy()
+    out, fits = clv.btyd_value(mixed, config)
+    pd.testing.assert_frame_equal(mixed, before)
+    assert list(fits) == ["2026-01-01", "2026-04-01"]
+    for part in (early, late):
+        alone, _ = clv.btyd_value(part, config)
+        got = out[out["feature_as_of_date"] == part["feature_as_of_date"].iloc[0]].set_index("customer_key")
+        pd.testing.assert_frame_equal(got.loc[alone["customer_key"], list(clv.BTYD_COLUMNS)],
+                                      alone.set_index("customer_key")[list(clv.BTYD_COLUMNS)])
+
+
+def test_predictions_in_row_chunks_equal_one_call():
+    config = clv.ValueConfig(num_threads=1, max_boost_rounds=30)
+    frame, _ = clv.btyd_value(_synthetic_customers(500, 10), config)
+    fit = clv.fit_value_model(frame.assign(label=frame["sessions_90d"] * 10.0), config)
+    frame.index = frame.index[::-1] + 7  # positions, not labels, pick the chunks
+    whole = clv.predict_rows(fit["model_text"], frame, fit["features"], rows=len(frame) + 1)
+    np.testing.assert_array_equal(clv.predict_rows(fit["model_text"], frame, fit["features"], rows=37), whole)
+    assert len(whole) == len(frame) and np.unique(whole).size > 10
+    assert clv.predict_rows(fit["model_text"], frame.iloc[:0], fit["features"]).shape == (0,)
+
+
+def test_snapshot_takes_one_kind_in_customer_order():
+    features = pd.DataFrame({"customer_key": ["c3", "c1", "c2", "c1", "c0"],
+                             "snapshot_kind": ["scoring", "scoring", "training", "training", "scoring"],
+                             "feature_as_of_date": ["2026-01-02"] * 5, "value": [3, 1, 2, 11, 0]},
+                            index=[9, 8, 7, 6, 5])
+    got = run.snapshot(features, "scoring")
+    assert got["customer_key"].tolist() == ["c0", "c1", "c3"] and got["value"].tolist() == [0, 1, 3]
+    assert got.index.tolist() == [0, 1, 2] and str(got["feature_as_of_date"].dtype).startswith("datetime64")
