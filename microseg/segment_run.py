@@ -29,6 +29,7 @@ import yaml
 
 from microseg import model_reuse
 from microseg import segmentation as seg
+from microseg.frames import read_frame
 from microseg.segment_profiles import name_segments, profile_segments
 from microseg.threads import model_threads, native_threads
 
@@ -114,6 +115,21 @@ def recipe(spec: pd.DataFrame, available: list[str] | None = None) -> tuple[list
         if transform == "log1p":
             log_columns.update(matched)
     return columns, [c for c in columns if c in log_columns]
+
+
+def input_columns(spec: pd.DataFrame, available: list[str]) -> list[str]:
+    """The columns of mart_customer_features that the segmentation models read: customer_key, as_of_date and
+    the clustering features of seed segment_features (:func:`recipe`), in the table's order."""
+    columns, _ = recipe(spec, list(available))
+    keep = {"customer_key", "as_of_date", *columns}
+    return [c for c in available if c in keep]
+
+
+def read_features(relation, spec: pd.DataFrame, connection) -> pd.DataFrame:
+    """mart_customer_features (a DuckDB relation) with only :func:`input_columns`: the mart holds every
+    feature a marketer reads (81 columns at 1,000,000 persons, a 0.6 GB frame), the models a third of them."""
+    quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in input_columns(spec, relation.columns))
+    return read_frame(relation.project(quoted), connection)
 
 
 def _ordered(features: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from microseg.frames import read_frame
 from microseg.model_reuse import reference_reader, segment_policy_from_dbt
-from microseg.segment_run import config_from_dbt, run_row, threads_from_dbt
+from microseg.segment_run import config_from_dbt, read_features, run_row, threads_from_dbt
 
 
 def model(dbt, session):
@@ -17,9 +17,10 @@ def model(dbt, session):
     settings = dbt.config.get("segmentation")
     previous = read_frame(session.sql(f"select * from {dbt.this} order by fitted_at desc, fit_id desc limit 1"),
                           session) if dbt.is_incremental else None
+    spec = read_frame(dbt.ref("segment_features"), session)
     return run_row(
-        features=read_frame(dbt.ref("mart_customer_features"), session),
-        spec=read_frame(dbt.ref("segment_features"), session),
+        features=read_features(dbt.ref("mart_customer_features"), spec, session),
+        spec=spec,
         previous_rows=previous,
         config=config_from_dbt(settings),
         policy=segment_policy_from_dbt(settings),

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from microseg.generate import generate
-from microseg.segment_run import recipe
+from microseg.segment_run import read_features, recipe
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "python_models", "analyses", "tests"]
@@ -116,3 +116,19 @@ def test_recipe_pattern_rows():
     assert recipe(spec, available) == (["frequency", "category_affinity_b", "category_affinity_a"], ["frequency"])
     with pytest.raises(ValueError, match="category_affinity_\\*"):
         recipe(spec, ["frequency"])
+
+
+def test_segmentation_models_read_only_their_columns_in_table_order():
+    """read_features: customer_key, as_of_date and the recipe's columns, in the table's order; a dropped
+    pattern column and every other feature stay in the database; recipe on the narrow frame is unchanged."""
+    spec = pd.DataFrame({"feature": ["frequency", "category_affinity_*", "category_affinity_other"],
+                         "transform": ["log1p", "none", "drop"]})
+    with duckdb.connect() as con:
+        con.execute("""create table f as select 'c1' as customer_key, 3 as sessions_30d, 0.2 as category_affinity_b,
+                       date '2026-07-01' as as_of_date, 0.5 as category_affinity_other, 2 as frequency,
+                       0.3 as "category_affinity_a", 'x' as segment_hint""")
+        frame = read_features(con.table("f"), spec, con)
+    assert list(frame.columns) == ["customer_key", "category_affinity_b", "as_of_date", "frequency",
+                                   "category_affinity_a"]
+    assert recipe(spec, list(frame.columns)) == (["frequency", "category_affinity_b", "category_affinity_a"],
+                                                 ["frequency"])
