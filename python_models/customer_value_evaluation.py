@@ -5,6 +5,7 @@ customer_value_metrics (SQL) types it for BI.
 """
 
 from microseg.frames import read_frame
+from microseg.propensity.registry import SCORING_ROWS
 from microseg.value.run import evaluation_table, latest_model_row
 
 
@@ -13,5 +14,5 @@ def model(dbt, session):
     latest = dbt.ref("customer_value_model").order("decided_at desc").limit(1)
     model_row = latest_model_row(read_frame(latest, session))
     predictions = read_frame(dbt.ref("customer_value_predictions"), session)
-    labels = read_frame(dbt.ref("customer_value_labels"), session)
+    labels = read_frame(dbt.ref("customer_value_labels").filter(SCORING_ROWS), session)  # the forward evaluation's
     return evaluation_table(model_row, predictions, labels)

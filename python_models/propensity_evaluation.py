@@ -6,7 +6,7 @@ Nothing is scored here. propensity_model_metrics (SQL) types it for BI.
 """
 
 from microseg.frames import read_frame
-from microseg.propensity.registry import config_from_dbt, evaluation_table, require_model
+from microseg.propensity.registry import SCORING_ROWS, config_from_dbt, evaluation_table, require_model
 
 
 def model(dbt, session):
@@ -14,5 +14,5 @@ def model(dbt, session):
     config = config_from_dbt(dbt.config.get("propensity"))
     model_row = require_model(read_frame(dbt.ref("propensity_model_registry"), session), config)
     predictions = read_frame(dbt.ref("propensity_predictions"), session)
-    labels = read_frame(dbt.ref("propensity_labels"), session)
+    labels = read_frame(dbt.ref("propensity_labels").filter(SCORING_ROWS), session)  # the forward evaluation's
     return evaluation_table(model_row, predictions, labels)

@@ -41,9 +41,9 @@ EVALUATION_COLUMNS = ["model_id", "as_of_date", "evaluation_set", "table_name", 
                       "feature", "metric_value"]
 
 
-#: filters of propensity_features, propensity_labels and customer_value_features (snapshot_kind, macro
-#: propensity_snapshots) for a Python model's read (`dbt.ref(...).filter(...)`): training (registry, retraining
-#: decisions) and scoring (the two prediction models) read their own snapshots only
+#: filters of propensity_features, propensity_labels, customer_value_features and customer_value_labels
+#: (snapshot_kind, macro propensity_snapshots) for a Python model's read (`dbt.ref(...).filter(...)`): training
+#: (registry, retraining decisions) and scoring (the prediction and evaluation models) read their own snapshots only
 TRAINING_ROWS = "snapshot_kind = 'training'"
 SCORING_ROWS = "snapshot_kind = 'scoring'"
 
