@@ -22,7 +22,8 @@ def model(dbt, session):
     # the latest trained_at is the model in use (a reuse stores it again): also reads a pre-upgrade table
     stored = read_frame(session.sql(f"select * from {dbt.this} order by trained_at desc limit 1"), session) \
         if dbt.is_incremental else None
-    features = read_frame(dbt.ref("customer_value_features"), session)
+    # in snapshot and customer order: each snapshot is then a slice of the frame, not a copy (microseg.value.run)
+    features = read_frame(dbt.ref("customer_value_features").order("snapshot_kind, customer_key"), session)
     labels = read_frame(dbt.ref("customer_value_labels"), session)
     return value_model_row(features, labels,
                            config_from_dbt(settings), value_policy_from_dbt(settings), stored,

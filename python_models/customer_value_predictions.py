@@ -14,7 +14,7 @@ def model(dbt, session):
     dbt.config(materialized="table", schema="ml")
     config = config_from_dbt(dbt.config.get("value"))
     # the scoring snapshot only: the training snapshots are most of the table (1,000,000 persons: 0.9 of 2.3 M rows)
-    features = read_frame(dbt.ref("customer_value_features").filter(SCORING_ROWS), session)
+    features = read_frame(dbt.ref("customer_value_features").filter(SCORING_ROWS).order("customer_key"), session)
     latest = dbt.ref("customer_value_model").order("decided_at desc").limit(1)
     model_row = latest_model_row(read_frame(latest, session))
     return score(features, model_row, config)

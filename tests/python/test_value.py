@@ -294,3 +294,10 @@ def test_snapshot_takes_one_kind_in_customer_order():
     got = run.snapshot(features, "scoring")
     assert got["customer_key"].tolist() == ["c0", "c1", "c3"] and got["value"].tolist() == [0, 1, 3]
     assert got.index.tolist() == [0, 1, 2] and str(got["feature_as_of_date"].dtype).startswith("datetime64")
+    # the same rows read in snapshot and customer order (a slice, no copy) give the same snapshot; rows that are
+    # together but not in customer order are still sorted
+    ordered = features.sort_values(["snapshot_kind", "customer_key"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(run.snapshot(ordered, "scoring"), got)
+    together = ordered.iloc[[2, 1, 0, 3, 4]]
+    pd.testing.assert_frame_equal(run.snapshot(together, "scoring"), got)
+    assert run.snapshot(ordered, "training")["customer_key"].tolist() == ["c1", "c2"]
