@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from microseg.frames import read_frame
 from microseg.model_reuse import value_policy_from_dbt
 from microseg.value.clv import config_from_dbt
-from microseg.value.run import value_model_row
+from microseg.value.run import TRAINING_LABEL_COLUMNS, value_model_row
 
 
 def model(dbt, session):
@@ -24,7 +24,7 @@ def model(dbt, session):
         if dbt.is_incremental else None
     # in snapshot and customer order: each snapshot is then a slice of the frame, not a copy (microseg.value.run)
     features = read_frame(dbt.ref("customer_value_features").order("snapshot_kind, customer_key"), session)
-    labels = read_frame(dbt.ref("customer_value_labels"), session)
+    labels = read_frame(dbt.ref("customer_value_labels").project(TRAINING_LABEL_COLUMNS), session)
     return value_model_row(features, labels,
                            config_from_dbt(settings), value_policy_from_dbt(settings), stored,
                            datetime.now(timezone.utc).replace(tzinfo=None))

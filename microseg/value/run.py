@@ -16,6 +16,9 @@ from microseg import model_reuse
 from microseg.value import clv
 from microseg.value.clv import ValueConfig, ValueModelError
 
+#: the columns of customer_value_labels that training and the reuse decision read (customer_value_model)
+TRAINING_LABEL_COLUMNS = ("customer_key, snapshot_kind, is_value_label_complete, next_revenue_eur, "
+                          "is_churn_label_complete, is_churned")
 METRIC_COLUMNS = ["as_of_date", "evaluation_set", "subject", "scorer", "metric", "metric_value"]
 
 
@@ -48,13 +51,15 @@ def train_value_models(features: pd.DataFrame, labels: pd.DataFrame, config: Val
     purchase_model, selection = clv.choose_purchase_model(snapshot(features, "value_training"),
                                                           snapshot(features, "scoring"))
     start = selection[purchase_model]["params"]
+    # one training frame at a time: the value frame is gone before the churn frame is built
     value_train, value_fits = clv.btyd_value(
         labelled(features, labels, "value_training", "next_revenue_eur", "is_value_label_complete"), config,
         purchase_model, start)
+    value_fit, n_value_rows = clv.fit_value_model(value_train, config), len(value_train)
+    del value_train
     churn_train, churn_fits = clv.btyd_value(
         labelled(features, labels, "churn_training", "is_churned", "is_churn_label_complete"), config,
         purchase_model, start)
-    value_fit = clv.fit_value_model(value_train, config)
     churn_fit = clv.fit_churn_model(churn_train, config)
     as_of = snapshot(features, "scoring")["feature_as_of_date"].max()
     return pd.DataFrame([{
@@ -67,7 +72,7 @@ def train_value_models(features: pd.DataFrame, labels: pd.DataFrame, config: Val
         "value_model": json.dumps(value_fit),
         "churn_model": json.dumps(churn_fit),
         "value_source": "lightgbm" if value_fit["use_model"] else "btyd",
-        "n_value_training_rows": len(value_train),
+        "n_value_training_rows": n_value_rows,
         "n_churn_training_rows": len(churn_train),
     }])
 
