@@ -121,12 +121,16 @@ def discounted_clv(bg, spend, x, t_x, T, months: int, monthly_discount: float,
     return total
 
 
+def _purchases(frame: pd.DataFrame, suffix: str = ""):
+    """(x, t_x, T) of the purchase models, in weeks, from the columns named with ``suffix``."""
+    x = frame["repeat_purchase_days" + suffix].to_numpy(float)
+    t_x = frame["first_to_last_days" + suffix].to_numpy(float) / 7.0
+    T = frame["tenure_days" + suffix].to_numpy(float) / 7.0
+    return x, t_x, T
+
+
 def _rfm(frame: pd.DataFrame):
-    x = frame["repeat_purchase_days"].to_numpy(float)
-    t_x = frame["first_to_last_days"].to_numpy(float) / 7.0
-    T = frame["tenure_days"].to_numpy(float) / 7.0
-    mbar = frame["repeat_spend_mean_eur"].to_numpy(float)
-    return x, t_x, T, mbar
+    return (*_purchases(frame), frame["repeat_spend_mean_eur"].to_numpy(float))
 
 
 def choose_purchase_model(calibration: pd.DataFrame, later: pd.DataFrame) -> tuple[str, dict]:
@@ -142,12 +146,8 @@ def choose_purchase_model(calibration: pd.DataFrame, later: pd.DataFrame) -> tup
     both = calibration[rfm].merge(later[rfm], on="customer_key", suffixes=("", "_later"))
     if both.empty:
         raise ValueModelError("customer value: the calibration and later snapshots share no customer")
-    cal = (both["repeat_purchase_days"].to_numpy(float), both["first_to_last_days"].to_numpy(float) / 7.0,
-           both["tenure_days"].to_numpy(float) / 7.0)
-    full = (both["repeat_purchase_days_later"].to_numpy(float), both["first_to_last_days_later"].to_numpy(float) / 7,
-            both["tenure_days_later"].to_numpy(float) / 7)
     try:
-        return btyd.choose(cal, full)
+        return btyd.choose(_purchases(both), _purchases(both, "_later"))
     except btyd.FitError as exc:
         raise ValueModelError(f"customer value: {exc}") from exc
 
@@ -162,7 +162,7 @@ def btyd_value(frame: pd.DataFrame, config: ValueConfig, purchase_model: str = "
     Returns the frame and the fits by date ({date: {"purchase_model": name, name: {...}, "gamma_gamma":
     {...}}}). Raises ValueModelError naming the date when a snapshot cannot be fitted (no repeat purchase).
     """
-    # the BTYD columns are filled by position into arrays and added to a shallow copy: a deep copy of the frame
+    # the BTYD columns are filled by position into arrays and assigned to a shallow copy: a deep copy of the frame
     # and a copy of each date's rows cost two frames of memory (1,000,000 persons: 0.7 GB at scoring)
     values = {col: np.full(len(frame), np.nan) for col in BTYD_COLUMNS}
     fits = {}
@@ -192,10 +192,7 @@ def btyd_value(frame: pd.DataFrame, config: ValueConfig, purchase_model: str = "
             purchase_model, bg, config.churn_inactive_days / 7.0, x, t_x, T, alive=alive)
         fits[str(pd.Timestamp(date).date())] = {"purchase_model": purchase_model, purchase_model: bg.as_dict(),
                                                 "gamma_gamma": gg.as_dict()}
-    out = frame.copy(deep=False)
-    for col in BTYD_COLUMNS:
-        out[col] = values[col]
-    return out, fits
+    return frame.assign(**values), fits
 
 
 def value_metrics(actual, predicted) -> dict[str, float]:
@@ -320,10 +317,10 @@ def fit_churn_model(training: pd.DataFrame, config: ValueConfig) -> dict:
 PREDICT_ROWS = 131_072
 
 
-def predict_rows(model_text: str, frame: pd.DataFrame, features: list[str], rows: int = PREDICT_ROWS) -> np.ndarray:
+def predict_rows(booster: lgb.Booster, frame: pd.DataFrame, features: list[str], rows: int = PREDICT_ROWS
+                 ) -> np.ndarray:
     """The booster's predictions for ``frame[features]`` as floats, ``rows`` rows at a time (each row's
     prediction depends on that row alone, so the result is the same as one call)."""
-    booster = lgb.Booster(model_str=model_text)
     parts = [booster.predict(frame.iloc[start:start + rows][features].astype(float))
              for start in range(0, len(frame), rows)]
     return np.concatenate(parts) if parts else np.zeros(0)
@@ -335,7 +332,7 @@ def predict(frame: pd.DataFrame, value_fit: dict, churn_fit: dict | None) -> pd.
     value_model_eur is the LightGBM revenue in the horizon discounted like the BTYD CLV of the same customer
     (the BTYD CLV / expected revenue ratio); value_eur is the one that validated better.
     """
-    revenue = predict_rows(value_fit["model_text"], frame, value_fit["features"])
+    revenue = predict_rows(lgb.Booster(model_str=value_fit["model_text"]), frame, value_fit["features"])
     btyd_rev = frame["btyd_expected_revenue_eur"].to_numpy(float)
     btyd_clv = frame["btyd_clv_eur"].to_numpy(float)
     ratio = np.where(btyd_rev > 0, btyd_clv / np.where(btyd_rev > 0, btyd_rev, 1.0), 1.0)
@@ -347,7 +344,7 @@ def predict(frame: pd.DataFrame, value_fit: dict, churn_fit: dict | None) -> pd.
     out["value_eur"] = out["model_clv_eur"] if value_fit["use_model"] else out["btyd_clv_eur"]
     out["value_source"] = "lightgbm" if value_fit["use_model"] else "btyd"
     if churn_fit is not None and len(frame):
-        p = predict_rows(churn_fit["model_text"], frame, churn_fit["features"])
+        p = predict_rows(lgb.Booster(model_str=churn_fit["model_text"]), frame, churn_fit["features"])
         raw = np.log(np.clip(p, 1e-9, 1 - 1e-9) / np.clip(1 - p, 1e-9, 1))
         out["churn_risk"] = apply_calibration(raw, churn_fit["calibration"])
     else:

@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from microseg.propensity.train import apply_calibration, feature_columns, fit_platt
-from microseg.value.clv import ValueConfig, ValueModelError, _cv_booster, _folds
+from microseg.value.clv import ValueConfig, ValueModelError, _cv_booster, _folds, predict_rows
 
 LABEL = "is_first_purchase"
 
@@ -56,7 +56,7 @@ def score_first_purchase(snapshots: pd.DataFrame, config: ValueConfig) -> pd.Dat
     final, rounds, oof = _cv_booster({"objective": "binary", "metric": "auc"}, train[features].astype(float), y,
                                      folds, config)
     calibration = fit_platt(_log_odds(oof), y)
-    p = final.predict(scoring[features].astype(float)) if len(scoring) else np.zeros(0)
+    p = predict_rows(final, scoring, features)
     out = pd.DataFrame({
         "customer_key": scoring["customer_key"],
         "as_of_date": pd.to_datetime(scoring["feature_as_of_date"]).dt.date,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
@@ -280,10 +281,11 @@ def test_predictions_in_row_chunks_equal_one_call():
     frame, _ = clv.btyd_value(_synthetic_customers(500, 10), config)
     fit = clv.fit_value_model(frame.assign(label=frame["sessions_90d"] * 10.0), config)
     frame.index = frame.index[::-1] + 7  # positions, not labels, pick the chunks
-    whole = clv.predict_rows(fit["model_text"], frame, fit["features"], rows=len(frame) + 1)
-    np.testing.assert_array_equal(clv.predict_rows(fit["model_text"], frame, fit["features"], rows=37), whole)
+    booster = lgb.Booster(model_str=fit["model_text"])
+    whole = clv.predict_rows(booster, frame, fit["features"], rows=len(frame) + 1)
+    np.testing.assert_array_equal(clv.predict_rows(booster, frame, fit["features"], rows=37), whole)
     assert len(whole) == len(frame) and np.unique(whole).size > 10
-    assert clv.predict_rows(fit["model_text"], frame.iloc[:0], fit["features"]).shape == (0,)
+    assert clv.predict_rows(booster, frame.iloc[:0], fit["features"]).shape == (0,)
 
 
 def test_snapshot_takes_one_kind_in_customer_order():
