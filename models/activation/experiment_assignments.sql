@@ -21,7 +21,8 @@
     planned campaign (the project assigns before anything is sent) and, for a
     sent campaign, the recipient_id: the CRM id the email went to (user id of
     the customer's first send event), the id the email platform knows and
-    assigns its test arms by (the demo generator plants its A/B tests so). -#}
+    assigns its test arms by (the demo generator plants its A/B tests so;
+    int_behaviour__email_campaigns.recipient_id). -#}
 {%- set salt = var('microseg__experiment_salt') %}
 with
 
@@ -35,24 +36,6 @@ members as (
 
 email_campaigns as (
     select * from {{ ref('int_behaviour__email_campaigns') }}
-),
-
-events as (
-    select * from {{ ref('int_events_resolved') }}
-),
-
-recipient_ids as (
-    select
-        customer_key,
-        campaign_id,
-        arg_min(user_crm_id, event_at) as recipient_id
-    from events
-    where
-        event_type = '{{ var("microseg__email_event_types")["sent"] }}'
-        and customer_key is not null
-        and campaign_id is not null
-        and user_crm_id is not null
-    group by customer_key, campaign_id
 ),
 
 planned as (
@@ -74,14 +57,10 @@ sent as (
         'sent' as campaign_kind,
         cast(null as varchar) as audience_name,
         email_campaigns.customer_key,
-        recipient_ids.recipient_id,
+        email_campaigns.recipient_id,
         {{ var('microseg__experiment_control_share') }} as control_share,
         email_campaigns.first_sent_at as sent_at
     from email_campaigns
-    left join recipient_ids
-        on
-            email_campaigns.customer_key = recipient_ids.customer_key
-            and email_campaigns.campaign_id = recipient_ids.campaign_id
     where
         email_campaigns.is_sent
         and email_campaigns.campaign_id not in (select campaigns.campaign_id from campaigns)

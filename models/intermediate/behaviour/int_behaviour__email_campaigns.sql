@@ -3,6 +3,9 @@
     and when each was first known (the event had happened and been received,
     and its identifier had been linked to the customer: identity_linked_at),
     for point-in-time cuts. A repeated open is still one opened campaign.
+    recipient_id is the CRM id the first recorded send went to (the id the
+    email platform assigns its test arms by: experiment_assignments), the
+    smallest of those sent at the same second.
     An open or click implies the email was sent: is_sent holds for a campaign
     with any of its events (a send without a recorded sent event), and the
     sent date and known date are those of its first event, so opened and
@@ -16,6 +19,7 @@ events as (
         campaign_id,
         event_type,
         event_at,
+        user_crm_id,
         greatest(event_at, coalesce(received_at, event_at), identity_linked_at) as known_at
     from {{ ref('int_events_resolved') }}
     where
@@ -35,6 +39,11 @@ final as (
             {{ to_business_date('min(event_at) filter (where ' ~ hit ~ ')') }} as first_{{ flag }}_date,
             {{ to_business_date('min(known_at) filter (where ' ~ hit ~ ')') }} as {{ flag }}_known_date,
         {%- endfor %}
+        -- ties (one customer's ids sent the campaign at the same second) to the smallest id: the arm
+        -- of a customer must not depend on the order the rows happen to be read in
+        arg_min(user_crm_id, (event_at, user_crm_id)) filter (
+            where event_type = '{{ email_types["sent"] }}' and user_crm_id is not null
+        ) as recipient_id,
         count(*) as event_count
     from events
     group by customer_key, campaign_id
