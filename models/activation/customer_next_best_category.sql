@@ -44,7 +44,8 @@ candidates as (
         rules.consequent_category as category,
         max(rules.lift) as lift,
         max(rules.confidence) as confidence,
-        arg_max(rules.antecedent_category, rules.lift) as because_of_category
+        -- the antecedent of the highest lift; equal lifts to the first antecedent by name (same on every build)
+        arg_min(rules.antecedent_category, (-rules.lift, rules.antecedent_category)) as because_of_category
     from customer_scope
     inner join bought on customer_scope.customer_key = bought.customer_key
     inner join rules

@@ -13,7 +13,8 @@
     - profile (birth_year, gender) and address (city, region, postcode, taken
       together from one record): the best-ranked record with a value;
     - consent: the latest statement whatever the source (the newest consent is
-      the one in force); signup_at: the earliest signup; updated_at: the latest.
+      the one in force; opposite statements at the same instant: no consent);
+      signup_at: the earliest signup; updated_at: the latest.
     Guests take the smallest email hash of their component. -#}
 with
 
@@ -97,8 +98,12 @@ golden as (
         arg_min(region, trust_rank) filter (where city is not null) as region,
         arg_min(postcode, trust_rank) filter (where city is not null) as postcode,
         min(signup_at) as signup_at,
-        arg_max(is_marketing_consent, consent_updated_at)
-        filter (where is_marketing_consent is not null) as is_marketing_consent,
+        -- the latest statement; two records stating opposite consents at the same instant: withdrawal
+        -- wins (no marketing on a consent in doubt, and the same answer on every build)
+        arg_max(
+            is_marketing_consent,
+            case when consent_updated_at is not null then (consent_updated_at, not is_marketing_consent) end
+        ) filter (where is_marketing_consent is not null) as is_marketing_consent,
         max(consent_updated_at) filter (where is_marketing_consent is not null) as consent_updated_at,
         max(updated_at) as updated_at
     from ranked_contacts

@@ -1,8 +1,8 @@
 {#- dim_customers carries the latest consent statement across the customer's
     CRM records: is_marketing_consent equals the consent of the record with the
-    latest consent_updated_at among records that state one (either value is
-    accepted only when two records state opposite consents at the same
-    instant), consent_updated_at is that instant, and a customer whose records
+    latest consent_updated_at among records that state one (false when two
+    records state opposite consents at the same instant: withdrawal wins),
+    consent_updated_at is that instant, and a customer whose records
     state nothing is is_consent_unknown with is_marketing_consent false (so
     activation, which keeps is_marketing_consent, excludes them). Returns the
     customers that disagree. -#}
@@ -81,7 +81,7 @@ final as (
             latest_statements.customer_key is not null
             and (
                 customers.is_consent_unknown
-                or (customers.is_marketing_consent and not latest_statements.is_any_latest_consent)
+                or (customers.is_marketing_consent and not latest_statements.is_every_latest_consent)
                 or (not customers.is_marketing_consent and latest_statements.is_every_latest_consent)
                 or customers.consent_updated_at is distinct from latest_statements.latest_consent_updated_at
             )

@@ -1,7 +1,8 @@
 {#- One row per (customer, session) of a resolved customer on a session
     platform (var microseg__session_platforms): when it started (UTC and in
     the business time zone, var microseg__business_timezone), its platform
-    and device (those of its first event), its event counts (var
+    and device (those of its first event; of the smallest event_id among
+    events of that same second), its event counts (var
     microseg__session_event_types), category views, cart and checkout flags,
     and known_at: when its last event had both happened and been received
     and the identifier attributing each event to the customer had been
@@ -34,8 +35,10 @@ sessions as (
         min(event_at) as started_at,
         max(event_at) as ended_at,
         max(greatest(event_at, coalesce(received_at, event_at), identity_linked_at)) as known_at,
-        arg_min(platform, event_at) as platform,
-        arg_min(device, event_at) as device,
+        -- both from the same first event; events of the same second by event_id, so a session's
+        -- platform does not depend on the order the rows are read in
+        arg_min(platform, (event_at, event_id)) as platform,
+        arg_min(device, (event_at, event_id)) as device,
         count(*) filter (where event_type in {{ view_list }} and category is not null) as category_views,
         count(*) as event_count
     from events
