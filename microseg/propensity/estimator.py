@@ -7,7 +7,7 @@
 (:func:`microseg.propensity.registry.training_frame` builds it from the dbt
 marts) and trains once (:func:`~microseg.propensity.train.train_propensity`:
 BG/NBD features, bounded search with cross-validation, Platt calibration).
-``predict_proba`` and ``explain`` score a snapshot with the fitted booster,
+``predict_proba`` (the score only) and ``explain`` (with reasons) score a snapshot with the fitted booster,
 the calibration and the training BG/NBD fit for the BG/NBD features (no
 refit: one customer scores the same in any batch); ``explain`` also returns
 the BG/NBD baseline, fitted on the rows it is given. A registry row of
@@ -26,6 +26,7 @@ from microseg.propensity.train import (
     PropensityConfig,
     TrainedModel,
     lightgbm_threads_of,
+    predict_propensity,
     score_propensity,
     scoring_bgnbd_params,
     train_propensity,
@@ -77,9 +78,10 @@ class PropensityModel:
                                 reasons=self.config.reasons, num_threads=lightgbm_threads_of(self.config))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """(n, 2) array of [P(no target), P(target)] in the row order of ``X``; no baseline is fitted."""
-        scores, _ = self.explain(X, baseline=False)
-        p = scores.set_index("customer_key")["propensity"].reindex(X["customer_key"]).to_numpy(float)
+        """(n, 2) array of [P(no target), P(target)] in the row order of ``X``: the booster's prediction
+        only (no reasons, no baseline fitted)."""
+        p = predict_propensity(X, self.model_text_, self.feature_names_, self.calibration_, self.config.horizon_days,
+                               self.bgnbd_params_, num_threads=lightgbm_threads_of(self.config))
         return np.column_stack([1.0 - p, p])
 
 

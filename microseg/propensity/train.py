@@ -458,15 +458,8 @@ def score_propensity(scoring: pd.DataFrame, model_text: str, feature_names: list
     skips that fit and leaves the column null.
     """
     booster = lgb.Booster(model_str=model_text)
-    frame, _ = add_bgnbd_features(scoring.sort_values("customer_key", ignore_index=True), horizon_days,
-                                  bgnbd_params or {})
-    missing = [f for f in feature_names if f not in frame.columns]
-    if missing:
-        raise PropensityTrainingError(
-            f"The stored model needs features the scoring snapshot lacks: {missing}. Retrain the model "
-            "(microseg__propensity_model_mode: retrain)."
-        )
-    X = frame[feature_names].astype(float)
+    frame, X = _model_inputs(scoring.sort_values("customer_key", ignore_index=True), feature_names, horizon_days,
+                             bgnbd_params)
     if reasons == "shap" and len(frame):
         contrib = booster.predict(X, pred_contrib=True, num_threads=num_threads)
     else:
@@ -489,6 +482,32 @@ def score_propensity(scoring: pd.DataFrame, model_text: str, feature_names: list
         }
     )
     return out, contrib
+
+
+def _model_inputs(scoring: pd.DataFrame, feature_names: list[str], horizon_days: int,
+                  bgnbd_params: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The snapshot with the model's BG/NBD features (the stored fit, none refitted) and its input matrix."""
+    frame, _ = add_bgnbd_features(scoring, horizon_days, bgnbd_params or {})
+    missing = [f for f in feature_names if f not in frame.columns]
+    if missing:
+        raise PropensityTrainingError(
+            f"The stored model needs features the scoring snapshot lacks: {missing}. Retrain the model "
+            "(microseg__propensity_model_mode: retrain)."
+        )
+    return frame, frame[feature_names].astype(float)
+
+
+def predict_propensity(scoring: pd.DataFrame, model_text: str, feature_names: list[str], calibration: dict,
+                       horizon_days: int, bgnbd_params: dict | None = None, *, num_threads: int = 1) -> np.ndarray:
+    """The calibrated propensity of a stored model for each row of ``scoring``, in its row order: the
+    booster's plain prediction, without the reasons and baselines of :func:`score_propensity` (the same
+    raw score up to the order of a floating-point sum), for what needs the score only (the matured-window
+    AUC of the retraining decision)."""
+    _, X = _model_inputs(scoring, feature_names, horizon_days, bgnbd_params)
+    if X.empty:
+        return np.zeros(0)
+    raw = lgb.Booster(model_str=model_text).predict(X, raw_score=True, num_threads=num_threads)
+    return apply_calibration(raw, calibration)
 
 
 def config_to_json(config: PropensityConfig) -> str:

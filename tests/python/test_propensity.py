@@ -321,6 +321,10 @@ def test_bgnbd_baseline_is_fitted_on_the_scoring_rows(trained):
     # predict_proba of one customer equals its batch score
     one = a[a["customer_key"] == shared["customer_key"].iloc[0]]
     assert np.isclose(model.predict_proba(one)[0, 1], shared["propensity_a"].iloc[0])
+    # and of a shuffled batch, row for row (the booster's plain prediction, not explain's contributions)
+    shuffled = a.sample(frac=1.0, random_state=7)
+    expected = out_a.set_index("customer_key")["propensity"].reindex(shuffled["customer_key"]).to_numpy()
+    assert np.allclose(model.predict_proba(shuffled)[:, 1], expected, rtol=1e-12, atol=1e-12)
     # the forward evaluation's BG/NBD row is the baseline's AUC, not the feature's
     labels = a[["customer_key", "snapshot_kind"]].assign(
         target_happened=np.random.default_rng(3).random(len(a)) < 0.3, is_label_complete=True)
