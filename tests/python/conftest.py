@@ -282,15 +282,15 @@ def cdnow_summary(tmp_path_factory) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(data))
 
 
-# The longest files go first: pytest-xdist hands out whole files in collection order, so a long file collected
-# last would leave one worker running alone at the end. The order is each file's summed durations (setup and
-# calls) in a quiet run of `make pytest` with two workers and in-process dbt (sixteenth session): damaged inputs
-# 49.5 s, semantic layer 39.6, model reuse 28.1, data diff 24.0, replay CI 22.2, retail export 19-21,
-# activation 20.5, run-start checks 13.6, propensity 12.4, damaged files 12.3, value 9.9, expected outputs 8.7.
-HEAVY_FIRST = ("test_damaged_inputs.py", "test_semantic_layer.py", "test_model_reuse.py", "test_datadiff.py",
-               "test_replay_ci.py", "test_retail_export.py", "test_activation.py", "test_run_start_checks.py",
-               "test_propensity.py", "test_damaged_files.py", "test_value.py", "test_expected_outputs.py",
-               "test_privacy.py", "test_segment_personas.py", "test_categories.py")  # fmt: skip
+# Files that take a minute or more (their own dbt builds) go first: pytest-xdist hands out whole files in
+# collection order, so a long file collected last would leave one worker running alone at the end. The order is
+# each file's summed durations in a `make test` (load 11-13, subprocess dbt): damaged inputs 1,140 s, run-start
+# checks 488, damaged files 397, expected outputs 373, retail export 305, replay CI 214, activation 202,
+# value 164, privacy 153, segment personas 125, propensity 103, semantic layer 93.
+HEAVY_FIRST = ("test_damaged_inputs.py", "test_run_start_checks.py", "test_damaged_files.py",
+               "test_expected_outputs.py", "test_retail_export.py", "test_replay_ci.py", "test_activation.py",
+               "test_value.py", "test_privacy.py", "test_segment_personas.py", "test_propensity.py",
+               "test_semantic_layer.py", "test_categories.py")  # fmt: skip
 
 
 def pytest_collection_modifyitems(config, items) -> None:
