@@ -225,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=10, help="how many slowest nodes to print")
     parser.add_argument("--skip-generate", action="store_true", help="reuse data already in --workdir")
     parser.add_argument("--no-floor", action="store_true", help="skip the single-pass floor query")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="dbt threads for the build (default: the profile's, 2)")
     args = parser.parse_args(argv)
 
     out = args.workdir / f"persons_{args.persons}"
@@ -250,8 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     target_path = Path("target") / "bench"
     env = {**os.environ, "MICROSEG_RAW_PATH": str(out / "raw"), "MICROSEG_DUCKDB_PATH": str(db_path)}
     samplers: list[RssSampler] = []
+    threads = ["--threads", str(args.threads)] if args.threads else []
     figures["dbt build"] = run_measured(
-        [str(bin_dir / "dbt"), "build", "--target-path", str(target_path)], env=env, sampler=samplers
+        [str(bin_dir / "dbt"), "build", "--target-path", str(target_path), *threads], env=env, sampler=samplers
     )
 
     stages: list[dict] = []
