@@ -61,10 +61,10 @@ data: setup
 	$(BIN)/python -m microseg.generate --persons $(DEMO_PERSONS) --seed $(SEED) --out $(DEMO_DIR)
 	rm -f $(DEMO_DIR)/microseg.duckdb $(DEMO_DIR)/microseg.duckdb.wal
 
-# The unit tests feed fixed rows to the SQL, whatever the data: they run where the SQL changes (`make dbt-test`,
-# CI), not in every build of data (dbt's advice for production; docs/decisions.md "Demo build time").
 DEMO_ENV = MICROSEG_RAW_PATH=$(DEMO_DIR)/raw MICROSEG_DUCKDB_PATH=$(DEMO_DIR)/microseg.duckdb
 
+# The unit tests feed fixed rows to the SQL, whatever the data: they run where the SQL changes (`make dbt-test`,
+# CI), not in every build of data (dbt's advice for production; docs/decisions.md "Demo build time").
 build: setup
 	$(DEMO_ENV) $(BIN)/dbt build --exclude-resource-type unit_test
 
