@@ -46,8 +46,12 @@
             inner join (
                 -- the edges leaving the frontier, found by an IN list so that the frontier is
                 -- the hash table and the edges stream past it (see above)
-                select * from {{ edges }}
-                where (node_type, node_value) in (select node_type, node_value from hop_{{ hop - 1 }})
+                select edge_rows.*
+                from {{ edges }} as edge_rows
+                where (edge_rows.node_type, edge_rows.node_value) in (
+                    select in_frontier.node_type, in_frontier.node_value
+                    from hop_{{ hop - 1 }} as in_frontier
+                )
             ) as next_edges
                 on
                     frontier.node_type = next_edges.node_type
