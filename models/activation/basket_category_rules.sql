@@ -18,7 +18,8 @@ segments as (
     select * from {{ ref('customer_segments') }}
 ),
 
-order_categories as (
+order_categories as materialized (
+    -- an order belongs to one customer, so to at most one segment
     select distinct
         order_lines.order_id,
         order_lines.category,
@@ -27,52 +28,62 @@ order_categories as (
     left join segments on order_lines.customer_key = segments.customer_key
 ),
 
-scoped as (
-    select
-        '(all)' as segment_name,
-        order_id,
-        category
-    from order_categories
-    union all
-    select
-        segment_name,
-        order_id,
-        category
-    from order_categories
-    where segment_name is not null
-),
-
+{# Every count is taken once per order and rolled up to both scopes: the segment of the order
+    (orders without one have no segment scope) and '(all)' (rollup of the segment). Pairs are joined once,
+    not once per scope (1,000,000 persons: 31.7 M scoped pairs joined -> 15.9 M). #}
 scope_orders as (
     select
-        segment_name,
-        count(distinct order_id) as order_count
-    from scoped
-    group by segment_name
-    having segment_name = '(all)' or count(distinct order_id) >= {{ var('microseg__basket_min_segment_orders') }}
+        case when is_rollup then '(all)' else segment_name end as segment_name,
+        order_count
+    from (
+        select
+            grouping(segment_name) = 1 as is_rollup,
+            segment_name,
+            count(distinct order_id) as order_count
+        from order_categories
+        group by rollup(segment_name)
+    ) as counted
+    where is_rollup or (segment_name is not null and order_count >= {{ var('microseg__basket_min_segment_orders') }})
 ),
 
 category_orders as (
     select
-        segment_name,
+        case when is_rollup then '(all)' else segment_name end as segment_name,
         category,
-        count(*) as category_order_count
-    from scoped
-    group by segment_name, category
+        category_order_count
+    from (
+        select
+            grouping(segment_name) = 1 as is_rollup,
+            segment_name,
+            category,
+            count(*) as category_order_count
+        from order_categories
+        group by category, rollup(segment_name)
+    ) as counted
+    where is_rollup or segment_name is not null
 ),
 
 pair_orders as (
     select
-        antecedent.segment_name,
-        antecedent.category as antecedent_category,
-        consequent.category as consequent_category,
-        count(*) as pair_order_count
-    from scoped as antecedent
-    inner join scoped as consequent
-        on
-            antecedent.segment_name = consequent.segment_name
-            and antecedent.order_id = consequent.order_id
-            and antecedent.category != consequent.category
-    group by antecedent.segment_name, antecedent.category, consequent.category
+        case when is_rollup then '(all)' else segment_name end as segment_name,
+        antecedent_category,
+        consequent_category,
+        pair_order_count
+    from (
+        select
+            grouping(antecedent.segment_name) = 1 as is_rollup,
+            antecedent.segment_name,
+            antecedent.category as antecedent_category,
+            consequent.category as consequent_category,
+            count(*) as pair_order_count
+        from order_categories as antecedent
+        inner join order_categories as consequent
+            on
+                antecedent.order_id = consequent.order_id
+                and antecedent.category != consequent.category
+        group by antecedent.category, consequent.category, rollup(antecedent.segment_name)
+    ) as counted
+    where is_rollup or segment_name is not null
 ),
 
 rules as (
