@@ -66,8 +66,9 @@ def stratified_group_folds(y, groups, n_splits: int, random_state: int) -> list[
                     squares += v * v
                 std_sum += math.sqrt(squares / n_splits)
             fold_eval = std_sum / n_classes  # np.mean over the classes
-            if fold_eval < min_eval or (_isclose(fold_eval, min_eval) and _sequential_sum(counts_i) < min_samples):
-                best, min_eval, min_samples = i, fold_eval, _sequential_sum(counts_i)
+            samples = _sequential_sum(counts_i)
+            if fold_eval < min_eval or (_isclose(fold_eval, min_eval) and samples < min_samples):
+                best, min_eval, min_samples = i, fold_eval, samples
         counts_best, base_best = fold_counts[best], base[best]
         for c in classes_range:
             counts_best[c] += add[c]
