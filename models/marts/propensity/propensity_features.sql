@@ -7,7 +7,10 @@
     by the singular test assert_propensity_features_point_in_time). The
     behaviour imports are materialized copies: they spill, where the
     snapshots' windows and aggregations over inlined reads ran out of memory
-    at 1,000,000 persons (docs/decisions.md). -#}
+    at 1,000,000 persons (docs/decisions.md). Inside the model the customer key
+    is a UUID (macro customer_key_as_uuid: the same 128 bits as its 32 hex
+    digits), back to text in the output: every grouping and join on it
+    compares 16 bytes instead of a 32-character string. -#}
 {%- set snapshots = propensity_snapshots() %}
 with
 
@@ -25,7 +28,8 @@ snapshot_dates as (
 ),
 
 orders as materialized (
-    select * from {{ ref('int_behaviour__orders') }}
+    select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
+    from {{ ref('int_behaviour__orders') }}
 ),
 
 order_lines as materialized (
@@ -33,17 +37,20 @@ order_lines as materialized (
 ),
 
 sessions as materialized (
-    select * from {{ ref('int_behaviour__sessions') }}
+    select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
+    from {{ ref('int_behaviour__sessions') }}
 ),
 
 email_campaigns as materialized (
-    select * from {{ ref('int_behaviour__email_campaigns') }}
+    select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
+    from {{ ref('int_behaviour__email_campaigns') }}
 ),
 
 {#- raw events only for an event target's own history -#}
 {%- if propensity_target().kind == 'event' %}
     events as materialized (
-        select * from {{ ref('fct_events') }}
+        select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
+        from {{ ref('fct_events') }}
     ),
 {%- endif %}
 
@@ -59,7 +66,7 @@ email_campaigns as materialized (
 final as (
     {%- for name, kind, _ in snapshots %}
         select
-            customer_key,
+            {{ customer_key_from_uuid('customer_key') }} as customer_key,
             '{{ kind }}' as snapshot_kind,
             * exclude (customer_key)
         from {{ name }}

@@ -11,7 +11,8 @@
     date when microseg__churn_inactive_days is a multiple of the propensity
     horizon, 180 = 2 x 90 by default) is read from there, not recomputed: the
     same macro on the same date gives the same rows. The behaviour imports
-    are materialized copies, as in propensity_features. -#}
+    are materialized copies, and the customer key a UUID inside the model
+    (macro customer_key_as_uuid), as in propensity_features. -#}
 {%- set value_days = (var('microseg__value_horizon_months') * 365.25 / 12) | round | int %}
 {%- set churn_days = var('microseg__churn_inactive_days') | int %}
 {%- set snapshots = [('scoring', 0), ('value_training', value_days), ('churn_training', churn_days)] %}
@@ -26,7 +27,8 @@ as_of as (
 ),
 
 orders as materialized (
-    select * from {{ ref('int_behaviour__orders') }}
+    select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
+    from {{ ref('int_behaviour__orders') }}
 ),
 
 order_lines as materialized (
@@ -34,16 +36,19 @@ order_lines as materialized (
 ),
 
 sessions as materialized (
-    select * from {{ ref('int_behaviour__sessions') }}
+    select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
+    from {{ ref('int_behaviour__sessions') }}
 ),
 
 email_campaigns as materialized (
-    select * from {{ ref('int_behaviour__email_campaigns') }}
+    select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
+    from {{ ref('int_behaviour__email_campaigns') }}
 ),
 
 {%- if propensity_target().kind == 'event' %}
     events as materialized (
-        select * from {{ ref('fct_events') }}
+        select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
+        from {{ ref('fct_events') }}
     ),
 {%- endif %}
 
@@ -53,7 +58,7 @@ email_campaigns as materialized (
     {%- if days_before in propensity_kinds %}
 
         {{ kind }}_features as (
-            select * exclude (snapshot_kind)
+            select * exclude (snapshot_kind) replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
             from {{ ref('propensity_features') }}
             where
                 snapshot_kind = '{{ propensity_kinds[days_before] }}'
@@ -83,7 +88,7 @@ email_campaigns as materialized (
 final as (
     {%- for kind, days_before in snapshots %}
         select
-            customer_key,
+            {{ customer_key_from_uuid('customer_key') }} as customer_key,
             '{{ kind }}' as snapshot_kind,
             * exclude (customer_key)
         from {{ kind }}_snapshot
