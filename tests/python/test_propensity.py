@@ -16,6 +16,7 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -427,6 +428,23 @@ def test_evaluation_reads_the_predictions_and_never_scores_again(monkeypatch):
     expected = np.abs(np.stack(predictions["feature_contributions"].to_numpy())).mean(axis=0)
     assert np.allclose(importance.loc[names].to_numpy(), expected)
     assert set(out["evaluation_set"]) == {"cross_validation", "scoring"}
+    # the contributions as an Arrow list column (as propensity_evaluation reads them) give the same importance
+    as_arrow = pa.array([list(map(float, row)) for row in predictions["feature_contributions"]],
+                        type=pa.list_(pa.float64()))
+    chunked = pa.chunked_array([as_arrow.slice(0, 700), as_arrow.slice(700)])
+    from_arrow = registry.evaluation_table(row, predictions.drop(columns="feature_contributions"), labels, chunked)
+    assert np.allclose(from_arrow[from_arrow["metric"] == "mean_abs_contribution"].set_index("feature")
+                       .loc[names, "metric_value"].to_numpy(), expected)
+
+
+def test_mean_abs_contributions_refuses_ragged_rows():
+    """A null or short contributions row is named, not averaged into a shifted column."""
+    good = [[1.0, -2.0, 3.0], [-1.0, 2.0, 5.0]]
+    assert np.allclose(registry.mean_abs_contributions(pa.array(good), 2), [1.0, 2.0])
+    assert np.allclose(registry.mean_abs_contributions(pd.Series([np.array(r) for r in good]), 3), [1.0, 2.0, 4.0])
+    for bad in ([[1.0, 2.0, 3.0], [1.0, 2.0]], [[1.0, 2.0, 3.0], None]):
+        with pytest.raises(ValueError, match="feature_contributions"):
+            registry.mean_abs_contributions(pa.array(bad, type=pa.list_(pa.float64())), 2)
 
 
 def test_stacked_snapshots_keep_a_customer_in_one_fold(monkeypatch):
