@@ -16,3 +16,11 @@
 {% macro customer_key_from_uuid(column) -%}
     replace(cast({{ column }} as varchar), '-', '')
 {%- endmacro %}
+
+
+{#- `relation`'s rows with customer_key as a UUID: the behaviour imports of a model that groups and joins them
+    on the key many times (propensity_features, customer_value_features). -#}
+{% macro select_with_customer_key_as_uuid(relation) -%}
+    select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
+    from {{ relation }}
+{%- endmacro %}

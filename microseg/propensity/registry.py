@@ -187,7 +187,8 @@ def mean_abs_contributions(contributions, n_features: int) -> np.ndarray:
     inputs instead of 2.0) or a sequence of equal-length arrays (a pandas column)."""
     if isinstance(contributions, (pa.Array, pa.ChunkedArray)):
         lengths = pc.list_value_length(contributions)
-        if len(contributions) and (lengths.null_count or pc.min_max(lengths)["min"] != pc.min_max(lengths)["max"]):
+        shortest, longest = pc.min_max(lengths).values()
+        if len(contributions) and (lengths.null_count or shortest != longest):
             raise ValueError("propensity_predictions.feature_contributions: every row needs one contribution per "
                              "feature (a null or shorter list found)")
         width = lengths[0].as_py() if len(contributions) else 0

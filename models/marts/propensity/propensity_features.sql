@@ -28,8 +28,7 @@ snapshot_dates as (
 ),
 
 orders as materialized (
-    select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
-    from {{ ref('int_behaviour__orders') }}
+    {{ select_with_customer_key_as_uuid(ref('int_behaviour__orders')) }}
 ),
 
 order_lines as materialized (
@@ -37,20 +36,17 @@ order_lines as materialized (
 ),
 
 sessions as materialized (
-    select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
-    from {{ ref('int_behaviour__sessions') }}
+    {{ select_with_customer_key_as_uuid(ref('int_behaviour__sessions')) }}
 ),
 
 email_campaigns as materialized (
-    select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
-    from {{ ref('int_behaviour__email_campaigns') }}
+    {{ select_with_customer_key_as_uuid(ref('int_behaviour__email_campaigns')) }}
 ),
 
 {#- raw events only for an event target's own history -#}
 {%- if propensity_target().kind == 'event' %}
     events as materialized (
-        select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
-        from {{ ref('fct_events') }}
+        {{ select_with_customer_key_as_uuid(ref('fct_events')) }}
     ),
 {%- endif %}
 

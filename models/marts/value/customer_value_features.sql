@@ -27,8 +27,7 @@ as_of as (
 ),
 
 orders as materialized (
-    select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
-    from {{ ref('int_behaviour__orders') }}
+    {{ select_with_customer_key_as_uuid(ref('int_behaviour__orders')) }}
 ),
 
 order_lines as materialized (
@@ -36,19 +35,16 @@ order_lines as materialized (
 ),
 
 sessions as materialized (
-    select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
-    from {{ ref('int_behaviour__sessions') }}
+    {{ select_with_customer_key_as_uuid(ref('int_behaviour__sessions')) }}
 ),
 
 email_campaigns as materialized (
-    select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
-    from {{ ref('int_behaviour__email_campaigns') }}
+    {{ select_with_customer_key_as_uuid(ref('int_behaviour__email_campaigns')) }}
 ),
 
 {%- if propensity_target().kind == 'event' %}
     events as materialized (
-        select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
-        from {{ ref('fct_events') }}
+        {{ select_with_customer_key_as_uuid(ref('fct_events')) }}
     ),
 {%- endif %}
 
