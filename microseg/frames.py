@@ -10,6 +10,7 @@ time (about a million rows) and concatenates: 1,980 MiB peak, 1,479 MiB resident
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 
 # DuckDB vectors (2,048 rows each) per fetched chunk: about a million rows
@@ -34,10 +35,32 @@ def _unify(parts: list[pd.DataFrame]) -> list[pd.DataFrame]:
     return parts
 
 
+def release_freed_memory() -> None:
+    """Give back to the operating system the memory DuckDB's allocator still holds after the queries
+    that used it have freed it. DuckDB's jemalloc keeps freed pages until its own next allocations, so
+    after a large query they stay resident while a Python model fills memory with frames that DuckDB's
+    pool does not count (the 38 M staged events counted twice: 1,413 MiB resident, 435 MiB in use).
+    Opening a database or setting its memory_limit makes DuckDB flush the allocator, which is one per
+    process: a scratch in-memory database is opened and its limit set (13-30 ms), and the build's
+    database, its limit and any query running beside this one are not touched (setting the build database's own limit to the value
+    DuckDB shows would lower it: '3.7 GiB' reads back as '3.6 GiB')."""
+    with duckdb.connect() as scratch:
+        scratch.execute("set memory_limit = '1GB'")
+
+
 def read_frame(relation, connection, vectors_per_chunk: int = VECTORS_PER_CHUNK) -> pd.DataFrame:
     """``relation.df()`` read ``vectors_per_chunk`` x 2,048 rows at a time on ``connection`` (the
     connection the relation belongs to: a dbt Python model's ``session``); the result is consumed in
-    full before this returns, so the connection is free for the next query."""
+    full before this returns, so the connection is free for the next query. The allocator's freed
+    memory is released before the read and after it (:func:`release_freed_memory`)."""
+    release_freed_memory()
+    try:
+        return _read_chunks(relation, connection, vectors_per_chunk)
+    finally:
+        release_freed_memory()
+
+
+def _read_chunks(relation, connection, vectors_per_chunk: int) -> pd.DataFrame:
     result = connection.execute(relation.sql_query())
     parts = [result.fetch_df_chunk(vectors_per_chunk)]
     while not parts[-1].empty:  # a fetch that returns no rows ends the result

@@ -10,11 +10,13 @@ customer_key = md5(customer_seed), in int_customer_identifiers. linked_at
 representative by edges all known by then.
 """
 
+from microseg.frames import release_freed_memory
 from microseg.identity import resolve_components_with_link_times
 
 
 def model(dbt, session):
     dbt.config(materialized="table", schema="intermediate")
+    release_freed_memory()  # what earlier queries freed, before the frames (microseg.frames)
     nodes = dbt.ref("int_identity__nodes").project("source, source_id").to_arrow_table().to_pandas()
     edges = (
         dbt.ref("int_identity__edges")

@@ -4,7 +4,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from microseg.frames import read_frame
+from microseg.frames import read_frame, release_freed_memory
 
 # 3 chunks of 2 vectors (4,096 rows) each at vectors_per_chunk=2; the text, integer and boolean
 # columns are null in every row of the first chunk and hold values in the later ones
@@ -47,3 +47,20 @@ def test_read_frame_of_filtered_projected_and_empty_relations(con):
 def test_the_connection_is_free_after_read_frame(con):
     read_frame(con.sql(QUERY), con, vectors_per_chunk=1)
     assert con.sql("select 42").fetchall() == [(42,)]
+
+
+def _resident_mib() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096 / 2**20
+
+
+def test_release_freed_memory_returns_the_allocators_pages_and_keeps_the_limit(con):
+    con.execute("set memory_limit = '4GB'; set threads = 2")
+    limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    # a hash aggregate over 8 M distinct keys frees some hundreds of MiB when it ends
+    con.execute("select count(*) from (select range % 8000000 as k, count(*) from range(16000000) group by k)")
+    held = _resident_mib()
+    for _ in range(3):
+        release_freed_memory()
+    assert held - _resident_mib() > 100
+    assert con.execute("select current_setting('memory_limit')").fetchone()[0] == limit
