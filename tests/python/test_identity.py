@@ -391,7 +391,10 @@ PLACEHOLDERS = ("", "null", "n/a", "none", "nil", "nan", "undefined", "-", "?")
 @pytest.mark.parametrize(
     "raw",
     ["N/A", "  NuLL\t", "\u00a0-\n", "?", "", "   ", "NaN", "UNDEFINED", "None", "nil",  # placeholders
-     "n/a2", "--", "nullx", "a-", "?x", "None of", "Nil.", "x?", "c-1", " 42 ", "Ünïcode"],  # values
+     "n/a2", "--", "nullx", "a-", "?x", "None of", "Nil.", "x?", "c-1", " 42 ", "Ünïcode",  # values
+     # longer than any placeholder (clean_text keeps these without a regexp unless an end is whitespace)
+     "UNDEFINED  ", "\u00a0\u00a0undefined", "ABCDEFGHIJ", "long value\u00a0", "\x0bE000123456", "E000123456\x0c",
+     "\u00e9v\u00e9nement-42"],
 )  # fmt: skip
 def test_clean_text_nulls_exactly_the_placeholders(raw):
     source = (ROOT / "macros" / "staging" / "clean_text.sql").read_text()
