@@ -70,3 +70,12 @@ def _read_chunks(relation, connection, vectors_per_chunk: int) -> pd.DataFrame:
     if len(parts) == 1:
         return parts[0]
     return pd.concat(_unify(parts), ignore_index=True)
+
+
+def with_text_column(connection, frame: pd.DataFrame, name: str, value: str):
+    """``frame`` with one more column, ``name``, holding ``value`` on every row, as a DuckDB relation
+    on ``connection`` (a dbt Python model may return it): DuckDB keeps one constant where pandas
+    would keep one copy of the text per row."""
+    literal = "'" + value.replace("'", "''") + "'"
+    quoted = '"' + name.replace('"', '""') + '"'
+    return connection.from_df(frame).project(f"*, {literal} as {quoted}")

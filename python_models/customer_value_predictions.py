@@ -4,7 +4,7 @@ discounted CLV over the value horizon, the LightGBM value, the value in use
 and the calibrated churn risk. customer_value (SQL) adds deciles and flags.
 """
 
-from microseg.frames import read_frame
+from microseg.frames import read_frame, with_text_column
 from microseg.propensity.registry import SCORING_ROWS
 from microseg.value.clv import config_from_dbt
 from microseg.value.run import latest_model_row, score
@@ -17,4 +17,5 @@ def model(dbt, session):
     features = read_frame(dbt.ref("customer_value_features").filter(SCORING_ROWS).order("customer_key"), session)
     latest = dbt.ref("customer_value_model").order("decided_at desc").limit(1)
     model_row = latest_model_row(read_frame(latest, session))
-    return score(features, model_row, config)
+    scores, btyd_fit = score(features, model_row, config)
+    return with_text_column(session, scores, "btyd_fit", btyd_fit)

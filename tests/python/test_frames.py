@@ -4,7 +4,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from microseg.frames import read_frame, release_freed_memory
+from microseg.frames import read_frame, release_freed_memory, with_text_column
 
 # 3 chunks of 2 vectors (4,096 rows) each at vectors_per_chunk=2; the text, integer and boolean
 # columns are null in every row of the first chunk and hold values in the later ones
@@ -64,3 +64,13 @@ def test_release_freed_memory_returns_the_allocators_pages_and_keeps_the_limit(c
         release_freed_memory()
     assert held - _resident_mib() > 100
     assert con.execute("select current_setting('memory_limit')").fetchone()[0] == limit
+
+
+def test_with_text_column_adds_the_value_to_every_row(con):
+    frame = con.sql(QUERY).df()
+    value = '{"2026-01-01": {"r": 0.24, "note": "it\'s"}}'
+    rel = with_text_column(con, frame, "btyd_fit", value)
+    pd.testing.assert_frame_equal(rel.df(), frame.assign(btyd_fit=value), check_exact=True)
+    con.execute("create table scored as select * from rel")
+    assert con.sql("select data_type from information_schema.columns where table_name = 'scored'"
+                   " and column_name = 'btyd_fit'").fetchall() == [("VARCHAR",)]
