@@ -165,7 +165,7 @@ def test_a_reuse_run_assigns_and_scores_every_customer_as_the_stored_fit(dbt_bui
                                       mr.ReusePolicy("value", "reuse_latest", 28), value_rows, pd.Timestamp("2030-01-01"))
     reused = table.to_pandas().iloc[0]
     assert (reused["decision"], reused["reasons"]) == ("reuse", "mode_reuse_latest")
-    scores = value_run.score(value_features, reused, value_config)
+    scores, _ = value_run.score(value_features, reused, value_config)  # (scores, btyd_fit JSON)
     joined = predictions.merge(scores, on="customer_key", suffixes=("", "_reuse"), validate="one_to_one")
     assert len(joined) == len(predictions)
     np.testing.assert_allclose(joined["value_eur_reuse"], joined["value_eur"], rtol=1e-9)
