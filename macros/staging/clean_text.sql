@@ -18,7 +18,8 @@
     whitespace at either end is neither a placeholder nor padded: it is kept
     as it is without a regexp (first and last character read as code points,
     the same whitespace set; the 38.7 M raw events' 12 columns: 24.5-25.0 ->
-    17.7-17.9 s, 0 differences; docs/decisions.md "staging text cost"). -#}
+    17.7-17.9 s, 0 differences; docs/decisions.md "clean_text skips its
+    regexps on long unpadded text"). -#}
 {% macro clean_text(expr) -%}
     {%- set space = "[ \\t\\n\\x0b\\x0c\\r\\x{a0}]" -%}
     {%- set space_codes = "(9, 10, 11, 12, 13, 32, 160)" -%}
