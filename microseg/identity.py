@@ -30,8 +30,6 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components, minimum_spanning_tree
 
-from microseg.frames import release_freed_memory
-
 #: order in which a component's members are considered for its representative
 SOURCE_PRIORITY: dict[str, int] = {"crm_a": 0, "crm_b": 1, "email": 2, "phone": 3, "anonymous_id": 4}
 
@@ -99,8 +97,6 @@ def _number_identifiers(columns: list[tuple[pd.Series, pd.Series]], check_source
         )
         pairs = con.sql("select i, node from known join nodes using (code, source_id)").fetchnumpy()
         found = con.sql("select code, source_id from nodes order by node").to_arrow_table()
-        con.execute("drop table nodes")
-        release_freed_memory()  # the numbering's hash tables, before the graph work fills memory
     node_of_row = np.full(len(index), -1, dtype=np.int64)
     node_of_row[np.asarray(pairs["i"], dtype=np.int64)] = np.asarray(pairs["node"], dtype=np.int64)
     return _Numbered(
