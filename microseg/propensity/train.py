@@ -168,16 +168,15 @@ def add_bgnbd_features(frame: pd.DataFrame, horizon_days: int,
     training fit. When BG/NBD cannot be fitted (no repeat buyer) or ``params``
     is empty the columns are null.
     """
-    out = frame.copy()
-    out[BGNBD_FEATURES[0]] = np.nan
-    out[BGNBD_FEATURES[1]] = np.nan
+    # the two columns as arrays, filled per date from three columns: the frame itself is not copied
+    expected, alive = np.full(len(frame), np.nan), np.full(len(frame), np.nan)
     fitted = {}
-    dates = out["feature_as_of_date"] if "feature_as_of_date" in out else pd.Series(0, index=out.index)
-    for date, idx in out.groupby(dates).groups.items():
-        part = out.loc[idx]
-        x = part["repeat_purchase_days"].to_numpy(float)
-        t_x = part["first_to_last_days"].to_numpy(float) / 7.0
-        T = part["tenure_days"].to_numpy(float) / 7.0
+    dates = frame["feature_as_of_date"] if "feature_as_of_date" in frame else pd.Series(0, index=frame.index)
+    x_all = frame["repeat_purchase_days"].to_numpy(float)
+    t_x_all = frame["first_to_last_days"].to_numpy(float) / 7.0
+    T_all = frame["tenure_days"].to_numpy(float) / 7.0
+    for date, rows in dates.groupby(dates).indices.items():
+        x, t_x, T = x_all[rows], t_x_all[rows], T_all[rows]
         if params is not None:
             if not params:
                 continue
@@ -187,10 +186,10 @@ def add_bgnbd_features(frame: pd.DataFrame, horizon_days: int,
                 fit = btyd.fit("bgnbd", x, t_x, T)
             except bgnbd.BGNBDFitError:
                 continue
-            fitted[str(pd.Timestamp(date).date()) if not isinstance(date, int) else "all"] = fit.as_dict()
-        out.loc[idx, BGNBD_FEATURES[0]] = bgnbd.expected_purchases(fit, horizon_days / 7.0, x, t_x, T)
-        out.loc[idx, BGNBD_FEATURES[1]] = bgnbd.p_alive(fit, x, t_x, T)
-    return out, (fitted or None)
+            fitted[str(pd.Timestamp(date).date()) if not isinstance(date, (int, np.integer)) else "all"] = fit.as_dict()
+        expected[rows] = bgnbd.expected_purchases(fit, horizon_days / 7.0, x, t_x, T)
+        alive[rows] = bgnbd.p_alive(fit, x, t_x, T)
+    return frame.assign(**{BGNBD_FEATURES[0]: expected, BGNBD_FEATURES[1]: alive}), (fitted or None)
 
 
 def scoring_bgnbd_params(training_fits: dict | None) -> dict:
@@ -458,8 +457,10 @@ def score_propensity(scoring: pd.DataFrame, model_text: str, feature_names: list
     skips that fit and leaves the column null.
     """
     booster = lgb.Booster(model_str=model_text)
-    frame, X = _model_inputs(scoring.sort_values("customer_key", ignore_index=True), feature_names, horizon_days,
-                             bgnbd_params)
+    # rows in key order (a frame read in that order is not sorted, which would copy it)
+    in_order = scoring["customer_key"].is_monotonic_increasing
+    ordered = scoring.reset_index(drop=True) if in_order else scoring.sort_values("customer_key", ignore_index=True)
+    frame, X = _model_inputs(ordered, feature_names, horizon_days, bgnbd_params)
     if reasons == "shap" and len(frame):
         contrib = booster.predict(X, pred_contrib=True, num_threads=num_threads)
     else:

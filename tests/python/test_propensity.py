@@ -13,6 +13,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import duckdb
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -403,6 +404,58 @@ def test_registry_row_round_trip():
     scored = registry.score_with_model(scoring, row, config)
     assert (scored["model_id"] == row["model_id"]).all()
     assert scored["feature_contributions"].map(len).eq(len(json.loads(row["feature_list"]))).all()
+
+
+def test_bgnbd_features_are_fitted_per_snapshot_date_and_leave_the_frame_alone():
+    """One BG/NBD fit per feature_as_of_date, each applied to its own rows only (shuffled, so the rows of a
+    date are not contiguous); a date without repeat buyers stays null; without the date column one fit
+    named 'all'; the caller's frame is not changed."""
+    first = synthetic_snapshot(1200, 5)
+    second = synthetic_snapshot(800, 6).assign(feature_as_of_date=pd.Timestamp("2026-02-01").date())
+    single = synthetic_snapshot(50, 7).assign(feature_as_of_date=pd.Timestamp("2026-03-01").date(),
+                                                repeat_purchase_days=0, first_to_last_days=0)
+    frame = pd.concat([first, second, single], ignore_index=True).sample(frac=1.0, random_state=3)
+    before = frame.copy()
+    out, fits = train_module.add_bgnbd_features(frame, 90)
+    pd.testing.assert_frame_equal(frame, before)
+    assert list(out.columns) == list(frame.columns) + list(train_module.BGNBD_FEATURES)
+    assert set(fits) == {"2026-01-01", "2026-02-01"}
+    for date, part in ((first, "2026-01-01"), (second, "2026-02-01")):
+        alone, own = train_module.add_bgnbd_features(date, 90)
+        assert own == {part: fits[part]}
+        rows = out["feature_as_of_date"] == pd.Timestamp(part).date()
+        got = out.loc[rows].sort_values("customer_key")[list(train_module.BGNBD_FEATURES)].to_numpy()
+        assert np.allclose(got, alone.sort_values("customer_key")[list(train_module.BGNBD_FEATURES)].to_numpy())
+    assert out.loc[out["feature_as_of_date"] == pd.Timestamp("2026-03-01").date(),
+                   list(train_module.BGNBD_FEATURES)].isna().all().all()
+    undated, fits = train_module.add_bgnbd_features(first.drop(columns="feature_as_of_date"), 90)
+    assert list(fits) == ["all"] and fits["all"] == train_module.add_bgnbd_features(first, 90)[1]["2026-01-01"]
+
+
+def test_scores_reach_duckdb_with_one_list_of_contributions_per_customer():
+    """score_with_model's frame, as DuckDB reads it when the dbt model returns it: the contributions a
+    DOUBLE[] per row equal to the model's matrix, no index column although the scoring rows are a slice
+    (a frame with an Arrow column is read through Arrow, which keeps a non-default index), the other columns
+    typed as before (the same frame with a column of per-row numpy arrays)."""
+    features = synthetic_snapshot(1500, 2)
+    labels = features[["customer_key", "snapshot_kind", "label", "feature_as_of_date"]].assign(is_label_complete=True)
+    labels = labels.rename(columns={"feature_as_of_date": "label_window_start", "label": "target_happened"})
+    features = features.drop(columns="label")
+    row = registry.train_registry_row(features, labels, FAST).to_pandas().iloc[0]
+    scoring = features.assign(snapshot_kind="scoring").iloc[7:]
+    scored = registry.score_with_model(scoring, row, FAST)
+    n_features = len(json.loads(row["feature_list"]))
+    _, contrib = PropensityModel.from_registry_row(row, FAST).explain(scoring)
+    as_arrays = scored.assign(feature_contributions=list(contrib[:, :n_features]))
+    con = duckdb.connect()
+    con.register("scored", scored)
+    con.register("as_arrays", as_arrays)
+    assert con.sql("describe scored").fetchall() == con.sql("describe as_arrays").fetchall()
+    stored = np.array(con.sql("select feature_contributions from scored").fetchnumpy()["feature_contributions"]
+                      .tolist())
+    assert stored.shape == (len(scoring), n_features) and np.array_equal(stored, contrib[:, :n_features])
+    different = con.execute("select count(*) from (select * from scored except all select * from as_arrays)")
+    assert different.fetchone()[0] == 0
 
 
 def test_evaluation_reads_the_predictions_and_never_scores_again(monkeypatch):
