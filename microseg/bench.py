@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             print("error: the generator failed", file=sys.stderr)
             return 1
 
-    memory_limit = os.environ.get("MICROSEG_MEMORY_LIMIT", "4GB")
+    memory_limit = os.environ.get("MICROSEG_MEMORY_LIMIT", "3500MB")
     if not args.no_floor:
         figures["floor query"] = run_floor(out / "raw", memory_limit)
 

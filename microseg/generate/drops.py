@@ -128,7 +128,7 @@ def split_into_drops(
     # bounded like a dbt run (MICROSEG_MEMORY_LIMIT), spilling to a folder of its own that goes with the split
     spill_dir = out / ".drops_spill"
     con = duckdb.connect(
-        config={"memory_limit": os.environ.get("MICROSEG_MEMORY_LIMIT", "6GB"), "temp_directory": str(spill_dir)}
+        config={"memory_limit": os.environ.get("MICROSEG_MEMORY_LIMIT", "3500MB"), "temp_directory": str(spill_dir)}
     )
     con.execute("set preserve_insertion_order = true")
     con.execute("set enable_progress_bar = false")
