@@ -420,8 +420,8 @@ def test_bgnbd_features_are_fitted_per_snapshot_date_and_leave_the_frame_alone()
     pd.testing.assert_frame_equal(frame, before)
     assert list(out.columns) == list(frame.columns) + list(train_module.BGNBD_FEATURES)
     assert set(fits) == {"2026-01-01", "2026-02-01"}
-    for date, part in ((first, "2026-01-01"), (second, "2026-02-01")):
-        alone, own = train_module.add_bgnbd_features(date, 90)
+    for snapshot, part in ((first, "2026-01-01"), (second, "2026-02-01")):
+        alone, own = train_module.add_bgnbd_features(snapshot, 90)
         assert own == {part: fits[part]}
         rows = out["feature_as_of_date"] == pd.Timestamp(part).date()
         got = out.loc[rows].sort_values("customer_key")[list(train_module.BGNBD_FEATURES)].to_numpy()
@@ -434,9 +434,9 @@ def test_bgnbd_features_are_fitted_per_snapshot_date_and_leave_the_frame_alone()
 
 def test_scores_reach_duckdb_with_one_list_of_contributions_per_customer():
     """score_with_model's frame, as DuckDB reads it when the dbt model returns it: the contributions a
-    DOUBLE[] per row equal to the model's matrix, no index column although the scoring rows are a slice
-    (a frame with an Arrow column is read through Arrow, which keeps a non-default index), the other columns
-    typed as before (the same frame with a column of per-row numpy arrays)."""
+    DOUBLE[] per row equal to the model's matrix, the other columns typed and valued as in the same frame with
+    a column of per-row numpy arrays, and no index column (a frame with an Arrow column is read through Arrow,
+    which keeps an index that is not a range as a column: a planted integer index fails this)."""
     features = synthetic_snapshot(1500, 2)
     labels = features[["customer_key", "snapshot_kind", "label", "feature_as_of_date"]].assign(is_label_complete=True)
     labels = labels.rename(columns={"feature_as_of_date": "label_window_start", "label": "target_happened"})
