@@ -45,6 +45,22 @@ def test_small_replay_equals_a_full_refresh(tmp_path, capsys):
     assert broken["marts.fct_orders"]["only_in_a"] == 1 and broken["marts.dim_customers"]["only_in_a"] == 0
 
 
+def test_a_replay_without_a_full_refresh_claims_no_equality(capsys):
+    """--no-full-refresh builds the chain only: the report says nothing was compared (it printed "chain ==
+    full refresh" and a full refresh of 0.0 s); with the full refresh an unequal table still fails."""
+    step = {"drop": 1, "seconds": 1.0, "failed_tests": [], "model_seconds": {}}
+    chain_only = {"steps": [step], "full_refresh": False, "full": 0.0, "full_failed_tests": [], "shift": None,
+                  "compare": {}, "migration": [], "alerts": []}
+    assert print_replay(chain_only)
+    out = capsys.readouterr().out
+    assert "chain == full refresh" not in out and "0.0 s" not in out
+    assert "not compared with a full refresh (--no-full-refresh)" in out
+    differ = {"skipped": False, "rows": [3, 2], "only_in_a": 1, "only_in_b": 0}
+    compared = {**chain_only, "full_refresh": True, "full": 2.0, "compare": {"marts.fct_orders": differ}}
+    assert not print_replay(compared)
+    assert "replay: chain and full refresh DIFFER" in capsys.readouterr().out
+
+
 @pytest.mark.slow
 @pytest.mark.dbt
 def test_planted_shift_is_an_error_alert_and_a_plain_step_is_not(tmp_path):
