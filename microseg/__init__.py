@@ -2,6 +2,16 @@
 
 import os
 
+#: DuckDB's memory limit when MICROSEG_MEMORY_LIMIT is not set: the default of profiles.yml (and of the
+#: integration_tests profile), also used by the processes microseg opens DuckDB in itself (the benchmark's floor
+#: query, the generator's drop splitting); docs/decisions.md, "DuckDB memory limit 3500MB by default"
+DEFAULT_MEMORY_LIMIT = "3500MB"
+
+
+def duckdb_memory_limit() -> str:
+    """MICROSEG_MEMORY_LIMIT, else :data:`DEFAULT_MEMORY_LIMIT`."""
+    return os.environ.get("MICROSEG_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+
 # LightGBM's OpenMP threads wait for work by spinning unless told otherwise; on a shared machine (another dbt
 # model, another job) that burnt ten times the CPU of the work itself (docs/decisions.md, "ML node cost").
 # Set before any microseg module loads LightGBM, whose libgomp reads it once; a caller's value wins.

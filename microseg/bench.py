@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from microseg import duckdb_memory_limit
+
 STAGES = ("staging", "identity and erasure", "marts", "segmentation", "training", "scoring", "tests")
 FLOOR_SQL = Path(__file__).with_name("bench_floor.sql")
 
@@ -243,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             print("error: the generator failed", file=sys.stderr)
             return 1
 
-    memory_limit = os.environ.get("MICROSEG_MEMORY_LIMIT", "3500MB")
+    memory_limit = duckdb_memory_limit()
     if not args.no_floor:
         figures["floor query"] = run_floor(out / "raw", memory_limit)
 

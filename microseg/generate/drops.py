@@ -51,6 +51,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from microseg import duckdb_memory_limit
+
 from .writer import COMPRESSION, RAW_COLUMNS, raw_schema
 
 
@@ -127,9 +129,7 @@ def split_into_drops(
     bounds = [end_date - dt.timedelta(days=(drops - k) * drop_days) for k in range(1, drops)]
     # bounded like a dbt run (MICROSEG_MEMORY_LIMIT), spilling to a folder of its own that goes with the split
     spill_dir = out / ".drops_spill"
-    con = duckdb.connect(
-        config={"memory_limit": os.environ.get("MICROSEG_MEMORY_LIMIT", "3500MB"), "temp_directory": str(spill_dir)}
-    )
+    con = duckdb.connect(config={"memory_limit": duckdb_memory_limit(), "temp_directory": str(spill_dir)})
     con.execute("set preserve_insertion_order = true")
     con.execute("set enable_progress_bar = false")
     for name in RAW_COLUMNS:

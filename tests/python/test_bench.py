@@ -73,3 +73,22 @@ def test_floor_query_reads_every_large_table_once(tmp_path):
     import duckdb
 
     assert duckdb.sql(sql).fetchall() == [(1, 1, 1)]  # the duplicate line counted once, one customer
+
+
+def test_duckdb_memory_limit_has_one_default_with_the_profiles(monkeypatch):
+    """The benchmark and the generator open DuckDB themselves with the limit a dbt run gets: the profiles'
+    default for MICROSEG_MEMORY_LIMIT is microseg.DEFAULT_MEMORY_LIMIT (the generator once read 6GB while
+    the profile read 4GB), and a set variable wins."""
+    import re
+    from pathlib import Path
+
+    import microseg
+
+    root = Path(__file__).resolve().parents[2]
+    for profile in (root / "profiles.yml", root / "integration_tests" / "profiles.yml"):
+        defaults = re.findall(r"env_var\('MICROSEG_MEMORY_LIMIT', '([^']*)'\)", profile.read_text())
+        assert defaults == [microseg.DEFAULT_MEMORY_LIMIT], profile
+    monkeypatch.delenv("MICROSEG_MEMORY_LIMIT", raising=False)
+    assert microseg.duckdb_memory_limit() == microseg.DEFAULT_MEMORY_LIMIT
+    monkeypatch.setenv("MICROSEG_MEMORY_LIMIT", "2GB")
+    assert microseg.duckdb_memory_limit() == "2GB"
