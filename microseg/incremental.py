@@ -440,8 +440,7 @@ def run_replay(out: Path, persons: int, drops: int, drop_days: int, seed: int, s
             reused = ml_dependent_tables(out / "work_chain")  # the chain's graph: the modes that reused the fits
             compare = {t: ({"skipped": True, "reused_fit": True} if t in reused else c) for t, c in compare.items()}
     result = {"steps": steps, "full_refresh": full_refresh, "full": full, "full_failed_tests": full_failed,
-              "shift": planted,
-              "compare": compare, "migration": [], "alerts": []}  # fmt: skip
+              "shift": planted, "compare": compare, "migration": [], "alerts": []}  # fmt: skip
     with duckdb.connect(str(chain_db), read_only=True) as con:
         tables = {r[0] for r in con.execute("select table_schema || '.' || table_name from information_schema.tables")
                   .fetchall()}  # fmt: skip
@@ -470,8 +469,7 @@ def print_replay(result: dict) -> bool:
               f"{step['seconds']:.1f} s{failed}")  # fmt: skip
         if step.get("model_seconds"):
             print("   ", ", ".join(f"{m} {t:.1f} s" for m, t in step["model_seconds"].items()))
-    compared = result.get("full_refresh", True)
-    if compared:
+    if result["full_refresh"]:
         print(f"full refresh of all drops: dbt run --full-refresh + snapshot {result['full']:.1f} s"
               + (f"; failing tests: {', '.join(result['full_failed_tests'])}" if result["full_failed_tests"] else ""))
     else:
@@ -497,7 +495,7 @@ def print_replay(result: dict) -> bool:
         ok &= same
         print(f"{table}: rows {c['rows'][0]} chain / {c['rows'][1]} full, {'equal' if same else 'DIFFERENT'}"
               f" ({c['only_in_a']} rows only in chain, {c['only_in_b']} only in full)")  # fmt: skip
-    if not compared:  # nothing was compared: say so rather than report an equality never checked
+    if not result["full_refresh"]:  # nothing was compared: say so rather than report an equality never checked
         print("replay: the chain only, not compared with a full refresh (--no-full-refresh)")
         return True
     print("replay: chain == full refresh" if ok else "replay: chain and full refresh DIFFER")
