@@ -39,7 +39,8 @@ match_keys as not materialized (
 ),
 
 email_campaigns as (
-    select * from {{ ref('int_behaviour__email_campaigns') }}
+    select * replace ({{ customer_key_from_uuid('customer_key') }} as customer_key)
+    from {{ ref('int_behaviour__email_campaigns') }}
 ),
 
 assignments as (

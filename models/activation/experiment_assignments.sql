@@ -35,7 +35,8 @@ members as (
 ),
 
 email_campaigns as (
-    select * from {{ ref('int_behaviour__email_campaigns') }}
+    select * replace ({{ customer_key_from_uuid('customer_key') }} as customer_key)
+    from {{ ref('int_behaviour__email_campaigns') }}
 ),
 
 planned as (

@@ -12,7 +12,7 @@ final as (
     select
         source,
         identifier_value as source_id,
-        customer_key
+        {{ customer_key_from_uuid('customer_key') }} as customer_key
     from identifiers
 )
 

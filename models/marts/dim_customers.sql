@@ -9,7 +9,7 @@ customers as (
 
 final as (
     select
-        customer_key,
+        {{ customer_key_from_uuid('customer_key') }} as customer_key,
         primary_crm_customer_id,
         crm_record_count,
         source_systems,

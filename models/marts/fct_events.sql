@@ -11,13 +11,13 @@ customers as (
     select
         customer_key,
         signup_at
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers') }}
 ),
 
 final as (
     select
         events.event_id,
-        events.customer_key,
+        {{ customer_key_from_uuid('events.customer_key') }} as customer_key,
         events.event_type,
         events.event_at,
         {{ to_business_date('events.event_at') }} as event_date,

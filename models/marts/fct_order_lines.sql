@@ -11,7 +11,7 @@ final as (
     select
         order_line_id,
         order_id,
-        customer_key,
+        {{ customer_key_from_uuid('customer_key') }} as customer_key,
         category,
         channel,
         quantity,

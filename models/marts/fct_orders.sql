@@ -7,7 +7,7 @@ orders as (
 final as (
     select
         order_id,
-        customer_key,
+        {{ customer_key_from_uuid('customer_key') }} as customer_key,
         ordered_at,
         order_date,
         channel,

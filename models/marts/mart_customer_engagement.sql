@@ -20,7 +20,7 @@ as_of as (
 -- anonymous visitors (device ids only, never logged in) are customers of the
 -- identity graph but cannot be contacted: engagement covers known customers
 customers as (
-    select customer_key from {{ ref('dim_customers') }}
+    select customer_key from {{ ref('int_customers') }}
     where not is_anonymous
 ),
 
@@ -103,7 +103,8 @@ engagement_score as (
 
 final as (
     select
-        combined.*,
+        {{ customer_key_from_uuid('combined.customer_key') }} as customer_key,
+        combined.* exclude (customer_key),
         cast(coalesce(engagement_score.engagement_score, 0) as double) as engagement_score
     from combined
     left join engagement_score on combined.customer_key = engagement_score.customer_key

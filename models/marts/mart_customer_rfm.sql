@@ -11,7 +11,7 @@ customers as (
     select
         customer_key,
         signup_at
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers') }}
 ),
 
 rfm_segments as not materialized (
@@ -20,7 +20,7 @@ rfm_segments as not materialized (
 
 final as (
     select
-        rfm.customer_key,
+        {{ customer_key_from_uuid('rfm.customer_key') }} as customer_key,
         rfm.as_of_date,
         rfm.first_order_date,
         rfm.last_order_date,

@@ -34,8 +34,9 @@
 {%- set scores = ['r_score', 'f_score', 'm_score'] %}
 with
 
+-- the key as a UUID, as in the behaviour layer: the sample's hash and the comparison see one type
 features as not materialized (
-    select * from {{ ref('propensity_features') }}
+    {{ select_with_customer_key_as_uuid(ref('propensity_features')) }}
 ),
 
 as_of as (
@@ -98,7 +99,7 @@ sample_customers as (
     {%- if propensity_target().kind == 'event' %}
         events_{{ snapshot_name }} as (
             select e.*
-            from {{ ref('fct_events') }} as e
+            from ({{ select_with_customer_key_as_uuid(ref('fct_events')) }}) as e
             where
                 e.event_date <= (select d.cut_date from dates_{{ snapshot_name }} as d)
                 and cast(coalesce(e.received_at, e.event_at) as date)

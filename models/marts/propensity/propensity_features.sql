@@ -8,9 +8,9 @@
     behaviour imports are materialized copies: they spill, where the
     snapshots' windows and aggregations over inlined reads ran out of memory
     at 1,000,000 persons (docs/decisions.md). Inside the model the customer key
-    is a UUID (macro customer_key_as_uuid: the same 128 bits as its 32 hex
-    digits), back to text in the output: every grouping and join on it
-    compares 16 bytes instead of a 32-character string. -#}
+    is a UUID, as in the behaviour layer (fct_events' text key is cast: macro
+    customer_key_as_uuid, the same 128 bits as its 32 hex digits), back to
+    text in the output. -#}
 {%- set snapshots = propensity_snapshots() %}
 with
 
@@ -28,7 +28,7 @@ snapshot_dates as (
 ),
 
 orders as materialized (
-    {{ select_with_customer_key_as_uuid(ref('int_behaviour__orders')) }}
+    select * from {{ ref('int_behaviour__orders') }}
 ),
 
 order_lines as materialized (
@@ -36,11 +36,11 @@ order_lines as materialized (
 ),
 
 sessions as materialized (
-    {{ select_with_customer_key_as_uuid(ref('int_behaviour__sessions')) }}
+    select * from {{ ref('int_behaviour__sessions') }}
 ),
 
 email_campaigns as materialized (
-    {{ select_with_customer_key_as_uuid(ref('int_behaviour__email_campaigns')) }}
+    select * from {{ ref('int_behaviour__email_campaigns') }}
 ),
 
 {#- raw events only for an event target's own history -#}

@@ -32,7 +32,7 @@ known_customers as (
     select
         customer_key,
         signup_at
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers') }}
     where not is_anonymous
 ),
 
@@ -49,11 +49,11 @@ browsing as (
 ),
 
 rfm as (
-    select * from {{ ref('mart_customer_rfm') }}
+    {{ select_with_customer_key_as_uuid(ref('mart_customer_rfm')) }}
 ),
 
 engagement as (
-    select * from {{ ref('mart_customer_engagement') }}
+    {{ select_with_customer_key_as_uuid(ref('mart_customer_engagement')) }}
 ),
 
 hygiene as (
@@ -102,7 +102,7 @@ base_shares as (
 
 final as (
     select
-        joined.customer_key,
+        {{ customer_key_from_uuid('joined.customer_key') }} as customer_key,
         as_of.as_of_date,
         joined.last_activity_date,
         rfm.customer_key is not null as has_purchase,

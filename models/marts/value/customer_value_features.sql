@@ -11,8 +11,8 @@
     date when microseg__churn_inactive_days is a multiple of the propensity
     horizon, 180 = 2 x 90 by default) is read from there, not recomputed: the
     same macro on the same date gives the same rows. The behaviour imports
-    are materialized copies, and the customer key a UUID inside the model
-    (macro customer_key_as_uuid), as in propensity_features. -#}
+    are materialized copies, and the customer key a UUID inside the model, as
+    in the behaviour layer and in propensity_features. -#}
 {%- set value_days = (var('microseg__value_horizon_months') * 365.25 / 12) | round | int %}
 {%- set churn_days = var('microseg__churn_inactive_days') | int %}
 {%- set snapshots = [('scoring', 0), ('value_training', value_days), ('churn_training', churn_days)] %}
@@ -27,7 +27,7 @@ as_of as (
 ),
 
 orders as materialized (
-    {{ select_with_customer_key_as_uuid(ref('int_behaviour__orders')) }}
+    select * from {{ ref('int_behaviour__orders') }}
 ),
 
 order_lines as materialized (
@@ -35,11 +35,11 @@ order_lines as materialized (
 ),
 
 sessions as materialized (
-    {{ select_with_customer_key_as_uuid(ref('int_behaviour__sessions')) }}
+    select * from {{ ref('int_behaviour__sessions') }}
 ),
 
 email_campaigns as materialized (
-    {{ select_with_customer_key_as_uuid(ref('int_behaviour__email_campaigns')) }}
+    select * from {{ ref('int_behaviour__email_campaigns') }}
 ),
 
 {%- if propensity_target().kind == 'event' %}

@@ -97,10 +97,15 @@ data_end as (
     ),
 {%- endfor %}
 
-final as (
+unioned as (
     select * from training_snapshot
     union all
     select * from scoring_snapshot
+),
+
+final as (
+    select * replace ({{ customer_key_from_uuid('customer_key') }} as customer_key)
+    from unioned
 )
 
 select * from final
