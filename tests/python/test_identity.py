@@ -394,7 +394,9 @@ PLACEHOLDERS = ("", "null", "n/a", "none", "nil", "nan", "undefined", "-", "?")
      "n/a2", "--", "nullx", "a-", "?x", "None of", "Nil.", "x?", "c-1", " 42 ", "Ünïcode",  # values
      # longer than any placeholder (clean_text keeps these without a regexp unless an end is whitespace)
      "UNDEFINED  ", "\u00a0\u00a0undefined", "ABCDEFGHIJ", "long value\u00a0", "\x0bE000123456", "E000123456\x0c",
-     "\u00e9v\u00e9nement-42"],
+     "\u00e9v\u00e9nement-42",
+     # control characters at an end are not whitespace: kept (the regexp path, the fast path's test is > 32)
+     "\x01E000123456", "E000123456\x1f", "\x1fundefined\x01", " E000123456", "E000123456 "],
 )  # fmt: skip
 def test_clean_text_nulls_exactly_the_placeholders(raw):
     source = (ROOT / "macros" / "staging" / "clean_text.sql").read_text()

@@ -29,6 +29,8 @@ CASES = {
     "a3f09c1e2b": (False, False),
     "page_view": (False, False),
     "\v0301234567": (False, False),  # not RE2's \s
+    "\f0301234567": (True, True),  # a form feed and a return are \s (formatted: trim() strips spaces only)
+    "\r+49 30 1234567": (True, True),
     "": (False, False),
     None: (None, None),
 }
