@@ -19,12 +19,14 @@
     as it is without a regexp (first and last character read as code points;
     the 38.7 M raw events' 12 columns: 24.5-25.0 -> 17.7-17.9 s, 0
     differences; docs/decisions.md "clean_text skips its regexps on long
-    unpadded text"). That test is two comparisons, a code point above 32 and
-    not 160 (the no-break space), not `not in` the seven whitespace codes:
-    DuckDB planned that list as a mark join per column, twelve on the raw
-    events (base_tracking__events alone at 1,000,000 persons: 86.7 -> 79.6 s).
-    A control character below 33 that is not whitespace takes the regexp
-    path, which keeps it as the fast path would. -#}
+    unpadded text"). That test is comparisons, a code point above 32 and not
+    160 (the no-break space; without a not-equal operator, whose spelling
+    the including model's SQL style would have to share), not `not in` the
+    seven whitespace codes: DuckDB planned that list as a mark join per
+    column, twelve on the raw events (base_tracking__events alone at
+    1,000,000 persons: 86.7 -> 79.6 s). A control character below 33 that is
+    not whitespace takes the regexp path, which keeps it as the fast path
+    would. -#}
 {% macro clean_text(expr) -%}
     {%- set space = "[ \\t\\n\\x0b\\x0c\\r\\x{a0}]" -%}
     {%- set first = 'ascii(' ~ expr ~ ')' -%}
@@ -32,8 +34,8 @@
     case
         when
             length({{ expr }}) > 9
-            and {{ first }} > 32 and {{ first }} != 160
-            and {{ last }} > 32 and {{ last }} != 160
+            and {{ first }} > 32 and ({{ first }} < 160 or {{ first }} > 160)
+            and {{ last }} > 32 and ({{ last }} < 160 or {{ last }} > 160)
             then {{ expr }}
         when not regexp_full_match({{ expr }}, '(?i){{ space }}*(|null|n/a|none|nil|nan|undefined|-|[?]){{ space }}*')
             then case
