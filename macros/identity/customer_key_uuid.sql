@@ -21,9 +21,17 @@
 {%- endmacro %}
 
 
-{#- `relation`'s rows with customer_key as a UUID: the behaviour imports of a model that groups and joins them
-    on the key many times (propensity_features, customer_value_features). -#}
+{#- `relation`'s rows with customer_key as a UUID: a published relation (text key) joined to the intermediate
+    layer's keys (fct_events in propensity_features, the RFM and engagement marts in mart_customer_features). -#}
 {% macro select_with_customer_key_as_uuid(relation) -%}
     select * replace ({{ customer_key_as_uuid('customer_key') }} as customer_key)
+    from {{ relation }}
+{%- endmacro %}
+
+
+{#- `relation`'s rows with customer_key back as its text: an intermediate relation read by a model that
+    publishes or hashes the key (the activation models' email campaigns, first_purchase_snapshots). -#}
+{% macro select_with_customer_key_as_text(relation) -%}
+    select * replace ({{ customer_key_from_uuid('customer_key') }} as customer_key)
     from {{ relation }}
 {%- endmacro %}

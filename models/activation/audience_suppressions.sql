@@ -39,8 +39,7 @@ match_keys as not materialized (
 ),
 
 email_campaigns as (
-    select * replace ({{ customer_key_from_uuid('customer_key') }} as customer_key)
-    from {{ ref('int_behaviour__email_campaigns') }}
+    {{ select_with_customer_key_as_text(ref('int_behaviour__email_campaigns')) }}
 ),
 
 assignments as (

@@ -104,8 +104,7 @@ unioned as (
 ),
 
 final as (
-    select * replace ({{ customer_key_from_uuid('customer_key') }} as customer_key)
-    from unioned
+    {{ select_with_customer_key_as_text('unioned') }}
 )
 
 select * from final
