@@ -137,3 +137,26 @@ def test_optional_sources_absent_folder_source_and_extra_columns(generated, tmp_
     assert line and line[0].endswith("since base_shop__orders loaded it: an incremental build would keep the rows "
                                      "of the old file; run dbt build --full-refresh (docs/incremental.md)"), run.stdout[-3000:]
     assert models_run(tmp_path) == []
+
+
+def test_incremental_run_over_a_text_unit_stops_with_one_line(generated, tmp_path):
+    """A base table built before the incremental unit became a number (_unit text): the next incremental run of
+    that model stops with one line asking for a full refresh (delete+insert would compare text with numbers),
+    and the full refresh rewrites the column."""
+    raw = tmp_path / "raw"
+    shutil.copytree(generated, raw)
+    built = dbt(tmp_path, raw, "build", "--select", "+base_shop__orders", "--exclude", "resource_type:test",
+                "resource_type:unit_test")
+    assert built.returncode == 0, built.stdout[-3000:]
+    db = tmp_path / "microseg.duckdb"
+    unit_type = "select data_type from information_schema.columns where table_name = 'base_shop__orders' and column_name = '_unit'"
+    with duckdb.connect(str(db)) as con:
+        assert con.execute(unit_type).fetchall() == [("UHUGEINT",)]
+        con.execute("alter table staging.base_shop__orders alter _unit type varchar")
+    run = dbt(tmp_path, raw, "run", "--select", "base_shop__orders")
+    assert run.returncode != 0
+    line = [x.strip() for x in run.stdout.splitlines() if "has a _unit column of type VARCHAR" in x]
+    assert line and line[0].endswith("run dbt build --full-refresh once (docs/incremental.md)"), run.stdout[-3000:]
+    assert dbt(tmp_path, raw, "run", "--select", "base_shop__orders", "--full-refresh").returncode == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute(unit_type).fetchall() == [("UHUGEINT",)]
