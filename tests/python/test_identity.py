@@ -396,7 +396,10 @@ PLACEHOLDERS = ("", "null", "n/a", "none", "nil", "nan", "undefined", "-", "?")
      "UNDEFINED  ", "\u00a0\u00a0undefined", "ABCDEFGHIJ", "long value\u00a0", "\x0bE000123456", "E000123456\x0c",
      "\u00e9v\u00e9nement-42",
      # control characters at an end are not whitespace: kept (the regexp path, the fast path's test is > 32)
-     "\x01E000123456", "E000123456\x1f", "\x1fundefined\x01", " E000123456", "E000123456 "],
+     "\x01E000123456", "E000123456\x1f", "\x1fundefined\x01", " E000123456", "E000123456 ",
+     # the fast path counts bytes and compares first bytes: multi-byte ends and short multi-byte text
+     "\u00e9\u00e9\u00e9\u00e9\u00e9", "\u00a1E00012345", "E000123456\u00a1", "\u00a0E000123456", "\u2003E000123456\u2003",
+     "!E00012345!", "\u00a0nil\u00a0\u00a0\u00a0"],
 )  # fmt: skip
 def test_clean_text_nulls_exactly_the_placeholders(raw):
     source = (ROOT / "macros" / "staging" / "clean_text.sql").read_text()
