@@ -129,10 +129,11 @@
 {% macro microseg_check_unit_type() -%}
     {%- set found = adapter.get_columns_in_relation(this) | selectattr('name', 'equalto', '_unit')
         | map(attribute='dtype') | list -%}
-    {%- set found_type = (found | first | default('missing')) | upper -%}
+    {%- set found_type = (found | first | default('')) | upper -%}
     {%- if found_type != 'UHUGEINT' -%}
+        {%- set what = "has a _unit column of type " ~ found_type if found_type else "has no _unit column" -%}
         {{ exceptions.raise_compiler_error(
-            this ~ " has a _unit column of type " ~ found_type ~ " (an earlier microseg wrote text; units are"
+            this ~ " " ~ what ~ " (an earlier microseg wrote text; units are"
             ~ " UHUGEINT now): run dbt build --full-refresh once (docs/incremental.md)"
         ) }}
     {%- endif -%}

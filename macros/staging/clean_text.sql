@@ -16,7 +16,7 @@
     regexps a value instead of three (10 M event ids 0.89 -> 0.70 s). Text
     longer than the longest placeholder (`undefined`, 9 characters) with no
     whitespace at either end is neither a placeholder nor padded: it is kept
-    as it is without a regexp (first and last character read as code points;
+    as it is without a regexp (when it came, the ends read as code points;
     the 38.7 M raw events' 12 columns: 24.5-25.0 -> 17.7-17.9 s, 0
     differences; docs/decisions.md "clean_text skips its regexps on long
     unpadded text"). That test compares bytes, not code points: more than 9
