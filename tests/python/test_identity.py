@@ -399,7 +399,10 @@ PLACEHOLDERS = ("", "null", "n/a", "none", "nil", "nan", "undefined", "-", "?")
      "\x01E000123456", "E000123456\x1f", "\x1fundefined\x01", " E000123456", "E000123456 ",
      # the fast path counts bytes and compares first bytes: multi-byte ends and short multi-byte text
      "\u00e9\u00e9\u00e9\u00e9\u00e9", "\u00a1E00012345", "E000123456\u00a1", "\u00a0E000123456", "\u2003E000123456\u2003",
-     "!E00012345!", "\u00a0nil\u00a0\u00a0\u00a0"],
+     "!E00012345!", "\u00a0nil\u00a0\u00a0\u00a0",
+     # short text with clean ends: a placeholder only if it is one exactly (one regexp, no whitespace classes)
+     "web", "C00012345", "NULL", "nUlL", "N/a", "undefined", "Undefined", "nulll", "n/a/", "-?", "--x", "?!", "nan0",
+     "\u00e9", "x", "Nil\u00e9", "null\u00a0x", "a\tnull"],
 )  # fmt: skip
 def test_clean_text_nulls_exactly_the_placeholders(raw):
     source = (ROOT / "macros" / "staging" / "clean_text.sql").read_text()
