@@ -50,12 +50,16 @@ email_campaigns as materialized (
     ),
 {%- endif %}
 
+category_firsts as materialized (
+    {{ propensity_category_firsts('orders', 'order_lines') }}
+),
+
 {%- for name, _, _ in snapshots %}
 
     {{ name }} as (
     {{ propensity_customer_features(
         'orders', 'order_lines', 'sessions', 'email_campaigns', 'events',
-        '(select ' ~ name ~ '_date from snapshot_dates)') }}
+        '(select ' ~ name ~ '_date from snapshot_dates)', category_firsts='category_firsts') }}
     ),
 {%- endfor %}
 
