@@ -8,6 +8,9 @@
     snapshots have at least their label window after their date in the data,
     so the cut is never empty there. A snapshot missing from the model shows
     up as every recomputed row "not in model". Returns the differing rows, both directions.
+    The model counts each snapshot's categories from every customer's first
+    day per category (macro propensity_category_firsts); the recomputation
+    counts them from the cut lines, so the two ways are compared too.
     Bounded by design: the recomputation covers a deterministic sample of
     about microseg__point_in_time_test_customers customers (hash of the
     customer key modulo the scoring snapshot's size over that number; every

@@ -50,16 +50,21 @@ email_campaigns as materialized (
     ),
 {%- endif %}
 
-category_firsts as materialized (
-    {{ propensity_category_firsts('orders', 'order_lines') }}
-),
+{#- each snapshot counts its categories from the first days (a category target reads the lines itself) -#}
+{%- set category_firsts = none if propensity_target().kind == 'category_purchase' else 'category_firsts' %}
+{%- if category_firsts %}
+
+    category_firsts as materialized (
+        {{ propensity_category_firsts('orders', 'order_lines') }}
+    ),
+{%- endif %}
 
 {%- for name, _, _ in snapshots %}
 
     {{ name }} as (
     {{ propensity_customer_features(
         'orders', 'order_lines', 'sessions', 'email_campaigns', 'events',
-        '(select ' ~ name ~ '_date from snapshot_dates)', category_firsts='category_firsts') }}
+        '(select ' ~ name ~ '_date from snapshot_dates)', category_firsts=category_firsts) }}
     ),
 {%- endfor %}
 
