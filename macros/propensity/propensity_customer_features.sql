@@ -115,6 +115,8 @@
             max(order_date) as last_day,
             arg_max(previous_day, order_date) as previous_day,
             arg_max(third_last_day, order_date) as third_last_day,
+            -- the distinct purchase days, counted here rather than by a second distinct over the orders
+            count(*) as purchase_days,
             max(gap) as longest_gap_days,
             count(gap) as n_gaps,
             sum(gap) as gap_sum,
@@ -140,7 +142,6 @@
             min(order_date) as first_purchase_date,
             max(order_date) as last_purchase_date,
             count(*) as frequency,
-            count(distinct order_date) as purchase_days,
             sum(sales_amount_eur) as monetary_eur,
             sum(discount_amount_eur) as discount_amount_eur,
             -- fractional quantities are doubles, whose sum depends on row order: summed as
@@ -181,7 +182,7 @@
             date_diff('day', o.last_purchase_date, o.feature_as_of_date) as recency_days,
             date_diff('day', o.first_purchase_date, o.feature_as_of_date) as tenure_days,
             date_diff('day', o.first_purchase_date, o.last_purchase_date) as first_to_last_days,
-            o.purchase_days - 1 as repeat_purchase_days,
+            g.purchase_days - 1 as repeat_purchase_days,
             o.frequency,
             cast(o.monetary_eur as double) as monetary_eur,
             cast(o.monetary_eur / o.frequency as double) as avg_order_value_eur,
@@ -189,8 +190,8 @@
             cast(o.discount_amount_eur / nullif(o.monetary_eur + o.discount_amount_eur, 0) as double)
                 as discount_share,
             case
-                when o.purchase_days > 1
-                    then date_diff('day', o.first_purchase_date, o.last_purchase_date) / (o.purchase_days - 1.0)
+                when g.purchase_days > 1
+                    then date_diff('day', o.first_purchase_date, o.last_purchase_date) / (g.purchase_days - 1.0)
             end as mean_days_between_purchases,
             date_diff('day', g.previous_day, g.last_day) as last_gap_days,
             date_diff('day', g.previous_day, o.feature_as_of_date) as days_since_second_last_purchase,
@@ -206,9 +207,9 @@
                     ) / (g.gap_sum / g.n_gaps)
             end as gap_cv,
             case
-                when o.purchase_days > 1
+                when g.purchase_days > 1
                     then date_diff('day', o.last_purchase_date, o.feature_as_of_date)
-                    * (o.purchase_days - 1.0) / nullif(date_diff('day', o.first_purchase_date, o.last_purchase_date), 0)
+                    * (g.purchase_days - 1.0) / nullif(date_diff('day', o.first_purchase_date, o.last_purchase_date), 0)
             end as recency_to_mean_gap_ratio,
             {%- for days in [30, 90, 180, 365] %}
                 wo.purchases_{{ days }}d as orders_{{ days }}d,
