@@ -326,13 +326,27 @@ def predict_rows(booster: lgb.Booster, frame: pd.DataFrame, features: list[str],
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
+def predict_revenue(frame: pd.DataFrame, value_fit: dict) -> np.ndarray:
+    """The LightGBM value model's revenue in the horizon (undiscounted) for a snapshot with its BTYD columns."""
+    return predict_rows(lgb.Booster(model_str=value_fit["model_text"]), frame, value_fit["features"])
+
+
+def predict_churn_risk(frame: pd.DataFrame, churn_fit: dict) -> np.ndarray:
+    """The churn model's calibrated churn risk for a snapshot with its BTYD columns."""
+    if not len(frame):
+        return np.zeros(0)
+    p = predict_rows(lgb.Booster(model_str=churn_fit["model_text"]), frame, churn_fit["features"])
+    raw = np.log(np.clip(p, 1e-9, 1 - 1e-9) / np.clip(1 - p, 1e-9, 1))
+    return apply_calibration(raw, churn_fit["calibration"])
+
+
 def predict(frame: pd.DataFrame, value_fit: dict, churn_fit: dict | None) -> pd.DataFrame:
     """Scores of a snapshot that already has its BTYD columns (:func:`btyd_value`).
 
     value_model_eur is the LightGBM revenue in the horizon discounted like the BTYD CLV of the same customer
     (the BTYD CLV / expected revenue ratio); value_eur is the one that validated better.
     """
-    revenue = predict_rows(lgb.Booster(model_str=value_fit["model_text"]), frame, value_fit["features"])
+    revenue = predict_revenue(frame, value_fit)
     btyd_rev = frame["btyd_expected_revenue_eur"].to_numpy(float)
     btyd_clv = frame["btyd_clv_eur"].to_numpy(float)
     ratio = np.where(btyd_rev > 0, btyd_clv / np.where(btyd_rev > 0, btyd_rev, 1.0), 1.0)
@@ -343,12 +357,7 @@ def predict(frame: pd.DataFrame, value_fit: dict, churn_fit: dict | None) -> pd.
     out["model_clv_eur"] = revenue * ratio
     out["value_eur"] = out["model_clv_eur"] if value_fit["use_model"] else out["btyd_clv_eur"]
     out["value_source"] = "lightgbm" if value_fit["use_model"] else "btyd"
-    if churn_fit is not None and len(frame):
-        p = predict_rows(lgb.Booster(model_str=churn_fit["model_text"]), frame, churn_fit["features"])
-        raw = np.log(np.clip(p, 1e-9, 1 - 1e-9) / np.clip(1 - p, 1e-9, 1))
-        out["churn_risk"] = apply_calibration(raw, churn_fit["calibration"])
-    else:
-        out["churn_risk"] = np.nan
+    out["churn_risk"] = predict_churn_risk(frame, churn_fit) if churn_fit is not None and len(frame) else np.nan
     return out
 
 

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from microseg.propensity import bgnbd
+from microseg.propensity.train import apply_calibration
 from microseg.value import bootstrap, clv, gammagamma, run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -286,6 +287,26 @@ def test_predictions_in_row_chunks_equal_one_call():
     np.testing.assert_array_equal(clv.predict_rows(booster, frame, fit["features"], rows=37), whole)
     assert len(whole) == len(frame) and np.unique(whole).size > 10
     assert clv.predict_rows(booster, frame.iloc[:0], fit["features"]).shape == (0,)
+
+
+def test_one_model_predictions_are_the_boosters_and_predict_uses_them():
+    """matured_metrics scores each window with the one model it judges: predict_revenue is the value booster's
+    prediction, predict_churn_risk the churn booster's Platt-calibrated log-odds, and predict's columns are
+    exactly these."""
+    config = clv.ValueConfig(num_threads=1, max_boost_rounds=30)
+    frame, _ = clv.btyd_value(_synthetic_customers(800, 11), config)
+    churned = np.random.default_rng(12).random(len(frame)) < np.where(frame["sessions_90d"] > 0, 0.15, 0.75)
+    value = clv.fit_value_model(frame.assign(label=frame["sessions_90d"] * 10.0), config)
+    churn = clv.fit_churn_model(frame.assign(label=churned), config)
+    revenue = lgb.Booster(model_str=value["model_text"]).predict(frame[value["features"]].astype(float))
+    p = lgb.Booster(model_str=churn["model_text"]).predict(frame[churn["features"]].astype(float))
+    risk = apply_calibration(np.log(p / (1 - p)), churn["calibration"])
+    np.testing.assert_allclose(clv.predict_revenue(frame, value), revenue, rtol=1e-12)
+    np.testing.assert_allclose(clv.predict_churn_risk(frame, churn), risk, rtol=1e-12)
+    scores = clv.predict(frame, value, churn)
+    np.testing.assert_array_equal(scores["model_expected_revenue_eur"], clv.predict_revenue(frame, value))
+    np.testing.assert_array_equal(scores["churn_risk"], clv.predict_churn_risk(frame, churn))
+    assert np.unique(risk).size > 5 and clv.predict_churn_risk(frame.iloc[:0], churn).shape == (0,)
 
 
 def test_snapshot_takes_one_kind_in_customer_order():
