@@ -14,11 +14,13 @@ import yaml
 
 from microseg import drift
 from microseg.propensity import registry
+from microseg.propensity.estimator import PropensityModel
 from microseg.propensity.retraining import (
     RetrainingPolicy,
     decide,
     decide_for_run,
     decision_row,
+    matured_window_auc,
     models_before,
     policy_from_dbt,
 )
@@ -304,6 +306,33 @@ def test_retraining_reasons_fire_one_at_a_time(model_registry):
     # a model trained on later data than the run's as_of_date is never reused (it would leak)
     assert decide(model_registry, same, same_labels, NO_DRIFT, FAST, POLICY, "2026-03-01")["reasons"] == ["no_model"]
     assert decide(None, same, same_labels, NO_DRIFT, FAST, POLICY, as_of)["reasons"] == ["no_model"]
+
+
+def test_matured_auc_beyond_the_row_cap_is_that_of_a_stratified_sample(model_registry):
+    """A matured window larger than max_training_rows is judged on a seeded sample of that many rows with the
+    window's positive rate; at or below the cap on every row."""
+    window, window_labels = snapshot(2000, 2, "2026-02-01")
+    row = model_registry.iloc[0]
+    date, full = matured_window_auc(row, window, window_labels, FAST)
+    assert str(date) == "2026-02-01" and full > 0.7
+    capped = replace(FAST, max_training_rows=500)
+    _, sampled = matured_window_auc(row, window, window_labels, capped)
+    assert sampled != full and sampled == pytest.approx(full, abs=0.06)
+    # the sample: 500 rows, the same ones on every call, stratified on the label
+    scored = []
+    original = PropensityModel.predict_proba
+    PropensityModel.predict_proba = lambda self, X: (scored.append(X), original(self, X))[1]
+    try:
+        assert matured_window_auc(row, window, window_labels, capped)[1] == sampled
+        matured_window_auc(row, window, window_labels, capped)
+    finally:
+        PropensityModel.predict_proba = original
+    assert [len(x) for x in scored] == [500, 500] and scored[0]["customer_key"].tolist() == scored[1][
+        "customer_key"].tolist()
+    rate = window_labels["target_happened"].astype(float).mean()
+    kept = window_labels.set_index("customer_key").loc[scored[0]["customer_key"], "target_happened"].astype(float)
+    assert kept.mean() == pytest.approx(rate, abs=0.002)
+    assert matured_window_auc(row, window, window_labels, replace(FAST, max_training_rows=2000))[1] == full
 
 
 def test_modes_retrain_and_reuse_latest_behave_as_before(model_registry):
