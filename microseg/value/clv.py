@@ -238,7 +238,7 @@ def _cv_booster(params: dict, X: pd.DataFrame, y: np.ndarray, folds: list, confi
     return final, rounds, oof
 
 
-def _cap_rows(training: pd.DataFrame, config: ValueConfig, stratify: bool) -> pd.DataFrame:
+def cap_rows(training: pd.DataFrame, config: ValueConfig, stratify: bool) -> pd.DataFrame:
     """At most config.max_training_rows rows (a seeded sample, stratified on the label for churn), so the
     LightGBM cross-validation costs the same beyond that size; sorted by customer_key."""
     training = training.sort_values("customer_key", ignore_index=True)
@@ -262,7 +262,7 @@ def fit_value_model(training: pd.DataFrame, config: ValueConfig) -> dict:
     if len(training) < max(config.min_rows, config.n_folds):
         raise ValueModelError(f"customer value: {len(training)} training rows, at least {config.min_rows} needed; "
                               "use a shorter microseg__value_horizon_months or more history")
-    training = _cap_rows(training, config, stratify=False)
+    training = cap_rows(training, config, stratify=False)
     features = _features(training)
     X = training[features].astype(float)
     y = training["label"].astype(float).to_numpy()
@@ -297,7 +297,7 @@ def fit_churn_model(training: pd.DataFrame, config: ValueConfig) -> dict:
         raise ValueModelError(f"churn: the training snapshot has {int(y.sum())} churned and {int(y.size - y.sum())} "
                               f"retained customers, at least {need} of each needed; change "
                               "microseg__churn_inactive_days")
-    training = _cap_rows(training, config, stratify=True)
+    training = cap_rows(training, config, stratify=True)
     y = training["label"].astype(float).to_numpy()
     features = _features(training)
     X = training[features].astype(float)

@@ -105,7 +105,8 @@ def latest_model_row(model_rows: pd.DataFrame) -> pd.Series:
 def matured_metrics(features: pd.DataFrame, labels: pd.DataFrame, model_row: pd.Series,
                     config: ValueConfig) -> dict:
     """The stored models on the latest training snapshots with complete labels, scored as
-    :func:`score` scores (BTYD fitted on the snapshot, the stored boosters applied):
+    :func:`score` scores (BTYD fitted on the snapshot, the stored boosters applied; beyond
+    config.max_training_rows rows on a sample of that many, drawn like the training samples):
     {churn_window_date, churn_auc, value_window_date, value_spearman}; NaN where a snapshot
     is empty, has one class or is not later than the model's own (in sample)."""
     name = model_row["purchase_model"]
@@ -121,6 +122,8 @@ def matured_metrics(features: pd.DataFrame, labels: pd.DataFrame, model_row: pd.
         if len(frame) < 2 or not model_reuse.is_out_of_time(window, trained.get(key)):
             continue
         frame, _ = clv.btyd_value(frame, config, name, start)
+        # judged on at most max_training_rows rows, sampled as training samples (BTYD fitted on the whole window)
+        frame = clv.cap_rows(frame, config, stratify=key == "churn")
         y = frame["label"].astype(float).to_numpy()
         out[f"{key}_window_date"] = window.date()
         # each window scores the one model it judges (1,000,000 persons: 9.1 -> 4.6 s of predictions)

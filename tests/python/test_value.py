@@ -6,6 +6,7 @@ paired bootstrap intervals, defaults equal to dbt_project.yml."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import lightgbm as lgb
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from sklearn.metrics import roc_auc_score
 
 from microseg.propensity import bgnbd
 from microseg.propensity.train import apply_calibration
@@ -252,9 +254,9 @@ def test_value_and_churn_training_are_capped_at_max_training_rows():
     assert value["oof_metrics"]["model"]["n_rows"] == 600
     churn = clv.fit_churn_model(frame.assign(label=churned), config)
     assert churn["oof_auc"]["model"] > 0.6
-    assert clv._cap_rows(frame.assign(label=churned), config, stratify=True)["label"].mean() == pytest.approx(
+    assert clv.cap_rows(frame.assign(label=churned), config, stratify=True)["label"].mean() == pytest.approx(
         churned.mean(), abs=0.01)
-    assert len(clv._cap_rows(frame, clv.ValueConfig(), stratify=False)) == len(frame)
+    assert len(clv.cap_rows(frame, clv.ValueConfig(), stratify=False)) == len(frame)
 
 
 def test_btyd_value_fits_each_date_on_its_own_rows_whatever_the_index():
@@ -307,6 +309,50 @@ def test_one_model_predictions_are_the_boosters_and_predict_uses_them():
     np.testing.assert_array_equal(scores["model_expected_revenue_eur"], clv.predict_revenue(frame, value))
     np.testing.assert_array_equal(scores["churn_risk"], clv.predict_churn_risk(frame, churn))
     assert np.unique(risk).size > 5 and clv.predict_churn_risk(frame.iloc[:0], churn).shape == (0,)
+
+
+def test_matured_metrics_beyond_the_row_cap_judge_a_sample_drawn_like_training():
+    """The reuse decision's matured windows (later than the models' training snapshots): beyond max_training_rows
+    the churn ROC-AUC and the value Spearman are those of cap_rows' sample (stratified on churn), with BTYD fitted
+    on the whole window; within the cap every row counts."""
+    config = clv.ValueConfig(num_threads=1, max_boost_rounds=30)
+    train, _ = clv.btyd_value(_synthetic_customers(1500, 20), config)
+    rng = np.random.default_rng(21)
+    value_fit = clv.fit_value_model(train.assign(label=train["sessions_90d"] * 10.0), config)
+    churn_fit = clv.fit_churn_model(
+        train.assign(label=rng.random(len(train)) < np.where(train["sessions_90d"] > 0, 0.15, 0.75)), config)
+    trained = {"churn": {"2026-01-01": {}}, "value": {"2026-01-01": {}}}
+    model_row = pd.Series({"purchase_model": "bgnbd", "purchase_model_selection": "{}",
+                           "value_model": json.dumps(value_fit), "churn_model": json.dumps(churn_fit),
+                           "btyd_training_fits": json.dumps(trained)})
+    window = _synthetic_customers(2000, 22).assign(feature_as_of_date=pd.Timestamp("2026-02-01"))
+    features = pd.concat([window.assign(snapshot_kind=kind) for kind in ("churn_training", "value_training")])
+    churned = rng.random(len(window)) < np.where(window["sessions_90d"] > 0, 0.2, 0.7)
+    revenue = window["sessions_90d"] * 20.0 * rng.gamma(2.0, 0.5, len(window))
+    labels = pd.concat([pd.DataFrame({"customer_key": window["customer_key"], "snapshot_kind": kind,
+                                      "is_value_label_complete": True, "next_revenue_eur": revenue,
+                                      "is_churn_label_complete": True, "is_churned": churned})
+                        for kind in ("churn_training", "value_training")])
+    whole = run.matured_metrics(features, labels, model_row, config)
+    capped_config = replace(config, max_training_rows=400)
+    capped = run.matured_metrics(features, labels, model_row, capped_config)
+    assert str(whole["churn_window_date"]) == str(capped["value_window_date"]) == "2026-02-01"
+    assert capped["churn_auc"] != whole["churn_auc"] and capped["value_spearman"] != whole["value_spearman"]
+    expected = {}
+    for key, label in (("churn", churned), ("value", revenue)):
+        frame, _ = clv.btyd_value(window.assign(label=label), config)
+        if key == "churn":
+            expected["whole_churn_auc"] = roc_auc_score(churned, clv.predict_churn_risk(frame, churn_fit))
+        sample = clv.cap_rows(frame, capped_config, stratify=key == "churn")
+        assert len(sample) == 400
+        if key == "churn":
+            expected["churn_auc"] = roc_auc_score(sample["label"], clv.predict_churn_risk(sample, churn_fit))
+        else:
+            expected["value_spearman"] = clv.value_metrics(sample["label"], clv.predict_revenue(sample, value_fit))[
+                "spearman"]
+    assert capped["churn_auc"] == pytest.approx(expected["churn_auc"], abs=1e-12)
+    assert capped["value_spearman"] == pytest.approx(expected["value_spearman"], abs=1e-12)
+    assert whole["churn_auc"] == pytest.approx(expected["whole_churn_auc"], abs=1e-12)
 
 
 def test_snapshot_takes_one_kind_in_customer_order():
