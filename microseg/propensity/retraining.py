@@ -31,11 +31,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 
 from microseg.propensity.estimator import PropensityModel
 from microseg.propensity.registry import latest_model, training_frame
-from microseg.propensity.train import PropensityConfig
+from microseg.propensity.train import PropensityConfig, sample_positions
 
 MODES = ("retrain", "reuse_latest", "auto")
 #: types of propensity_retraining_decisions (fixed: the table is incremental and
@@ -115,9 +114,8 @@ def matured_window_auc(model_row: pd.Series, features: pd.DataFrame, labels: pd.
         return pd.Timestamp(date).date(), float("nan")
     if len(window) > config.max_training_rows:
         window = window.sort_values("customer_key", ignore_index=True)
-        keep, _ = train_test_split(np.arange(len(window)), train_size=config.max_training_rows,
-                                   stratify=window["label"].astype(int), random_state=config.random_state)
-        window = window.iloc[np.sort(keep)]
+        window = window.iloc[sample_positions(len(window), config.max_training_rows, config.random_state,
+                                              stratify=window["label"].astype(int))]
     # the score only (explain() with its reasons and BG/NBD baseline: 28.1 s instead of 9.4 at 1,000,000 persons)
     propensity = PropensityModel.from_registry_row(model_row, config).predict_proba(window.drop(columns="label"))[:, 1]
     return pd.Timestamp(date).date(), float(roc_auc_score(window["label"].astype(int), propensity))

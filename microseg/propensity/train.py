@@ -350,6 +350,18 @@ def _first_rung(candidates: list[dict], X: pd.DataFrame, y: np.ndarray, groups: 
     return [candidates[i] for i in sorted(promoted)]
 
 
+def sample_positions(n_rows: int, size: int, seed: int, stratify=None) -> np.ndarray:
+    """Sorted positions of a seeded sample of ``size`` of ``n_rows`` rows (the row caps of training and of the
+    retraining decisions), stratified on ``stratify`` (one label per row) where a stratified split exists: every
+    class has two rows or more and as many rows as classes are left out; otherwise a plain seeded sample."""
+    if stratify is not None:
+        counts = np.unique(np.asarray(stratify), return_counts=True)[1]
+        if counts.min() < 2 or n_rows - size < len(counts):
+            stratify = None
+    keep, _ = train_test_split(np.arange(n_rows), train_size=size, stratify=stratify, random_state=seed)
+    return np.sort(keep)
+
+
 def train_propensity(training: pd.DataFrame, config: PropensityConfig = PropensityConfig()) -> TrainedModel:
     """Train on a snapshot with a boolean/0-1 ``label`` column; returns the model and its CV evaluation."""
     started = time.perf_counter()
@@ -359,13 +371,8 @@ def train_propensity(training: pd.DataFrame, config: PropensityConfig = Propensi
     y_all = training["label"].astype(float).to_numpy()
     _check_labels(y_all, config)
     if len(training) > config.max_training_rows:
-        keep, _ = train_test_split(
-            np.arange(len(training)),
-            train_size=config.max_training_rows,
-            stratify=y_all,
-            random_state=config.random_state,
-        )
-        training = training.iloc[np.sort(keep)].reset_index(drop=True)
+        keep = sample_positions(len(training), config.max_training_rows, config.random_state, stratify=y_all)
+        training = training.iloc[keep].reset_index(drop=True)
     training, bg_params = add_bgnbd_features(training, config.horizon_days)
     features = feature_columns(training, config.exclude_features)
     X = training[features].astype(float)

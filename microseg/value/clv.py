@@ -37,10 +37,10 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
 from microseg.propensity import btyd
-from microseg.propensity.train import apply_calibration, feature_columns, fit_platt, lightgbm_threads
+from microseg.propensity.train import apply_calibration, feature_columns, fit_platt, lightgbm_threads, sample_positions
 from microseg.value import gammagamma
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -244,9 +244,9 @@ def cap_rows(training: pd.DataFrame, config: ValueConfig, stratify: bool) -> pd.
     training = training.sort_values("customer_key", ignore_index=True)
     if len(training) <= config.max_training_rows:
         return training
-    keep, _ = train_test_split(np.arange(len(training)), train_size=config.max_training_rows,
-                               stratify=training["label"] if stratify else None, random_state=config.random_state)
-    return training.iloc[np.sort(keep)].reset_index(drop=True)
+    keep = sample_positions(len(training), config.max_training_rows, config.random_state,
+                            stratify=training["label"] if stratify else None)
+    return training.iloc[keep].reset_index(drop=True)
 
 
 def _features(frame: pd.DataFrame) -> list[str]:

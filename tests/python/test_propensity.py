@@ -248,6 +248,26 @@ def test_training_rows_are_capped():
     assert capped.n_training_rows == 1000
 
 
+def test_row_caps_sample_stratified_where_a_stratified_split_exists():
+    """sample_positions (the row caps of training and of the retraining decisions): a seeded, sorted sample,
+    stratified on the label, the same as scikit-learn's stratified split; a plain seeded sample (not an error)
+    when a class has one row or fewer rows are left out than there are classes."""
+    from sklearn.model_selection import train_test_split
+
+    labels = (np.arange(1000) % 7 == 0).astype(float)
+    keep = train_module.sample_positions(1000, 300, 42, stratify=labels)
+    expected, _ = train_test_split(np.arange(1000), train_size=300, stratify=labels, random_state=42)
+    np.testing.assert_array_equal(keep, np.sort(expected))
+    assert labels[keep].mean() == pytest.approx(labels.mean(), abs=0.005)
+    np.testing.assert_array_equal(keep, train_module.sample_positions(1000, 300, 42, stratify=labels))
+    one = np.zeros(1000)
+    one[17] = 1.0  # a class of one row
+    assert len(train_module.sample_positions(1000, 300, 42, stratify=one)) == 300
+    assert len(train_module.sample_positions(1000, 999, 42, stratify=labels)) == 999  # one row left out
+    plain, _ = train_test_split(np.arange(1000), train_size=300, random_state=42)
+    np.testing.assert_array_equal(train_module.sample_positions(1000, 300, 42), np.sort(plain))
+
+
 def test_scoring_gives_probabilities_and_reasons(trained):
     scoring = synthetic_snapshot(400, 5).drop(columns="label").assign(snapshot_kind="scoring")
     out, contrib = score_propensity(scoring, trained.model_text, trained.feature_names, trained.calibration, 90,
