@@ -357,7 +357,7 @@ def predict(frame: pd.DataFrame, value_fit: dict, churn_fit: dict | None) -> pd.
     out["model_clv_eur"] = revenue * ratio
     out["value_eur"] = out["model_clv_eur"] if value_fit["use_model"] else out["btyd_clv_eur"]
     out["value_source"] = "lightgbm" if value_fit["use_model"] else "btyd"
-    out["churn_risk"] = predict_churn_risk(frame, churn_fit) if churn_fit is not None and len(frame) else np.nan
+    out["churn_risk"] = predict_churn_risk(frame, churn_fit) if churn_fit is not None else np.nan
     return out
 
 

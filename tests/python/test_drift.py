@@ -308,7 +308,7 @@ def test_retraining_reasons_fire_one_at_a_time(model_registry):
     assert decide(None, same, same_labels, NO_DRIFT, FAST, POLICY, as_of)["reasons"] == ["no_model"]
 
 
-def test_matured_auc_beyond_the_row_cap_is_that_of_a_stratified_sample(model_registry):
+def test_matured_auc_beyond_the_row_cap_is_that_of_a_stratified_sample(model_registry, monkeypatch):
     """A matured window larger than max_training_rows is judged on a seeded sample of that many rows with the
     window's positive rate; at or below the cap on every row."""
     window, window_labels = snapshot(2000, 2, "2026-02-01")
@@ -321,12 +321,10 @@ def test_matured_auc_beyond_the_row_cap_is_that_of_a_stratified_sample(model_reg
     # the sample: 500 rows, the same ones on every call, stratified on the label
     scored = []
     original = PropensityModel.predict_proba
-    PropensityModel.predict_proba = lambda self, X: (scored.append(X), original(self, X))[1]
-    try:
-        assert matured_window_auc(row, window, window_labels, capped)[1] == sampled
-        matured_window_auc(row, window, window_labels, capped)
-    finally:
-        PropensityModel.predict_proba = original
+    monkeypatch.setattr(PropensityModel, "predict_proba", lambda self, X: (scored.append(X), original(self, X))[1])
+    assert matured_window_auc(row, window, window_labels, capped)[1] == sampled
+    matured_window_auc(row, window, window_labels, capped)
+    monkeypatch.undo()
     assert [len(x) for x in scored] == [500, 500] and scored[0]["customer_key"].tolist() == scored[1][
         "customer_key"].tolist()
     rate = window_labels["target_happened"].astype(float).mean()
