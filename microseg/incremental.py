@@ -55,17 +55,28 @@ def mart_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, i
     return int(rows), int(digest)
 
 
+def _without_run_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """SQL of ``table`` (``db.schema.name``) without the columns of :data:`RUN_COLUMNS` it has."""
+    db, schema, name = table.split(".")
+    run = [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_catalog = ? and table_schema = ? "
+        "and table_name = ?", [db, schema, name]).fetchall() if r[0] in RUN_COLUMNS]  # fmt: skip
+    return f"(select * exclude ({', '.join(run)}) from {table})" if run else table
+
+
 def compare_marts(db_a: Path | str, db_b: Path | str, tables=DEFAULT_MARTS) -> dict[str, dict]:
-    """Per table: rows and hash in both databases and rows of each missing in the other (except all)."""
+    """Per table: rows and hash in both databases and rows of each missing in the other (except all), without
+    the columns that say which run wrote a row (:data:`RUN_COLUMNS`: fct_events' _processed_at)."""
     con = duckdb.connect()
     con.execute(f"attach '{db_a}' as a (read_only)")
     con.execute(f"attach '{db_b}' as b (read_only)")
     out = {}
     for table in tables:
-        rows_a, hash_a = mart_fingerprint(con, f"a.{table}")
-        rows_b, hash_b = mart_fingerprint(con, f"b.{table}")
-        only_a = con.execute(f"select count(*) from (from a.{table} except all from b.{table})").fetchone()[0]
-        only_b = con.execute(f"select count(*) from (from b.{table} except all from a.{table})").fetchone()[0]
+        a, b = _without_run_columns(con, f"a.{table}"), _without_run_columns(con, f"b.{table}")
+        rows_a, hash_a = mart_fingerprint(con, a)
+        rows_b, hash_b = mart_fingerprint(con, b)
+        only_a = con.execute(f"select count(*) from (from {a} except all from {b})").fetchone()[0]
+        only_b = con.execute(f"select count(*) from (from {b} except all from {a})").fetchone()[0]
         out[table] = {"rows": (rows_a, rows_b), "hash": (hash_a, hash_b), "only_in_a": only_a, "only_in_b": only_b}
     con.close()
     return out
@@ -223,8 +234,9 @@ def run_chain_in_process(out: Path, drops: int, select_args=QUICK_MODELS, saved_
 
 #: columns that say when or in which run a row was computed, not what: left out of the replay comparison.
 #: segment_id too: a chain matches each fit's segments to the previous run's ids (ids persist across
-#: runs), a fresh full refresh numbers them afresh; names, sizes and members must still be equal
-RUN_COLUMNS = ("fit_id", "fitted_at", "run_number", "segment_id", "trained_at")
+#: runs), a fresh full refresh numbers them afresh; names, sizes and members must still be equal;
+#: _processed_at: the run that wrote an incremental fact's row (fct_events)
+RUN_COLUMNS = ("fit_id", "fitted_at", "run_number", "segment_id", "trained_at", "_processed_at")
 #: run-dependent parts of values, normalised before the comparison (column -> SQL of the normalised value)
 RUN_VALUES = {"model_id": r"regexp_replace(model_id, '^prop-[0-9T]+-', 'prop-')"}  # trained_at in the id
 #: relative tolerance of a floating-point value in the comparison: a sum over the same rows in another

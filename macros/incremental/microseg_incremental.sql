@@ -26,11 +26,18 @@
     (base_tracking__events alone at 1,000,000 persons: 150.7 -> 140.9 s of
     CPU; docs/decisions.md "The incremental unit is a number"). -#}
 {% macro microseg_unit(table_name, key, prefix='') -%}
+    {{ microseg_key_unit(
+        'coalesce(' ~ clean_text(prefix ~ key) ~ ", '#' || " ~ row_hash(raw_columns(table_name), prefix=prefix) ~ ')'
+    ) }}
+{%- endmacro %}
+
+
+{#- The unit of a cleaned key (SQL text expression): what microseg_unit gives
+    the raw rows of that key, so a fact can find the rows of a rebuilt base
+    unit by its own key column (fct_events by event_id). -#}
+{% macro microseg_key_unit(expr) -%}
     {%- set salt = env_var('MICROSEG_PII_SALT', 'microseg-demo-salt') | replace("'", "''") -%}
-    md5_number('{{ salt }}' || coalesce(
-        {{ clean_text(prefix ~ key) }},
-        '#' || {{ row_hash(raw_columns(table_name), prefix=prefix) }}
-    ))
+    md5_number('{{ salt }}' || {{ expr }})
 {%- endmacro %}
 
 

@@ -36,7 +36,8 @@ final as (
         events.category,
         events.campaign_id,
         events.order_id,
-        events.is_late_arriving
+        events.is_late_arriving,
+        events._processed_at
     from events
     left join identifiers as by_crm_id
         on

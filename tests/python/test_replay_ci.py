@@ -76,10 +76,27 @@ def plant_late_cases(out: Path) -> dict:
                         "identifier_value": [erased_crm_id],
                         "requested_at": [f"{end_of_drop_1 + dt.timedelta(days=1)}T12:00:00Z"]})  # fmt: skip
     pq.write_table(pa.concat_tables([requests, planted.cast(requests.schema)]), _drop(drops, "erasure_requests", 2))
+    # a new version in drop 3 of a drop-1 CRM record (no other version) whose signup moves to the end of drop 1:
+    # its drop-1 events become is_before_signup although no identifier of theirs changes customer
+    later_signup_crm_id = con.execute(f"""
+        select e.user_id from '{_drop(drops, "events", 1)}' as e
+        inner join '{_drop(drops, "crm_customers", 1)}' as c on c.crm_id = e.user_id
+        where e.user_id is distinct from ? and e.user_id not in (
+            select crm_id from '{_drop(drops, "crm_customers", 2)}' where crm_id is not null
+            union all select crm_id from '{_drop(drops, "crm_customers", 3)}' where crm_id is not null)
+        group by 1 order by count(*) desc, 1 limit 1
+    """, [erased_crm_id]).fetchone()[0]  # fmt: skip
+    end_of_drop_2 = dt.date.fromisoformat(json.loads((drops / "drops.json").read_text())["last_day_of_drop"][1])
+    new_version = con.execute(f"""
+        select * replace ('{end_of_drop_1} 23:00:00+00:00' as signup_at, '{end_of_drop_2 + dt.timedelta(days=1)} 12:00:00+00:00' as updated_at)
+        from '{_drop(drops, "crm_customers", 1)}' where crm_id = ?
+    """, [later_signup_crm_id]).to_arrow_table()  # fmt: skip
+    crm_3 = pq.read_table(_drop(drops, "crm_customers", 3))
+    pq.write_table(pa.concat_tables([crm_3, new_version.cast(crm_3.schema)]), _drop(drops, "crm_customers", 3))
     con.close()
     shutil.rmtree(out / "raw")  # hard links of the drops before planting: restage
     stage_drops(drops, out / "raw", DROPS)
-    return {"late_order": late_order, "erased_crm_id": erased_crm_id}
+    return {"late_order": late_order, "erased_crm_id": erased_crm_id, "later_signup_crm_id": later_signup_crm_id}
 
 
 @pytest.mark.dbt
@@ -125,6 +142,15 @@ def test_small_incremental_chain_equals_a_full_refresh(tmp_path):
                 select trim(order_id) from '{_drop(out / "drops", "orders", 1)}' where customer_ref = ?)
         """, [planted["erased_crm_id"]]).fetchone()[0]  # fmt: skip
         assert erased > 0 and kept == 0, (erased, kept)
+        # the planted later signup reached the drop-1 events of that customer, rebuilt through the identity diff
+        # (int_customer_identifier_changes) though none of their units or identifiers' customers changed
+        before_signup = con.execute("""
+            select count(*) filter (where is_before_signup), count(*) from marts.fct_events
+            where customer_key = (
+                select replace(cast(customer_key as varchar), '-', '') from intermediate.int_customer_identifiers
+                where identifier_type = 'crm_id' and identifier_value = ?)
+        """, [planted["later_signup_crm_id"]]).fetchone()  # fmt: skip
+        assert 0 < before_signup[0] < before_signup[1], before_signup
         # the last run read drop 3 only, and rebuilt a small share of the units
         last = con.execute("""
             select model_name, list(distinct source_file order by source_file), max(units_rebuilt)

@@ -35,7 +35,8 @@ final as (
         coalesce(
             events.received_at > events.event_at + to_hours({{ var('microseg__late_event_hours') }}),
             false
-        ) as is_late_arriving
+        ) as is_late_arriving,
+        events._processed_at
     from events
     left join category_map on lower(trim(events.page_category)) = category_map.raw_label
 )

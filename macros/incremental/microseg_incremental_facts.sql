@@ -1,0 +1,73 @@
+{#- Incremental facts past the base tables (docs/incremental.md "The customer
+    as the unit"). A fact rebuilds the rows of the base units rebuilt since its
+    own last run and the rows resolved through an identifier the identity diff
+    (int_customer_identifier_changes) changed since then. Its last run is its
+    rows' latest _processed_at, less microseg__incremental_lookback_hours. -#}
+
+
+{#- The fact's watermark as a SQL timestamp literal, read once when the model
+    or its hook is rendered (both before the pre-hook deletes anything, so
+    they agree): the latest _processed_at of {{ this }} less the lookback;
+    '-infinity' (everything) when the table is empty. Call only in an
+    incremental run. -#}
+{% macro microseg_fact_watermark() -%}
+    {%- do microseg_check_processed_at() -%}
+    {%- set found = run_query('select max(_processed_at) from ' ~ this) -%}
+    {%- set latest = found.columns[0].values()[0] if found is not none else none -%}
+    {%- if latest is none -%}
+        {{ return("timestamp '-infinity'") }}
+    {%- endif -%}
+    {%- set since = latest - modules.datetime.timedelta(hours=var('microseg__incremental_lookback_hours') | float) -%}
+    {{ return("timestamp '" ~ since.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "'") }}
+{%- endmacro %}
+
+
+{#- A fact built before it was incremental has no _processed_at: stop with one
+    line before its query runs. -#}
+{% macro microseg_check_processed_at() -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    {%- if '_processed_at' not in columns -%}
+        {{ exceptions.raise_compiler_error(
+            this ~ " has no _processed_at column (an earlier microseg built it whole each run; it is"
+            ~ " incremental now): run dbt build --full-refresh once (docs/incremental.md)"
+        ) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- pre-hook of fct_events: delete the events of every base_tracking__events
+    unit rebuilt since the watermark (int_event_units). The staged ones come back with the
+    batch; a unit that is now rejected, a duplicate or erased stays deleted
+    (its base row may no longer hold the event id, so the unit is matched on
+    fct_events' own key). Nothing in a full build. -#}
+{% macro microseg_delete_rebuilt_events() -%}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }}
+        where {{ microseg_key_unit('event_id') }} in (
+            select rebuilt._unit
+            from {{ ref('int_event_units') }} as rebuilt
+            where rebuilt._processed_at > {{ microseg_fact_watermark() }}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Condition on the resolved events (int_events_resolved columns) an
+    incremental run of fct_events rebuilds: the staged events of the base
+    units rebuilt since the watermark (their _processed_at), and every event whose crm id or
+    anonymous id the identity diff changed since then (a new identifier, a
+    link or merge that moved it to another customer, a new signup date of its
+    customer, or an identifier that left the graph). -#}
+{% macro microseg_events_to_rebuild() -%}
+    {%- set since = microseg_fact_watermark() -%}
+    (
+        _processed_at > {{ since }}
+        {%- for identifier_type, column in [('crm_id', 'user_crm_id'), ('anonymous_id', 'anonymous_id')] %}
+            or {{ column }} in (
+                select changed.identifier_value
+                from {{ ref('int_customer_identifier_changes') }} as changed
+                where changed.identifier_type = '{{ identifier_type }}' and changed.changed_at > {{ since }}
+            )
+        {%- endfor %}
+    )
+{%- endmacro %}
