@@ -52,6 +52,39 @@ def test_batch_scope_reads_the_last_runs_rows_and_all_reads_every_row(dbt_build,
     assert _failures(work, raw) == before + 2
 
 
+PII_SCAN = "assert_no_pii_outside_staging__marts"
+
+
+@pytest.mark.dbt
+def test_batch_scope_pii_scan_reads_an_incremental_models_last_batch(dbt_build, tmp_path):
+    """The privacy PII scan in batch scope (macro microseg_batch_rows): fct_events turned into the state of an
+    incremental run (every row a day back but two, the last batch), an email planted in the session id of one
+    batch row and one older row. Batch scope finds the one in the batch, the default scope both."""
+    work = tmp_path / "work"
+    work.mkdir()
+    db = work / "microseg.duckdb"
+    shutil.copy(dbt_build.db, db)
+    with duckdb.connect(str(db)) as con:
+        ids = [r[0] for r in con.execute(
+            "select event_id from marts.fct_events where session_id is not null order by event_id limit 3").fetchall()]  # fmt: skip
+        con.execute("update marts.fct_events set _processed_at = _processed_at - interval 1 day "
+                    "where event_id not in (?, ?)", ids[:2])  # fmt: skip
+        con.execute("update marts.fct_events set session_id = 'someone@example.com' where event_id in (?, ?)",
+                    [ids[0], ids[2]])  # ids[0] in the batch, ids[2] older
+    raw = dbt_build.workdir / "data" / "raw"
+
+    def found(*args: str) -> dict:
+        run = run_dbt(work, "compile", "--select", PII_SCAN, *args, raw=raw)
+        assert run.returncode == 0, run.stdout[-3000:]
+        sql = next((work / "target" / "compiled").rglob(f"{PII_SCAN}.sql")).read_text()
+        with duckdb.connect(str(db), read_only=True) as con:
+            return {(m, c): n for m, c, _, n in con.execute(sql).fetchall() if m == "fct_events"}
+
+    assert found("--vars", "{microseg__test_scope: batch}") == {("fct_events", "session_id"): 1}
+    shutil.rmtree(work / "target")
+    assert found() == {("fct_events", "session_id"): 2}
+
+
 def test_replay_daily_leaves_out_the_tables_of_reused_fits_only(tmp_path):
     # a manifest's child map: segment_model -> customer_segments -> segment_profiles; dim_customers apart
     nodes = {f"model.microseg.{n}": {"schema": s, "alias": n} for n, s in [
