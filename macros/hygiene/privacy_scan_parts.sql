@@ -79,7 +79,7 @@
     was computed once per text column, and the events read ten times.
     `batch`: a row-local scan, which on a daily run reads an incremental
     model's last batch only (macro microseg_batch_rows). -#}
-{% macro privacy_column_counts(node, checks, batch=true) -%}
+{% macro privacy_column_counts(node, checks, batch=false) -%}
     {%- set counts = [] -%}
     {%- for column_name, finding, condition in checks -%}
         {%- do counts.append("{'column_name': '" ~ column_name ~ "', 'finding': '" ~ finding

@@ -85,6 +85,33 @@ def test_batch_scope_pii_scan_reads_an_incremental_models_last_batch(dbt_build, 
     assert found() == {("fct_events", "session_id"): 2}
 
 
+@pytest.mark.dbt
+def test_batch_scope_erased_scan_still_reads_every_row(dbt_build, tmp_path):
+    """The erased-identifier scan reads every row whatever the scope: fct_events as in the test above (all rows a
+    day back but two), then the anonymous id of an older row put on the suppression list. In batch scope the scan
+    of the marts must still find it (a row scanned when written can hold an identifier erased since)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    db = work / "microseg.duckdb"
+    shutil.copy(dbt_build.db, db)
+    with duckdb.connect(str(db)) as con:
+        ids = [r[0] for r in con.execute(
+            "select event_id from marts.fct_events where anonymous_id is not null order by event_id limit 3").fetchall()]  # fmt: skip
+        con.execute("update marts.fct_events set _processed_at = _processed_at - interval 1 day "
+                    "where event_id not in (?, ?)", ids[:2])  # fmt: skip
+        anonymous_id = con.execute("select anonymous_id from marts.fct_events where event_id = ?", [ids[2]]).fetchone()[0]
+        con.execute("insert into staging.stg_privacy__erased_identifiers by name select 'PLANTED' as request_id, "
+                    "'anonymous_id' as identifier_type, ? as identifier_value", [anonymous_id])  # fmt: skip
+    scan = "assert_no_erased_identifier_in_models__marts"
+    run = run_dbt(work, "compile", "--select", scan, "--vars", "{microseg__test_scope: batch}",
+                  raw=dbt_build.workdir / "data" / "raw")  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:]
+    sql = next((work / "target" / "compiled").rglob(f"{scan}.sql")).read_text()
+    with duckdb.connect(str(db), read_only=True) as con:
+        found = {(m, c): n for m, c, _, n in con.execute(sql).fetchall() if m == "fct_events"}
+    assert found.get(("fct_events", "anonymous_id"), 0) >= 1, found
+
+
 def test_replay_daily_leaves_out_the_tables_of_reused_fits_only(tmp_path):
     # a manifest's child map: segment_model -> customer_segments -> segment_profiles; dim_customers apart
     nodes = {f"model.microseg.{n}": {"schema": s, "alias": n} for n, s in [
