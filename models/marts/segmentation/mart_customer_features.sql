@@ -3,8 +3,10 @@
     date is read. Each job is its own step: the activity rule
     (int_features__activity), purchase totals (int_features__purchase_totals),
     browsing, email and touchpoint totals (int_features__browsing_totals), all
-    aggregations of the behaviour layer by macro behaviour_metrics; the
-    smoothed shares are the loop below over macro segment_smoothed_shares.
+    aggregations of the behaviour layer by macro behaviour_metrics, the active
+    customers with those totals (int_features__active_customers, a table so
+    that DuckDB knows its size); the smoothed shares are the loop below over
+    macro segment_smoothed_shares.
 
     Active (vars): a known customer (not an anonymous device) whose last order,
     web/app session or email open/click lies in the microseg__segment_active_days
@@ -17,35 +19,11 @@
     category_affinity_*). Seed segment_features lists the columns that feed the
     clustering and how each is transformed. -#}
 {%- set categories = microseg_categories() -%}
-{%- set w = var('microseg__segment_event_window_days') ~ 'd' -%}
 {%- set shares = segment_smoothed_shares() -%}
 with
 
 as_of as (
-    select
-        as_of_date,
-        as_of_date - {{ var('microseg__segment_active_days') }} + 1 as active_from_date
-    from {{ ref('int_as_of_date') }}
-),
-
-known_customers as (
-    select
-        customer_key,
-        signup_at
-    from {{ ref('int_customers') }}
-    where not is_anonymous
-),
-
-activity as (
-    select * from {{ ref('int_features__activity') }}
-),
-
-purchases as (
-    select * from {{ ref('int_features__purchase_totals') }}
-),
-
-browsing as (
-    select * from {{ ref('int_features__browsing_totals') }}
+    select as_of_date from {{ ref('int_as_of_date') }}
 ),
 
 rfm as (
@@ -60,34 +38,17 @@ hygiene as (
     select * from {{ ref('int_customer_hygiene') }}
 ),
 
+{#- sessions per device under the names of macro segment_smoothed_shares -#}
+{%- set device_sessions = [] -%}
+{%- for device in var('microseg__devices') -%}{%- do device_sessions.append(device ~ '_sessions') -%}{%- endfor %}
+
 joined as (
     select
-        known_customers.customer_key,
-        {{ to_business_date('known_customers.signup_at') }} as signup_date,
-        activity.last_activity_date,
-        purchases.* exclude (customer_key),  -- noqa: RF02
-        {%- for metric in ['sessions', 'page_views', 'cart_adds', 'checkouts', 'cart_sessions', 'checkout_sessions',
-                           'app_sessions', 'emails_sent', 'emails_opened', 'emails_clicked'] %}
-            browsing.{{ metric }}_{{ w }} as {{ metric }},
-        {%- endfor %}
         {%- for device in var('microseg__devices') %}
-            browsing.sessions_{{ device }}_{{ w }} as sessions_{{ device }},
+            {{ device }}_sessions as sessions_{{ device }},
         {%- endfor %}
-        {%- for category in categories %}
-            coalesce(purchases.lines_{{ category }}, 0) + coalesce(browsing.views_{{ category }}_{{ w }}, 0)
-                as affinity_hits_{{ category }},
-        {%- endfor %}
-        coalesce(purchases.sale_lines, 0) + coalesce(browsing.category_views_{{ w }}, 0) as affinity_trials,
-        browsing.touchpoints,
-        browsing.weekend_touchpoints,
-        browsing.evening_touchpoints,
-        browsing.morning_touchpoints
-    from known_customers
-    inner join activity on known_customers.customer_key = activity.customer_key
-    cross join as_of
-    left join purchases on known_customers.customer_key = purchases.customer_key
-    left join browsing on known_customers.customer_key = browsing.customer_key
-    where activity.last_activity_date >= as_of.active_from_date
+        * exclude ({{ device_sessions | join(', ') }})
+    from {{ ref('int_features__active_customers') }}
 ),
 
 -- pooled shares over all active customers: where the smoothing shrinks toward
