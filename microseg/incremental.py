@@ -56,12 +56,10 @@ def mart_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, i
 
 
 def _without_run_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """SQL of ``table`` (``db.schema.name``) without the columns of :data:`RUN_COLUMNS` it has."""
-    db, schema, name = table.split(".")
-    run = [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_catalog = ? and table_schema = ? "
-        "and table_name = ?", [db, schema, name]).fetchall() if r[0] in RUN_COLUMNS]  # fmt: skip
-    return f"(select * exclude ({', '.join(run)}) from {table})" if run else table
+    """SQL of ``table`` (``db.schema.name``) without the columns of :data:`RUN_COLUMNS` (:func:`_columns`)."""
+    db, relation = table.split(".", 1)
+    columns = ", ".join(f'"{c}"' for c, _ in _columns(con, db, relation))
+    return f"(select {columns} from {table})"
 
 
 def compare_marts(db_a: Path | str, db_b: Path | str, tables=DEFAULT_MARTS) -> dict[str, dict]:

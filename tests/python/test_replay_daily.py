@@ -53,6 +53,33 @@ def test_batch_scope_reads_the_last_runs_rows_and_all_reads_every_row(dbt_build,
 
 
 PII_SCAN = "assert_no_pii_outside_staging__marts"
+ERASED_SCAN = "assert_no_erased_identifier_in_models__marts"
+
+
+def _fct_events_in_batches(dbt_build, tmp_path, column: str):
+    """A copy of the shared build whose fct_events looks like an incremental run's: every row a day back but two
+    (the last batch). Returns (work dir, database, three event ids with ``column`` set: two in the batch, one
+    older)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    db = work / "microseg.duckdb"
+    shutil.copy(dbt_build.db, db)
+    with duckdb.connect(str(db)) as con:
+        ids = [r[0] for r in con.execute(
+            f"select event_id from marts.fct_events where {column} is not null order by event_id limit 3").fetchall()]  # fmt: skip
+        con.execute("update marts.fct_events set _processed_at = _processed_at - interval 1 day "
+                    "where event_id not in (?, ?)", ids[:2])  # fmt: skip
+    return work, db, ids
+
+
+def _fct_events_findings(dbt_build, work, db, scan: str, *args: str) -> dict:
+    """The privacy scan ``scan`` compiled (dbt ``args``) and run on ``db``: {(model, column): values} of fct_events."""
+    shutil.rmtree(work / "target", ignore_errors=True)
+    run = run_dbt(work, "compile", "--select", scan, *args, raw=dbt_build.workdir / "data" / "raw")
+    assert run.returncode == 0, run.stdout[-3000:]
+    sql = next((work / "target" / "compiled").rglob(f"{scan}.sql")).read_text()
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {(m, c): n for m, c, _, n in con.execute(sql).fetchall() if m == "fct_events"}
 
 
 @pytest.mark.dbt
@@ -60,29 +87,13 @@ def test_batch_scope_pii_scan_reads_an_incremental_models_last_batch(dbt_build, 
     """The privacy PII scan in batch scope (macro microseg_batch_rows): fct_events turned into the state of an
     incremental run (every row a day back but two, the last batch), an email planted in the session id of one
     batch row and one older row. Batch scope finds the one in the batch, the default scope both."""
-    work = tmp_path / "work"
-    work.mkdir()
-    db = work / "microseg.duckdb"
-    shutil.copy(dbt_build.db, db)
+    work, db, ids = _fct_events_in_batches(dbt_build, tmp_path, "session_id")
     with duckdb.connect(str(db)) as con:
-        ids = [r[0] for r in con.execute(
-            "select event_id from marts.fct_events where session_id is not null order by event_id limit 3").fetchall()]  # fmt: skip
-        con.execute("update marts.fct_events set _processed_at = _processed_at - interval 1 day "
-                    "where event_id not in (?, ?)", ids[:2])  # fmt: skip
         con.execute("update marts.fct_events set session_id = 'someone@example.com' where event_id in (?, ?)",
                     [ids[0], ids[2]])  # ids[0] in the batch, ids[2] older
-    raw = dbt_build.workdir / "data" / "raw"
-
-    def found(*args: str) -> dict:
-        run = run_dbt(work, "compile", "--select", PII_SCAN, *args, raw=raw)
-        assert run.returncode == 0, run.stdout[-3000:]
-        sql = next((work / "target" / "compiled").rglob(f"{PII_SCAN}.sql")).read_text()
-        with duckdb.connect(str(db), read_only=True) as con:
-            return {(m, c): n for m, c, _, n in con.execute(sql).fetchall() if m == "fct_events"}
-
-    assert found("--vars", "{microseg__test_scope: batch}") == {("fct_events", "session_id"): 1}
-    shutil.rmtree(work / "target")
-    assert found() == {("fct_events", "session_id"): 2}
+    batch = _fct_events_findings(dbt_build, work, db, PII_SCAN, "--vars", "{microseg__test_scope: batch}")
+    assert batch == {("fct_events", "session_id"): 1}
+    assert _fct_events_findings(dbt_build, work, db, PII_SCAN) == {("fct_events", "session_id"): 2}
 
 
 @pytest.mark.dbt
@@ -90,25 +101,12 @@ def test_batch_scope_erased_scan_still_reads_every_row(dbt_build, tmp_path):
     """The erased-identifier scan reads every row whatever the scope: fct_events as in the test above (all rows a
     day back but two), then the anonymous id of an older row put on the suppression list. In batch scope the scan
     of the marts must still find it (a row scanned when written can hold an identifier erased since)."""
-    work = tmp_path / "work"
-    work.mkdir()
-    db = work / "microseg.duckdb"
-    shutil.copy(dbt_build.db, db)
+    work, db, ids = _fct_events_in_batches(dbt_build, tmp_path, "anonymous_id")
     with duckdb.connect(str(db)) as con:
-        ids = [r[0] for r in con.execute(
-            "select event_id from marts.fct_events where anonymous_id is not null order by event_id limit 3").fetchall()]  # fmt: skip
-        con.execute("update marts.fct_events set _processed_at = _processed_at - interval 1 day "
-                    "where event_id not in (?, ?)", ids[:2])  # fmt: skip
         anonymous_id = con.execute("select anonymous_id from marts.fct_events where event_id = ?", [ids[2]]).fetchone()[0]
         con.execute("insert into staging.stg_privacy__erased_identifiers by name select 'PLANTED' as request_id, "
                     "'anonymous_id' as identifier_type, ? as identifier_value", [anonymous_id])  # fmt: skip
-    scan = "assert_no_erased_identifier_in_models__marts"
-    run = run_dbt(work, "compile", "--select", scan, "--vars", "{microseg__test_scope: batch}",
-                  raw=dbt_build.workdir / "data" / "raw")  # fmt: skip
-    assert run.returncode == 0, run.stdout[-3000:]
-    sql = next((work / "target" / "compiled").rglob(f"{scan}.sql")).read_text()
-    with duckdb.connect(str(db), read_only=True) as con:
-        found = {(m, c): n for m, c, _, n in con.execute(sql).fetchall() if m == "fct_events"}
+    found = _fct_events_findings(dbt_build, work, db, ERASED_SCAN, "--vars", "{microseg__test_scope: batch}")
     assert found.get(("fct_events", "anonymous_id"), 0) >= 1, found
 
 
