@@ -162,7 +162,8 @@ def run_chain(out: Path, persons: int, drops: int, drop_days: int, seed: int, se
 
 #: the CI replay's models (tests/python/test_replay_ci.py): the incremental base models, the facts they feed and the
 #: customer dimension
-QUICK_MODELS = ("--select", "+fct_orders", "+fct_order_lines", "+fct_events", "+dim_customers")
+QUICK_MODELS = ("--select", "+fct_orders", "+fct_order_lines", "+fct_events", "+dim_customers", "+int_behaviour__sessions",
+                "+int_behaviour__email_campaigns")  # fmt: skip
 #: the environment of the parse pytest saves (tests/python/conftest.py): a parse with these strings is reused
 PARSE_ENV = {"MICROSEG_RAW_PATH": "data/raw", "MICROSEG_DUCKDB_PATH": "microseg.duckdb",
              "MICROSEG_EXPORT_PATH": "exports"}  # fmt: skip

@@ -71,3 +71,54 @@
         {%- endfor %}
     )
 {%- endmacro %}
+
+
+{#- Models keyed by customer (int_behaviour__sessions, __email_campaigns): an
+    incremental run rebuilds every row of each customer touched since the
+    model's watermark, from all of that customer's events. The touched
+    customers (a query of intermediate customer keys): those of the identifiers
+    the identity diff changed since then (new, moved, relinked, another signup
+    date, and every identifier of a customer that lost one), and those any
+    identifier of a staged event of a base unit rebuilt since then belongs to
+    (its crm id's customer and its anonymous id's: a superset of the customer
+    it resolves to, so a hook can compute it without the ephemeral resolution).
+    Rendered once per model and once per hook, before the hook deletes
+    anything: both see the same set. -#}
+{% macro microseg_touched_customer_keys() -%}
+    {%- set since = microseg_fact_watermark() -%}
+    select changed.customer_key
+    from {{ ref('int_customer_identifier_changes') }} as changed
+    where changed.changed_at > {{ since }} and changed.customer_key is not null
+    union
+    select known.customer_key
+    from {{ ref('int_customer_identifiers') }} as known
+    where
+        {%- for identifier_type, column in [('crm_id', 'user_crm_id'), ('anonymous_id', 'anonymous_id')] %}
+            (
+                known.identifier_type = '{{ identifier_type }}'
+                and known.identifier_value in (
+                    select rebuilt.{{ column }}
+                    from {{ ref('stg_tracking__events') }} as rebuilt
+                    where rebuilt._processed_at > {{ since }}
+                )
+            ){{ " or" if not loop.last }}
+        {%- endfor %}
+{%- endmacro %}
+
+
+{#- pre-hook of a model keyed by customer: delete the rows of every touched
+    customer (the batch writes them again from all their events) and of every
+    customer key no identifier has any more (merged into another customer, or
+    erased with all its identifiers). Nothing in a full build. -#}
+{% macro microseg_delete_touched_customers() -%}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }}
+        where
+            customer_key in ({{ microseg_touched_customer_keys() }})
+            or customer_key not in (
+                select known.customer_key
+                from {{ ref('int_customer_identifiers') }} as known
+                where known.customer_key is not null
+            )
+    {%- endif -%}
+{%- endmacro %}

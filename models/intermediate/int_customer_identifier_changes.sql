@@ -11,8 +11,12 @@
     without being erased (its CRM record now rejected, say) stays as a
     tombstone, customer_key null, so the rows it resolved are rebuilt; an
     erased identifier is dropped outright (the suppression list is the only
-    place it may stay), and the erased rows go with their base units. In a
-    full refresh, or on the first build, every identifier is new. -#}
+    place it may stay), and the erased rows go with their base units. A
+    customer that lost an identifier (moved, erased, out of the graph) has
+    every identifier it keeps changed too: a model keyed by customer
+    (int_behaviour__sessions) rebuilds that customer without the lost
+    identifier's rows. In a full refresh, or on the first build, every
+    identifier is new. -#}
 -- depends_on: {{ ref('stg_privacy__erased_identifiers') }}
 {%- set previous = none %}
 {%- if execute and not flags.FULL_REFRESH %}
@@ -75,8 +79,30 @@ identifiers as (
                 and identifiers.identifier_value = previous.identifier_value
     ),
 
+    -- customers that lost an identifier (moved to another customer, erased, or out of the graph): every
+    -- identifier they keep changes too, so a model keyed by customer rebuilds them (the events of the
+    -- identifier they lost are gone from them)
+    lost_keys as (
+        select distinct previous.customer_key
+        from previous
+        left join identifiers
+            on
+                previous.identifier_type = identifiers.identifier_type
+                and previous.identifier_value = identifiers.identifier_value
+        where
+            previous.customer_key is not null
+            and identifiers.customer_key is distinct from previous.customer_key
+    ),
+
     final as (
-        select compared.*
+        select
+            compared.* replace (
+                case
+                    when compared.customer_key in (select lost_keys.customer_key from lost_keys)
+                        then {{ microseg_processed_at() }}
+                    else compared.changed_at
+                end as changed_at
+            )
         from compared
         anti join erased
             on

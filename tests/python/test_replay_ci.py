@@ -119,9 +119,12 @@ def test_small_incremental_chain_equals_a_full_refresh(tmp_path):
     chain, full = out / "chain" / "microseg.duckdb", out / "full" / "microseg.duckdb"
 
     compared = {**compare_all_marts(chain, full),
-                **compare_all_marts(chain, full, schema="staging", like="stg_%")}
+                **compare_all_marts(chain, full, schema="staging", like="stg_%"),
+                **compare_all_marts(chain, full, schema="intermediate", like="int_behaviour__sessions"),
+                **compare_all_marts(chain, full, schema="intermediate", like="int_behaviour__email_campaigns")}
     assert {"marts.fct_orders", "marts.fct_order_lines", "marts.fct_events", "marts.dim_customers",
-            "staging.stg_shop__order_lines", "staging.stg_crm__customers"} <= set(compared)  # fmt: skip
+            "staging.stg_shop__order_lines", "staging.stg_crm__customers", "intermediate.int_behaviour__sessions",
+            "intermediate.int_behaviour__email_campaigns"} <= set(compared)  # fmt: skip
     for table, c in compared.items():
         assert c["rows"][0] == c["rows"][1] > 0, (table, c)
         assert (c["only_in_a"], c["only_in_b"]) == (0, 0), (table, c)

@@ -9,7 +9,18 @@
     An open or click implies the email was sent: is_sent holds for a campaign
     with any of its events (a send without a recorded sent event), and the
     sent date and known date are those of its first event, so opened and
-    clicked campaigns are a subset of sent ones (rates stay <= 1). -#}
+    clicked campaigns are a subset of sent ones (rates stay <= 1).
+
+    Incremental with the customer as the unit, as int_behaviour__sessions. -#}
+-- depends_on: {{ ref('int_customer_identifier_changes') }}
+-- depends_on: {{ ref('int_customer_identifiers') }}
+-- depends_on: {{ ref('stg_tracking__events') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ microseg_delete_touched_customers() }}",
+) }}
 {%- set email_types = var('microseg__email_event_types') -%}
 with
 
@@ -26,6 +37,9 @@ events as (
         customer_key is not null
         and campaign_id is not null
         and event_type in ('{{ email_types.values() | join("', '") }}')  -- noqa: LT05
+        {%- if is_incremental() %}
+            and customer_key in ({{ microseg_touched_customer_keys() }})
+        {%- endif %}
 ),
 
 final as (
@@ -44,7 +58,8 @@ final as (
         arg_min(user_crm_id, (event_at, user_crm_id)) filter (
             where event_type = '{{ email_types["sent"] }}' and user_crm_id is not null
         ) as recipient_id,
-        count(*) as event_count
+        count(*) as event_count,
+        {{ microseg_processed_at() }} as _processed_at
     from events
     group by customer_key, campaign_id
 )

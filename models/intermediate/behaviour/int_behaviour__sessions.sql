@@ -7,7 +7,24 @@
     and known_at: when its last event had both happened and been received
     and the identifier attributing each event to the customer had been
     linked to it (int_customer_identifiers.linked_at), so point-in-time
-    snapshots use only sessions fully known, for that customer, by their date. -#}
+    snapshots use only sessions fully known, for that customer, by their date.
+
+    Incremental, the customer as the unit (docs/incremental.md "The customer
+    as the unit"): a run rebuilds every session of each customer touched since
+    the table's last run (macro microseg_touched_customer_keys: a new, late or
+    erased event, an identity change) from all of that customer's events; the
+    pre-hook first deletes those customers' rows and the rows of keys no
+    identifier has any more. _processed_at is the start of the run that wrote
+    the row. -#}
+-- depends_on: {{ ref('int_customer_identifier_changes') }}
+-- depends_on: {{ ref('int_customer_identifiers') }}
+-- depends_on: {{ ref('stg_tracking__events') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ microseg_delete_touched_customers() }}",
+) }}
 {%- set event_types = var('microseg__session_event_types') -%}
 {%- set view_types = var('microseg__view_event_types') -%}
 {%- set view_list = "('" ~ view_types | join("', '") ~ "')" -%}
@@ -19,6 +36,9 @@ events as (
         customer_key is not null
         and session_id is not null
         and platform in ('{{ var("microseg__session_platforms") | join("', '") }}')  -- noqa: LT05
+        {%- if is_incremental() %}
+            and customer_key in ({{ microseg_touched_customer_keys() }})
+        {%- endif %}
 ),
 
 sessions as (
@@ -67,7 +87,8 @@ final as (
             views_{{ category }},
         {%- endfor %}
         cart_adds > 0 as has_cart_add,
-        checkouts > 0 as has_checkout
+        checkouts > 0 as has_checkout,
+        {{ microseg_processed_at() }} as _processed_at
     from sessions
 )
 
