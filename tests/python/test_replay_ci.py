@@ -7,7 +7,11 @@ their event day, new CRM versions with flipped consent in drops 2 and 3), two la
   rejects after drop 2 and must become staged lines when their order arrives (the order-lines
   lookback, macros/incremental/microseg_incremental.sql);
 - an erasure request in drop 2 for a customer whose orders drop 1 loaded: the loaded rows must
-  become tombstones.
+  become tombstones;
+- a later signup date (drop 3) for a drop-1 customer: its drop-1 events turn is_before_signup;
+- a drop-1 device logging in to five more customers in drop 3: excluded from linking, it becomes a
+  customer of its own, and its owner (no event of its own in drop 3) must lose the device's
+  anonymous sessions.
 The events' row reconciliation test then runs on the chain: the drops re-deliver exact copies of
 earlier events, which it must count as copies.
 
@@ -93,10 +97,47 @@ def plant_late_cases(out: Path) -> dict:
     """, [later_signup_crm_id]).to_arrow_table()  # fmt: skip
     crm_3 = pq.read_table(_drop(drops, "crm_customers", 3))
     pq.write_table(pa.concat_tables([crm_3, new_version.cast(crm_3.schema)]), _drop(drops, "crm_customers", 3))
+    # a drop-1 device with anonymous browsing and one customer's login logs in to five more customers in drop 3:
+    # linked to six CRM records it links none (microseg__identity_max_records_per_identifier: 5) and is a customer
+    # of its own, so its owner keeps its crm id but loses the device's anonymous sessions, with no event of its
+    # own in drop 3
+    shared_device, owner = con.execute(f"""
+        select anonymous_id, max(user_id) from '{_drop(drops, "events", 1)}'
+        where anonymous_id is not null and user_id is distinct from ? and user_id is distinct from ?
+        group by 1 having count(distinct user_id) = 1 and count(*) filter (where user_id is null and session_id is not null) > 0
+            and max(user_id) not in (
+                select user_id from '{_drop(drops, "events", 2)}' where user_id is not null
+                union all select user_id from '{_drop(drops, "events", 3)}' where user_id is not null
+                union all select crm_id from '{_drop(drops, "crm_customers", 2)}' where crm_id is not null
+                union all select crm_id from '{_drop(drops, "crm_customers", 3)}' where crm_id is not null)
+            and anonymous_id not in (
+                select anonymous_id from '{_drop(drops, "events", 2)}' where anonymous_id is not null
+                union all select anonymous_id from '{_drop(drops, "events", 3)}' where anonymous_id is not null)
+        order by count(*) filter (where user_id is null) desc, 1 limit 1
+    """, [erased_crm_id, later_signup_crm_id]).fetchone()  # fmt: skip
+    logins = con.execute(f"""
+        with others as (
+            select distinct user_id from '{_drop(drops, "events", 1)}'
+            where user_id is not null and user_id not in (?, ?, ?) order by 1 limit 5
+        )
+        select
+            'E9900000000' || row_number() over (order by others.user_id) as event_id,
+            'login' as event_type,
+            '{end_of_drop_2 + dt.timedelta(days=1)}T10:00:00Z' as event_at,
+            '{end_of_drop_2 + dt.timedelta(days=1)}T10:00:05Z' as received_at,
+            ? as anonymous_id,
+            others.user_id,
+            'S9900000000' || row_number() over (order by others.user_id) as session_id,
+            'web' as platform, 'desktop' as device, null as page_category, null as campaign_id, null as order_id
+        from others
+    """, [erased_crm_id, later_signup_crm_id, owner, shared_device]).to_arrow_table()  # fmt: skip
+    events_3 = pq.read_table(_drop(drops, "events", 3))
+    pq.write_table(pa.concat_tables([events_3, logins.cast(events_3.schema)]), _drop(drops, "events", 3))
     con.close()
     shutil.rmtree(out / "raw")  # hard links of the drops before planting: restage
     stage_drops(drops, out / "raw", DROPS)
-    return {"late_order": late_order, "erased_crm_id": erased_crm_id, "later_signup_crm_id": later_signup_crm_id}
+    return {"late_order": late_order, "erased_crm_id": erased_crm_id, "later_signup_crm_id": later_signup_crm_id,
+            "shared_device": shared_device, "shared_device_owner": owner}  # fmt: skip
 
 
 @pytest.mark.dbt
@@ -154,6 +195,17 @@ def test_small_incremental_chain_equals_a_full_refresh(tmp_path):
                 where identifier_type = 'crm_id' and identifier_value = ?)
         """, [planted["later_signup_crm_id"]]).fetchone()  # fmt: skip
         assert 0 < before_signup[0] < before_signup[1], before_signup
+        # the shared device is excluded from linking and is a customer of its own; its owner lost it (and the
+        # sessions of its anonymous events) with no event of its own in drop 3: rebuilt because the identity diff
+        # marks every identifier of a customer that lost one
+        device_key, owner_key = (con.execute("""
+            select any_value(customer_key) from intermediate.int_customer_identifiers
+            where identifier_type = ? and identifier_value = ?
+        """, [kind, value]).fetchone()[0] for kind, value in [("anonymous_id", planted["shared_device"]),
+                                                                ("crm_id", planted["shared_device_owner"])])  # fmt: skip
+        excluded = con.execute("select count(*) from intermediate.int_identity__excluded_identifiers").fetchone()[0]
+        assert None not in (device_key, owner_key) and device_key != owner_key and excluded > 0, (
+            device_key, owner_key, excluded)  # fmt: skip
         # the last run read drop 3 only, and rebuilt a small share of the units
         last = con.execute("""
             select model_name, list(distinct source_file order by source_file), max(units_rebuilt)

@@ -37,9 +37,9 @@ events as (
         customer_key is not null
         and campaign_id is not null
         and event_type in ('{{ email_types.values() | join("', '") }}')  -- noqa: LT05
-        {%- if is_incremental() %}
-            and customer_key in ({{ microseg_touched_customer_keys() }})
-        {%- endif %}
+    {%- if is_incremental() %}
+        and customer_key in ({{ microseg_touched_customer_keys() }})
+    {%- endif %}
 ),
 
 final as (

@@ -36,9 +36,9 @@ events as (
         customer_key is not null
         and session_id is not null
         and platform in ('{{ var("microseg__session_platforms") | join("', '") }}')  -- noqa: LT05
-        {%- if is_incremental() %}
-            and customer_key in ({{ microseg_touched_customer_keys() }})
-        {%- endif %}
+    {%- if is_incremental() %}
+        and customer_key in ({{ microseg_touched_customer_keys() }})
+    {%- endif %}
 ),
 
 sessions as (
