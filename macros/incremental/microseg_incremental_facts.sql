@@ -86,9 +86,7 @@
     anything: both see the same set. -#}
 {% macro microseg_touched_customer_keys() -%}
     {%- set since = microseg_fact_watermark() -%}
-    select changed.customer_key
-    from {{ ref('int_customer_identifier_changes') }} as changed
-    where changed.changed_at > {{ since }} and changed.customer_key is not null
+    {{ microseg_relinked_customer_keys() }}
     union
     select known.customer_key
     from {{ ref('int_customer_identifiers') }} as known
@@ -121,4 +119,104 @@
                 where known.customer_key is not null
             )
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- The customers of every identifier the identity diff changed since the
+    watermark (a query of intermediate customer keys): new, moved, relinked,
+    another signup date, and every identifier of a customer that lost one. -#}
+{% macro microseg_relinked_customer_keys() -%}
+    select changed.customer_key
+    from {{ ref('int_customer_identifier_changes') }} as changed
+    where changed.changed_at > {{ microseg_fact_watermark() }} and changed.customer_key is not null
+{%- endmacro %}
+
+
+{#- A model keyed by customer and a group of events (int_behaviour__sessions:
+    customer_key, session_id) rebuilds the groups of the staged events of
+    every events unit rebuilt since its watermark, and every group of a
+    relinked customer (above), each from all of its events. The rebuilt
+    groups: (customer_key, group_column) of those staged events, resolved
+    (macro resolved_events, filtered on _processed_at before the identity
+    joins, so only the batch's events are resolved). -#}
+{% macro microseg_rebuilt_groups(group_column) -%}
+    select distinct
+        rebuilt.customer_key,
+        rebuilt.{{ group_column }}
+    from (
+        {{ resolved_events(
+            ref('stg_tracking__events'), ref('int_customer_identifiers'),
+            '_processed_at > ' ~ microseg_fact_watermark()
+        ) }}
+    ) as rebuilt
+    where rebuilt.customer_key is not null and rebuilt.{{ group_column }} is not null
+{%- endmacro %}
+
+
+{#- pre-hook of a model keyed by customer and group: delete the rebuilt groups,
+    every row of a relinked customer, and every row whose customer key no
+    identifier has any more (merged into another customer, or erased with all
+    its identifiers). Nothing in a full build. -#}
+{% macro microseg_delete_rebuilt_groups(group_column) -%}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }}
+        where
+            customer_key in ({{ microseg_relinked_customer_keys() }})
+            or (customer_key, {{ group_column }}) in ({{ microseg_rebuilt_groups(group_column) }})
+            or customer_key not in (
+                select known.customer_key
+                from {{ ref('int_customer_identifiers') }} as known
+                where known.customer_key is not null
+            )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The batch of a model keyed by customer and group (int_events_resolved's
+    columns): the resolved events of the rebuilt groups and of the relinked
+    customers. The staged events are first narrowed to those of a rebuilt
+    group's id or carrying an identifier of a relinked customer, then
+    resolved, then kept when their (customer, group) was rebuilt or their
+    customer relinked. -#}
+{% macro microseg_rebuilt_group_events(group_column) -%}
+    with
+
+    rebuilt_groups as materialized (
+        {{ microseg_rebuilt_groups(group_column) }}
+    ),
+
+    relinked as materialized (
+        {{ microseg_relinked_customer_keys() }}
+    ),
+
+    relinked_identifiers as materialized (
+        select
+            known.identifier_type,
+            known.identifier_value
+        from {{ ref('int_customer_identifiers') }} as known
+        where known.customer_key in (select relinked.customer_key from relinked)
+    )
+
+    {%- set narrowed %}
+        (
+            {{ group_column }} in (select rebuilt_groups.{{ group_column }} from rebuilt_groups)
+            {%- for identifier_type, column in [('crm_id', 'user_crm_id'), ('anonymous_id', 'anonymous_id')] %}
+                or {{ column }} in (
+                    select relinked_identifiers.identifier_value
+                    from relinked_identifiers
+                    where relinked_identifiers.identifier_type = '{{ identifier_type }}'
+                )
+            {%- endfor %}
+        )
+    {%- endset %}
+
+    select resolved.*
+    from (
+        {{ resolved_events(ref('stg_tracking__events'), ref('int_customer_identifiers'), narrowed) }}
+    ) as resolved
+    where
+        resolved.customer_key in (select relinked.customer_key from relinked)
+        or (resolved.customer_key, resolved.{{ group_column }}) in (
+            select rebuilt_groups.customer_key, rebuilt_groups.{{ group_column }} from rebuilt_groups
+        )
 {%- endmacro %}

@@ -9,13 +9,13 @@
     linked to it (int_customer_identifiers.linked_at), so point-in-time
     snapshots use only sessions fully known, for that customer, by their date.
 
-    Incremental, the customer as the unit (docs/incremental.md "The customer
-    as the unit"): a run rebuilds every session of each customer touched since
-    the table's last run (macro microseg_touched_customer_keys: a new, late or
-    erased event, an identity change) from all of that customer's events; the
-    pre-hook first deletes those customers' rows and the rows of keys no
-    identifier has any more. _processed_at is the start of the run that wrote
-    the row. -#}
+    Incremental, the session and the customer as units (docs/incremental.md
+    "The customer as the unit"): a run rebuilds every session with an event in
+    an events unit rebuilt since the table's last run (new, late, re-delivered)
+    and every session of each customer the identity diff changed since then,
+    each from all of its events (macro microseg_rebuilt_group_events); the
+    pre-hook first deletes those sessions and the rows of keys no identifier
+    has any more. _processed_at is the start of the run that wrote the row. -#}
 -- depends_on: {{ ref('int_customer_identifier_changes') }}
 -- depends_on: {{ ref('int_customer_identifiers') }}
 -- depends_on: {{ ref('stg_tracking__events') }}
@@ -23,7 +23,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ microseg_delete_touched_customers() }}",
+    pre_hook="{{ microseg_delete_rebuilt_groups('session_id') }}",
 ) }}
 {%- set event_types = var('microseg__session_event_types') -%}
 {%- set view_types = var('microseg__view_event_types') -%}
@@ -31,14 +31,16 @@
 with
 
 events as (
-    select * from {{ ref('int_events_resolved') }}
+    select *
+    {%- if is_incremental() %}
+        from ({{ microseg_rebuilt_group_events('session_id') }}) as rebuilt_events
+    {%- else %}
+        from {{ ref('int_events_resolved') }}
+    {%- endif %}
     where
         customer_key is not null
         and session_id is not null
         and platform in ('{{ var("microseg__session_platforms") | join("', '") }}')  -- noqa: LT05
-    {%- if is_incremental() %}
-        and customer_key in ({{ microseg_touched_customer_keys() }})
-    {%- endif %}
 ),
 
 sessions as (
