@@ -73,7 +73,7 @@
 {%- endmacro %}
 
 
-{#- Models keyed by customer (int_behaviour__sessions, __email_campaigns): an
+{#- A model keyed by customer (int_behaviour__email_campaigns): an
     incremental run rebuilds every row of each customer touched since the
     model's watermark, from all of that customer's events. The touched
     customers (a query of intermediate customer keys): those of the identifiers

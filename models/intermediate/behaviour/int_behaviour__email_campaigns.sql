@@ -11,7 +11,14 @@
     sent date and known date are those of its first event, so opened and
     clicked campaigns are a subset of sent ones (rates stay <= 1).
 
-    Incremental with the customer as the unit, as int_behaviour__sessions. -#}
+    Incremental, the customer as the unit (docs/incremental.md "Sessions and
+    email campaigns"): a run rebuilds every campaign row of each customer
+    touched since the table's last run (macro microseg_touched_customer_keys:
+    relinked by the identity diff, or with an identifier on an event of a
+    rebuilt events unit) from all of that customer's events; the pre-hook
+    first deletes those customers' rows and the rows of keys no identifier has
+    any more. A campaign id, shared by most recipients, cannot narrow the
+    events as int_behaviour__sessions' session id does. -#}
 -- depends_on: {{ ref('int_customer_identifier_changes') }}
 -- depends_on: {{ ref('int_customer_identifiers') }}
 -- depends_on: {{ ref('stg_tracking__events') }}
