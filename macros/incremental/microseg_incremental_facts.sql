@@ -104,24 +104,6 @@
 {%- endmacro %}
 
 
-{#- pre-hook of a model keyed by customer: delete the rows of every touched
-    customer (the batch writes them again from all their events) and of every
-    customer key no identifier has any more (merged into another customer, or
-    erased with all its identifiers). Nothing in a full build. -#}
-{% macro microseg_delete_touched_customers() -%}
-    {%- if execute and is_incremental() -%}
-        delete from {{ this }}
-        where
-            customer_key in ({{ microseg_touched_customer_keys() }})
-            or customer_key not in (
-                select known.customer_key
-                from {{ ref('int_customer_identifiers') }} as known
-                where known.customer_key is not null
-            )
-    {%- endif -%}
-{%- endmacro %}
-
-
 {#- The customers of every identifier the identity diff changed since the
     watermark (a query of intermediate customer keys): new, moved, relinked,
     another signup date, and every identifier of a customer that lost one. -#}
@@ -153,16 +135,24 @@
 {%- endmacro %}
 
 
-{#- pre-hook of a model keyed by customer and group: delete the rebuilt groups,
-    every row of a relinked customer, and every row whose customer key no
-    identifier has any more (merged into another customer, or erased with all
-    its identifiers). Nothing in a full build. -#}
-{% macro microseg_delete_rebuilt_groups(group_column) -%}
+{#- pre-hook of a model keyed by customer (int_behaviour__email_campaigns:
+    group_column none) or by customer and a group of events
+    (int_behaviour__sessions: group_column session_id): delete what the batch
+    writes again, every row of a touched customer (macro
+    microseg_touched_customer_keys) or the rebuilt groups and every row of a
+    relinked customer, and every row whose customer key no identifier has any
+    more (merged into another customer, or erased with all its identifiers).
+    Nothing in a full build. -#}
+{% macro microseg_delete_rebuilt_rows(group_column=none) -%}
     {%- if execute and is_incremental() -%}
         delete from {{ this }}
         where
-            customer_key in ({{ microseg_relinked_customer_keys() }})
-            or (customer_key, {{ group_column }}) in ({{ microseg_rebuilt_groups(group_column) }})
+            {%- if group_column %}
+                customer_key in ({{ microseg_relinked_customer_keys() }})
+                or (customer_key, {{ group_column }}) in ({{ microseg_rebuilt_groups(group_column) }})
+            {%- else %}
+                customer_key in ({{ microseg_touched_customer_keys() }})
+            {%- endif %}
             or customer_key not in (
                 select known.customer_key
                 from {{ ref('int_customer_identifiers') }} as known

@@ -26,7 +26,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ microseg_delete_touched_customers() }}",
+    pre_hook="{{ microseg_delete_rebuilt_rows() }}",
 ) }}
 {%- set email_types = var('microseg__email_event_types') -%}
 with

@@ -23,7 +23,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ microseg_delete_rebuilt_groups('session_id') }}",
+    pre_hook="{{ microseg_delete_rebuilt_rows('session_id') }}",
 ) }}
 {%- set event_types = var('microseg__session_event_types') -%}
 {%- set view_types = var('microseg__view_event_types') -%}
