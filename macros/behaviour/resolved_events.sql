@@ -1,53 +1,64 @@
+{#- The customer of a row (an event, an order) by its identifiers, the one
+    definition the resolved models share: the customer of the first
+    identifier of `identifiers_by` that int_customer_identifiers knows, else of
+    the second, with that identifier's linked_at as identity_linked_at (a row
+    is known for its customer no earlier). Rows none resolves keep
+    customer_key null. Returns the rows of `rows_relation` (filtered by
+    `rows_where`, before the identity joins) with those two columns added.
+    `identifiers_by`: two (identifier_type, column) pairs, in order. -#}
+{% macro with_resolved_customer(rows_relation, identifiers_relation, identifiers_by, rows_where=none) -%}
+    {%- set (first_type, first_column), (second_type, second_column) = identifiers_by -%}
+    select
+        resolved_rows.*,
+        coalesce(by_first.customer_key, by_second.customer_key) as customer_key,
+        case when by_first.customer_key is not null then by_first.linked_at else by_second.linked_at end
+            as identity_linked_at
+    from (
+        select * from {{ rows_relation }}
+        {%- if rows_where %}
+            where {{ rows_where }}
+        {%- endif %}
+    ) as resolved_rows
+    left join {{ identifiers_relation }} as by_first
+        on
+            by_first.identifier_type = '{{ first_type }}'
+            and resolved_rows.{{ first_column }} = by_first.identifier_value
+    left join {{ identifiers_relation }} as by_second
+        on
+            by_second.identifier_type = '{{ second_type }}'
+            and resolved_rows.{{ second_column }} = by_second.identifier_value
+{%- endmacro %}
+
+
 {#- Events with their customer (int_events_resolved): the customer of the
     logged-in CRM id first, else the customer the anonymous id logged in as.
-    Unresolvable events keep customer_key null. `events_where` filters the
-    staged events before they meet the identifiers: an incremental batch
-    (fct_events, the behaviour models keyed by customer) resolves its own
-    events only, where a filter on the resolved rows would resolve every
-    event first (DuckDB keeps such a filter above the joins). -#}
+    `events_where` filters the staged events before they meet the
+    identifiers: an incremental batch (the behaviour models keyed by
+    customer) resolves its own events only, where a filter on the resolved
+    rows would resolve every event first (DuckDB keeps such a filter above
+    the joins). -#}
 {% macro resolved_events(events_relation, identifiers_relation, events_where=none) -%}
-    with
-
-    events as (
-        select * from {{ events_relation }}
-        {%- if events_where %}
-            where {{ events_where }}
-        {%- endif %}
-    ),
-
-    identifiers as not materialized (
-        select * from {{ identifiers_relation }}
-    ),
-
-    final as (
-        select
-            events.event_id,
-            coalesce(by_crm_id.customer_key, by_anonymous_id.customer_key) as customer_key,
-            case when by_crm_id.customer_key is not null then by_crm_id.linked_at else by_anonymous_id.linked_at end
-                as identity_linked_at,
-            events.event_type,
-            events.event_at,
-            events.received_at,
-            events.anonymous_id,
-            events.user_crm_id,
-            events.session_id,
-            events.platform,
-            events.device,
-            events.category,
-            events.campaign_id,
-            events.order_id,
-            events.is_late_arriving,
-            events._processed_at
-        from events
-        left join identifiers as by_crm_id
-            on
-                by_crm_id.identifier_type = 'crm_id'
-                and events.user_crm_id = by_crm_id.identifier_value
-        left join identifiers as by_anonymous_id
-            on
-                by_anonymous_id.identifier_type = 'anonymous_id'
-                and events.anonymous_id = by_anonymous_id.identifier_value
-    )
-
-    select * from final
+    select
+        event_id,
+        customer_key,
+        identity_linked_at,
+        event_type,
+        event_at,
+        received_at,
+        anonymous_id,
+        user_crm_id,
+        session_id,
+        platform,
+        device,
+        category,
+        campaign_id,
+        order_id,
+        is_late_arriving,
+        _processed_at
+    from (
+        {{ with_resolved_customer(
+            events_relation, identifiers_relation,
+            [('crm_id', 'user_crm_id'), ('anonymous_id', 'anonymous_id')], events_where
+        ) }}
+    ) as events
 {%- endmacro %}
