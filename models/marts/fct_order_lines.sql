@@ -1,10 +1,25 @@
 {#- One row per staged order line with its order's customer, amounts in EUR,
     category, return / discount / outlier flags and dates
-    (int_behaviour__order_lines). -#}
+    (int_behaviour__order_lines).
+
+    Incremental (docs/incremental.md "Orders and order lines: the order as the
+    unit"): a run writes again every line int_behaviour__order_lines wrote
+    since this table's last run, and the pre-hook deletes the lines it no
+    longer holds. _processed_at is the start of the run that wrote the row. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_line_id',
+    on_schema_change='fail',
+    pre_hook="{{ microseg_delete_gone_rows('order_line_id', ref('int_behaviour__order_lines')) }}",
+) }}
 with
 
 order_lines as (
     select * from {{ ref('int_behaviour__order_lines') }}
+    {%- if is_incremental() %}
+        where _processed_at > {{ microseg_fact_watermark() }}
+    {%- endif %}
 ),
 
 final as (
@@ -23,7 +38,8 @@ final as (
         is_amount_outlier,
         order_date,
         order_business_date,
-        ordered_at
+        ordered_at,
+        {{ microseg_processed_at() }} as _processed_at  -- the run writing the row
     from order_lines
 )
 

@@ -134,10 +134,87 @@ def plant_late_cases(out: Path) -> dict:
     events_3 = pq.read_table(_drop(drops, "events", 3))
     pq.write_table(pa.concat_tables([events_3, logins.cast(events_3.schema)]), _drop(drops, "events", 3))
     con.close()
+    order_cases = plant_order_cases(drops)
     shutil.rmtree(out / "raw")  # hard links of the drops before planting: restage
     stage_drops(drops, out / "raw", DROPS)
     return {"late_order": late_order, "erased_crm_id": erased_crm_id, "later_signup_crm_id": later_signup_crm_id,
-            "shared_device": shared_device, "shared_device_owner": owner}  # fmt: skip
+            "shared_device": shared_device, "shared_device_owner": owner, **order_cases}  # fmt: skip
+
+
+LINE_COLUMNS = ("order_line_id", "order_id", "product_category", "quantity", "unit_price", "discount_amount",
+                "line_amount")  # the contract's order, as staging's row hash reads them  # fmt: skip
+
+
+def _write_lines(drops: Path, k: int, con, query: str, params=()) -> None:
+    lines = pq.read_table(_drop(drops, "order_lines", k))
+    pq.write_table(con.execute(query, params).to_arrow_table().cast(lines.schema), _drop(drops, "order_lines", k))
+
+
+def plant_order_cases(drops: Path) -> dict:
+    """The order side's incremental cases (int_behaviour__order_lines, int_behaviour__orders):
+    - a drop-1 order's line delivered in drop 2 only (its order is not rebuilt: the line's own unit is);
+    - a new copy in drop 2 of a drop-1 line with another drop-1 order, which outranks the first (both pass;
+      the lower row hash wins): the line moves, and its first order, named only by the now rejected copy,
+      loses it;
+    - in drop 3, twenty cheap lines (0.01) for every line of the smallest category, on drop-3 orders: that
+      category's median falls, and its drop-1 lines become amount outliers with no row of theirs rebuilt."""
+    con = duckdb.connect()
+    lines_1 = f"'{_drop(drops, 'order_lines', 1)}'"
+    # lines of well-formed ids delivered once, in orders of several lines
+    plain = f"""(
+        select * from {lines_1}
+        where regexp_full_match(order_line_id, 'L[0-9]+') and order_line_id in (
+            select order_line_id from '{drops}/order_lines/*.parquet' group by 1 having count(*) = 1)
+            and order_id in (select order_id from {lines_1} group by 1 having count(*) > 1)
+    )"""
+    late_line = con.execute(f"select min(order_line_id) from {plain}").fetchone()[0]
+    row_hash = "md5(cast(to_json([" + ", ".join(LINE_COLUMNS) + "]) as varchar))"
+    moved_line, to_order = con.execute(f"""
+        with candidates as (
+            select
+                line.order_line_id, other.order_id as to_order,
+                {row_hash.replace("order_id", "other.order_id").replace("order_line_id", "line.order_line_id")
+                 .replace("product_category", "line.product_category").replace("quantity", "line.quantity")
+                 .replace("unit_price", "line.unit_price").replace("discount_amount", "line.discount_amount")
+                 .replace("line_amount", "line.line_amount")} as new_hash,
+                {row_hash.replace("order_id", "line.order_id").replace("order_line_id", "line.order_line_id")
+                 .replace("product_category", "line.product_category").replace("quantity", "line.quantity")
+                 .replace("unit_price", "line.unit_price").replace("discount_amount", "line.discount_amount")
+                 .replace("line_amount", "line.line_amount")} as old_hash
+            from {plain} as line
+            cross join (select distinct order_id from {plain} order by 1 limit 20) as other
+            where line.order_line_id <> ? and line.order_id <> other.order_id
+        )
+        select order_line_id, to_order from candidates where new_hash < old_hash order by 1, 2 limit 1
+    """, [late_line]).fetchone()  # fmt: skip
+    _write_lines(drops, 2, con, f"""
+        select * from '{_drop(drops, 'order_lines', 2)}'
+        union all by name select * from {lines_1} where order_line_id = ?
+        union all by name select * replace (? as order_id) from {lines_1} where order_line_id = ?
+    """, [late_line, to_order, moved_line])  # fmt: skip
+    _write_lines(drops, 1, con, f"select * from {lines_1} where order_line_id <> ?", [late_line])
+    seeds = Path(__file__).resolve().parents[2] / "seeds" / "category_map.csv"
+    label, count = con.execute(f"""
+        select any_value(line.product_category order by line.product_category), count(*)
+        from '{drops}/order_lines/*.parquet' as line
+        left join read_csv('{seeds}') as map on lower(trim(line.product_category)) = map.raw_label
+        where line.product_category is not null
+        group by coalesce(map.category, 'other') having count(*) >= 3 order by 2, 1 limit 1
+    """).fetchone()  # fmt: skip
+    lines_3 = f"'{_drop(drops, 'order_lines', 3)}'"
+    _write_lines(drops, 3, con, f"""
+        select * from {lines_3}
+        union all by name
+        select
+            'L99' || lpad(cast(row_number() over (order by orders.order_id, copies.copy) as varchar), 6, '0')
+                as order_line_id,
+            orders.order_id, ? as product_category, '1' as quantity, '0.01' as unit_price,
+            '0' as discount_amount, '0.01' as line_amount
+        from (select distinct order_id from {lines_3} where order_id is not null order by 1 limit 10) as orders
+        cross join range({2 * count}) as copies (copy)
+    """, [label])  # fmt: skip
+    con.close()
+    return {"late_line": late_line, "moved_line": moved_line, "moved_to_order": to_order, "cheap_category_label": label}
 
 
 @pytest.mark.dbt
@@ -162,10 +239,12 @@ def test_small_incremental_chain_equals_a_full_refresh(tmp_path):
     compared = {**compare_all_marts(chain, full),
                 **compare_all_marts(chain, full, schema="staging", like="stg_%"),
                 **compare_all_marts(chain, full, schema="intermediate", like="int_behaviour__sessions"),
-                **compare_all_marts(chain, full, schema="intermediate", like="int_behaviour__email_campaigns")}
+                **compare_all_marts(chain, full, schema="intermediate", like="int_behaviour__email_campaigns"),
+                **compare_all_marts(chain, full, schema="intermediate", like="int_behaviour__order%")}
     assert {"marts.fct_orders", "marts.fct_order_lines", "marts.fct_events", "marts.dim_customers",
             "staging.stg_shop__order_lines", "staging.stg_crm__customers", "intermediate.int_behaviour__sessions",
-            "intermediate.int_behaviour__email_campaigns"} <= set(compared)  # fmt: skip
+            "intermediate.int_behaviour__email_campaigns", "intermediate.int_behaviour__orders",
+            "intermediate.int_behaviour__order_lines"} <= set(compared)  # fmt: skip
     for table, c in compared.items():
         assert c["rows"][0] == c["rows"][1] > 0, (table, c)
         assert (c["only_in_a"], c["only_in_b"]) == (0, 0), (table, c)
@@ -204,6 +283,22 @@ def test_small_incremental_chain_equals_a_full_refresh(tmp_path):
         """, [kind, value]).fetchone()[0] for kind, value in [("anonymous_id", planted["shared_device"]),
                                                                 ("crm_id", planted["shared_device_owner"])])  # fmt: skip
         excluded = con.execute("select count(*) from intermediate.int_identity__excluded_identifiers").fetchone()[0]
+        # the order side's plants took: the late line and the moved line are staged with their (new) order, and
+        # the last run wrote again drop-1 lines of the cheap category whose order and units it did not rebuild
+        # (their flag moved)
+        staged = dict(con.execute("""
+            select order_line_id, order_id from intermediate.int_behaviour__order_lines where order_line_id in (?, ?)
+        """, [planted["late_line"], planted["moved_line"]]).fetchall())  # fmt: skip
+        assert staged.get(planted["moved_line"]) == planted["moved_to_order"] and planted["late_line"] in staged, staged
+        flag_moved = con.execute(f"""
+            select count(*) filter (where is_amount_outlier), count(*)
+            from intermediate.int_behaviour__order_lines
+            where _processed_at = (select max(_processed_at) from intermediate.int_behaviour__order_lines)
+                and order_id not in (select trim(order_id) from '{_drop(out / "drops", "order_lines", 3)}')
+                and order_id not in (select trim(order_id) from '{_drop(out / "drops", "orders", 3)}')
+                and order_id in (select trim(order_id) from '{_drop(out / "drops", "orders", 1)}')
+        """).fetchone()  # fmt: skip
+        assert flag_moved[0] > 0, flag_moved
         assert None not in (device_key, owner_key) and device_key != owner_key and excluded > 0, (
             device_key, owner_key, excluded)  # fmt: skip
         # the last run read drop 3 only, and rebuilt a small share of the units

@@ -3,15 +3,51 @@
     (net = sales - returns) instead of drifting by a cent through float sums.
     known_at: when the order was known for its customer, the later of when it
     was placed and when the identifier it was attributed by was linked to the
-    customer (int_customer_identifiers.linked_at), for point-in-time cuts. -#}
+    customer (int_customer_identifiers.linked_at), for point-in-time cuts.
+
+    Incremental, the order as the unit (docs/incremental.md "Orders and order
+    lines: the order as the unit"): a run rebuilds every order touched since
+    the table's last run (macro microseg_rebuilt_order_ids) and every order
+    with a line int_behaviour__order_lines wrote again in that time (its flag
+    moved), from all of its lines. The pre-hook deletes the orders of rebuilt
+    base units; delete+insert on order_id replaces the rest. _processed_at is
+    the start of the run that wrote the row. -#}
+-- depends_on: {{ ref('base_shop__orders') }}
+-- depends_on: {{ ref('base_shop__order_lines') }}
+-- depends_on: {{ ref('int_customer_identifier_changes') }}
+-- depends_on: {{ ref('stg_shop__orders') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+    pre_hook="{{ microseg_delete_rebuilt_order_rows() }}",
+) }}
 with
+
+{%- if is_incremental() %}
+
+    rebuilt_orders as materialized (
+        {{ microseg_rebuilt_order_ids() }}
+        union
+        select rewritten.order_id
+        from {{ ref('int_behaviour__order_lines') }} as rewritten
+        where rewritten._processed_at > {{ microseg_fact_watermark() }}
+    ),
+{%- endif %}
 
 orders as (
     select * from {{ ref('int_orders_resolved') }}
+    {%- if is_incremental() %}
+        where order_id in (select rebuilt_orders.order_id from rebuilt_orders)
+    {%- endif %}
 ),
 
 order_lines as (
     select * from {{ ref('int_behaviour__order_lines') }}
+    {%- if is_incremental() %}
+        where order_id in (select rebuilt_orders.order_id from rebuilt_orders)
+    {%- endif %}
 ),
 
 lines_in_cents as (
@@ -61,7 +97,8 @@ final as (
         cast(coalesce(line_totals.net_revenue_eur, 0) as decimal(18, 2)) as net_revenue_eur,
         coalesce(line_totals.returned_quantity, 0) > 0 as has_return,
         coalesce(line_totals.has_outlier_line, false) as has_outlier_line,
-        orders.customer_key is not null as is_customer_resolved
+        orders.customer_key is not null as is_customer_resolved,
+        {{ microseg_processed_at() }} as _processed_at
     from orders
     left join line_totals on orders.order_id = line_totals.order_id
 )
