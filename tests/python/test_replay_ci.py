@@ -12,13 +12,16 @@ their event day, new CRM versions with flipped consent in drops 2 and 3), two la
 - a drop-1 device logging in to five more customers in drop 3: excluded from linking, it becomes a
   customer of its own, and its owner (no event of its own in drop 3) must lose the device's
   anonymous sessions.
+- the order side's cases (plant_order_cases): a line delivered a drop after its order, a line moved
+  to another order by a new copy of its id, and cheap lines that drop a category's median so that
+  lines of untouched orders become amount outliers.
 The events' row reconciliation test then runs on the chain: the drops re-deliver exact copies of
 earlier events, which it must count as copies.
 
 Only the incremental base models and the facts they feed are built (`+fct_orders +fct_order_lines
-+fct_events`: 30 models, no data tests), drop by drop with `dbt run` into one file, then all drops
-with `--full-refresh` into another; every table of the marts schema and every staged table must be
-equal row for row. dbt runs through conftest.run_dbt, so the worker's saved parse is reused.
++fct_events` and the behaviour tables, no data tests), drop by drop with `dbt run` into one file, then
+all drops with `--full-refresh` into another; every table of the marts schema, every staged table and
+the incremental behaviour tables must be equal row for row. dbt runs through conftest.run_dbt, so the worker's saved parse is reused.
 The whole project's replay (ML included) is `make replay` and the slow tests of test_replay.py.
 """
 
