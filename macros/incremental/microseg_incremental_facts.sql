@@ -35,17 +35,19 @@
 {%- endmacro %}
 
 
-{#- pre-hook of fct_events: delete the events of every base_tracking__events
-    unit rebuilt since the watermark (int_event_units). The staged ones come back with the
-    batch; a unit that is now rejected, a duplicate or erased stays deleted
-    (its base row may no longer hold the event id, so the unit is matched on
-    fct_events' own key). Nothing in a full build. -#}
-{% macro microseg_delete_rebuilt_events() -%}
+{#- pre-hook of a fact keyed by a base table's key: delete its rows of every
+    base unit rebuilt since the watermark (`units`: a relation of _unit and
+    _processed_at; fct_events by event_id and int_event_units, the order
+    side by order_id and base_shop__orders). The staged ones come back with
+    the batch; a unit that is now rejected, a duplicate or erased stays
+    deleted (its base row may no longer hold the key, so the unit is matched
+    on the fact's own key). Nothing in a full build. -#}
+{% macro microseg_delete_rebuilt_units(key, units) -%}
     {%- if execute and is_incremental() -%}
         delete from {{ this }}
-        where {{ microseg_key_unit('event_id') }} in (
+        where {{ microseg_key_unit(key) }} in (
             select rebuilt._unit
-            from {{ ref('int_event_units') }} as rebuilt
+            from {{ units }} as rebuilt
             where rebuilt._processed_at > {{ microseg_fact_watermark() }}
         )
     {%- endif -%}

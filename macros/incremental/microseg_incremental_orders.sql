@@ -2,7 +2,14 @@
     int_behaviour__orders; docs/incremental.md "Orders and order lines: the
     order as the unit"). An incremental run rebuilds every order touched
     since the model's watermark (macro microseg_fact_watermark), each with all
-    of its lines, from the staged rows. -#}
+    of its lines, from the staged rows. Its pre-hook deletes the rows of every
+    order whose base unit was rebuilt (macro microseg_delete_rebuilt_units):
+    an order now rejected or erased goes with its lines; the other rows of the
+    batch are replaced on the model's unique key, so a line moved to another
+    order by a new copy of its id is replaced in that order's batch. A line
+    cannot leave the staged lines while its order stays: a new copy that
+    fails a check never outranks the staged one, and a line is erased through
+    its order id, so its order is erased too. -#}
 
 
 {#- The order ids an incremental run rebuilds (a query of order_id): those of
@@ -10,11 +17,10 @@
     watermark, staged or rejected (a line that moved to another order or was
     outranked by a new copy of its id leaves a rejected row with the order it
     had; an erased row keeps no order id, but its order is erased too and goes
-    by its unit: microseg_delete_rebuilt_order_rows), and every staged order
-    resolved through an identifier the identity diff changed since then (its
-    customer, or when the identifier was linked, moved). A run's base rows are
-    written together, so the zone maps on _processed_at skip the older row
-    groups. -#}
+    by its unit), and every staged order resolved through an identifier the
+    identity diff changed since then (its customer, or when the identifier was
+    linked, moved). A run's base rows are written together, so the zone maps
+    on _processed_at skip the older row groups. -#}
 {% macro microseg_rebuilt_order_ids() -%}
     {%- set since = microseg_fact_watermark() -%}
     select rebuilt.order_id
@@ -35,28 +41,6 @@
                 where changed.identifier_type = '{{ identifier_type }}' and changed.changed_at > {{ since }}
             ){{ " or" if not loop.last }}
         {%- endfor %}
-{%- endmacro %}
-
-
-{#- pre-hook of an order-side model: delete the rows of every order whose
-    base unit was rebuilt since the watermark (by order_id). Those still staged
-    come back with the batch (their order is in microseg_rebuilt_order_ids); an
-    order now rejected, a duplicate or erased stays deleted, and its lines
-    with it. The other rows of the batch are replaced on the model's unique
-    key: a line moved to another order by a new copy of its id is in that
-    order's batch. A line cannot leave the staged lines while its order
-    stays: a new copy that fails a check never outranks the staged one, and a
-    line is erased through its order id, so its order is erased too. Nothing in
-    a full build. -#}
-{% macro microseg_delete_rebuilt_order_rows() -%}
-    {%- if execute and is_incremental() -%}
-        delete from {{ this }}
-        where {{ microseg_key_unit('order_id') }} in (
-            select rebuilt._unit
-            from {{ ref('base_shop__orders') }} as rebuilt
-            where rebuilt._processed_at > {{ microseg_fact_watermark() }}
-        )
-    {%- endif -%}
 {%- endmacro %}
 
 

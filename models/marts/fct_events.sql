@@ -21,7 +21,7 @@
     incremental_strategy='delete+insert',
     unique_key='event_id',
     on_schema_change='fail',
-    pre_hook="{{ microseg_delete_rebuilt_events() }}",
+    pre_hook="{{ microseg_delete_rebuilt_units('event_id', ref('int_event_units')) }}",
 ) }}
 
 with

@@ -27,7 +27,7 @@
     incremental_strategy='delete+insert',
     unique_key='order_line_id',
     on_schema_change='fail',
-    pre_hook="{{ microseg_delete_rebuilt_order_rows() }}",
+    pre_hook="{{ microseg_delete_rebuilt_units('order_id', ref('base_shop__orders')) }}",
 ) }}
 {%- set outlier_robust_z = var('microseg__outlier_robust_z') %}
 with

@@ -21,7 +21,7 @@
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='fail',
-    pre_hook="{{ microseg_delete_rebuilt_order_rows() }}",
+    pre_hook="{{ microseg_delete_rebuilt_units('order_id', ref('base_shop__orders')) }}",
 ) }}
 with
 
