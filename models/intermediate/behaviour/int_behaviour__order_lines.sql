@@ -16,8 +16,8 @@
     those of every line after the run (the batch and the lines kept), so a
     kept line whose flag they move is written again with it: the same flags a
     full refresh gives. The pre-hook deletes the lines of the orders whose
-    base unit was rebuilt; delete+insert on order_line_id replaces the rest. _processed_at is the
-    start of the run that wrote the row. -#}
+    base unit was rebuilt; delete+insert on order_line_id replaces the rest.
+    _processed_at is the start of the run that wrote the row. -#}
 -- depends_on: {{ ref('base_shop__orders') }}
 -- depends_on: {{ ref('base_shop__order_lines') }}
 -- depends_on: {{ ref('int_customer_identifier_changes') }}
