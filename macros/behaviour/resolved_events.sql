@@ -1,3 +1,18 @@
+{#- The identifiers that give a row its customer, in order of precedence, as
+    (identifier_type, column) pairs: an event's logged-in CRM id, else its
+    anonymous id; an order's CRM id, else its guest email hash. Read by the
+    resolution below and by the incremental batches that rebuild the rows an
+    identity change reaches (macros/incremental/). -#}
+{% macro microseg_event_identifiers() -%}
+    {{ return([('crm_id', 'user_crm_id'), ('anonymous_id', 'anonymous_id')]) }}
+{%- endmacro %}
+
+
+{% macro microseg_order_identifiers() -%}
+    {{ return([('crm_id', 'customer_crm_id'), ('email_hash', 'customer_email_hash')]) }}
+{%- endmacro %}
+
+
 {#- The customer of a row (an event, an order) by its identifiers, the one
     definition the resolved models share: the customer of the first
     identifier of `identifiers_by` that int_customer_identifiers knows, else of
@@ -58,7 +73,7 @@
     from (
         {{ with_resolved_customer(
             events_relation, identifiers_relation,
-            [('crm_id', 'user_crm_id'), ('anonymous_id', 'anonymous_id')], events_where
+            microseg_event_identifiers(), events_where
         ) }}
     ) as events
 {%- endmacro %}

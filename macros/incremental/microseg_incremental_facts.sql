@@ -64,12 +64,23 @@
     {%- set since = microseg_fact_watermark() -%}
     (
         _processed_at > {{ since }}
-        {%- for identifier_type, column in [('crm_id', 'user_crm_id'), ('anonymous_id', 'anonymous_id')] %}
-            or {{ column }} in (
+        or {{ microseg_resolved_through_changed_identifier(microseg_event_identifiers(), since) }}
+    )
+{%- endmacro %}
+
+
+{#- Condition on rows with identifier columns (`identifiers_by`: the
+    (identifier_type, column) pairs of macro microseg_event_identifiers or
+    microseg_order_identifiers; `alias` qualifies the columns): one of them is
+    an identifier the identity diff changed since `since`. -#}
+{% macro microseg_resolved_through_changed_identifier(identifiers_by, since, alias=none) -%}
+    (
+        {%- for identifier_type, column in identifiers_by %}
+            {{ alias ~ '.' if alias else '' }}{{ column }} in (
                 select changed.identifier_value
                 from {{ ref('int_customer_identifier_changes') }} as changed
                 where changed.identifier_type = '{{ identifier_type }}' and changed.changed_at > {{ since }}
-            )
+            ){{ " or" if not loop.last }}
         {%- endfor %}
     )
 {%- endmacro %}
@@ -93,7 +104,7 @@
     select known.customer_key
     from {{ ref('int_customer_identifiers') }} as known
     where
-        {%- for identifier_type, column in [('crm_id', 'user_crm_id'), ('anonymous_id', 'anonymous_id')] %}
+        {%- for identifier_type, column in microseg_event_identifiers() %}
             (
                 known.identifier_type = '{{ identifier_type }}'
                 and known.identifier_value in (
@@ -192,7 +203,7 @@
     {%- set narrowed %}
         (
             {{ group_column }} in (select rebuilt_groups.{{ group_column }} from rebuilt_groups)
-            {%- for identifier_type, column in [('crm_id', 'user_crm_id'), ('anonymous_id', 'anonymous_id')] %}
+            {%- for identifier_type, column in microseg_event_identifiers() %}
                 or {{ column }} in (
                     select relinked_identifiers.identifier_value
                     from relinked_identifiers

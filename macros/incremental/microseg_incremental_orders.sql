@@ -33,14 +33,7 @@
     union
     select relinked.order_id
     from {{ ref('stg_shop__orders') }} as relinked
-    where
-        {%- for identifier_type, column in [('crm_id', 'customer_crm_id'), ('email_hash', 'customer_email_hash')] %}
-            relinked.{{ column }} in (
-                select changed.identifier_value
-                from {{ ref('int_customer_identifier_changes') }} as changed
-                where changed.identifier_type = '{{ identifier_type }}' and changed.changed_at > {{ since }}
-            ){{ " or" if not loop.last }}
-        {%- endfor %}
+    where {{ microseg_resolved_through_changed_identifier(microseg_order_identifiers(), since, 'relinked') }}
 {%- endmacro %}
 
 

@@ -16,6 +16,6 @@ select
 from (
     {{ with_resolved_customer(
         ref('stg_shop__orders'), ref('int_customer_identifiers'),
-        [('crm_id', 'customer_crm_id'), ('email_hash', 'customer_email_hash')]
+        microseg_order_identifiers()
     ) }}
 ) as orders
