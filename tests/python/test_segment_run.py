@@ -156,6 +156,24 @@ def test_names_and_actions_come_from_the_strongest_traits():
     assert top["feature"].iloc[0] == "f0" and top["lift"].iloc[0] > 1
 
 
+def test_profile_statistics_are_the_segment_s_and_the_whole_base_s():
+    rng = np.random.default_rng(1)
+    raw = pd.DataFrame({"f0": rng.lognormal(0, 1, 500), "f1": rng.normal(5, 2, 500)})
+    ids = rng.integers(1, 5, 500)
+    transformed = np.log1p(raw.abs())
+    profile = profile_segments(raw, transformed, ids).set_index(["segment_id", "feature"])
+    for segment_id in np.unique(ids):
+        members = raw[ids == segment_id]
+        for feature in raw.columns:
+            row = profile.loc[(segment_id, feature)]
+            assert row["customer_count"] == len(members)
+            assert row["mean_value"] == members[feature].mean() and row["median_value"] == members[feature].median()
+            assert row["base_mean"] == raw[feature].mean() and row["base_median"] == raw[feature].median()
+            effect = (transformed[ids == segment_id][feature].mean() - transformed[feature].mean()) / (
+                transformed[feature].std(ddof=0))
+            assert row["effect_size"] == pytest.approx(effect)
+
+
 def test_too_few_customers_is_a_clear_error_naming_the_vars():
     x, _ = blobs(n_per_group=(20, 20, 20))
     with pytest.raises(ValueError, match="too few to segment.*microseg__segment_min_size"):
