@@ -94,7 +94,10 @@
     date, and every identifier of a customer that lost one), and those any
     identifier of a staged event of a base unit rebuilt since then belongs to
     (its crm id's customer and its anonymous id's: a superset of the customer
-    it resolves to, so a hook can compute it without the ephemeral resolution).
+    it resolves to, so a hook can compute it without the ephemeral resolution),
+    or of a row of such a unit that is now rejected: an event staged by an
+    earlier run whose unit a new copy rebuilt leaves its first customer (the
+    CI replay plants an email open moved to another customer).
     Rendered once per model and once per hook, before the hook deletes
     anything: both see the same set. -#}
 {% macro microseg_touched_customer_keys() -%}
@@ -109,8 +112,8 @@
                 known.identifier_type = '{{ identifier_type }}'
                 and known.identifier_value in (
                     select rebuilt.{{ column }}
-                    from {{ ref('stg_tracking__events') }} as rebuilt
-                    where rebuilt._processed_at > {{ since }}
+                    from {{ ref('base_tracking__events') }} as rebuilt
+                    where rebuilt._processed_at > {{ since }} and rebuilt.erasure_request_id is null
                 )
             ){{ " or" if not loop.last }}
         {%- endfor %}
@@ -133,18 +136,36 @@
     relinked customer (above), each from all of its events. The rebuilt
     groups: (customer_key, group_column) of those staged events, resolved
     (macro resolved_events, filtered on _processed_at before the identity
-    joins, so only the batch's events are resolved). -#}
+    joins, so only the batch's events are resolved), and of the rows of those
+    units that are now rejected: an event staged by an earlier run whose unit
+    a new copy rebuilt (the copy wins, the old row is a duplicate_key reject)
+    leaves the group it was counted in, which only the rejected row still
+    names (the CI replay plants such a move to another session). Erased rows
+    keep no group: their customers lose an identifier (the diff relinks them)
+    or the row is the erased person's own. -#}
 {% macro microseg_rebuilt_groups(group_column) -%}
+    {%- set since = microseg_fact_watermark() -%}
     select distinct
         rebuilt.customer_key,
         rebuilt.{{ group_column }}
     from (
         {{ resolved_events(
             ref('stg_tracking__events'), ref('int_customer_identifiers'),
-            '_processed_at > ' ~ microseg_fact_watermark()
+            '_processed_at > ' ~ since
         ) }}
     ) as rebuilt
     where rebuilt.customer_key is not null and rebuilt.{{ group_column }} is not null
+    union
+    select distinct
+        left_staging.customer_key,
+        left_staging.{{ group_column }}
+    from (
+        {{ with_resolved_customer(
+            ref('base_tracking__events'), ref('int_customer_identifiers'), microseg_event_identifiers(),
+            '_processed_at > ' ~ since ~ ' and reject_reason is not null and erasure_request_id is null'
+        ) }}
+    ) as left_staging
+    where left_staging.customer_key is not null and left_staging.{{ group_column }} is not null
 {%- endmacro %}
 
 

@@ -138,10 +138,11 @@ def plant_late_cases(out: Path) -> dict:
     pq.write_table(pa.concat_tables([events_3, logins.cast(events_3.schema)]), _drop(drops, "events", 3))
     con.close()
     order_cases = plant_order_cases(drops)
+    event_cases = plant_event_cases(drops)
     shutil.rmtree(out / "raw")  # hard links of the drops before planting: restage
     stage_drops(drops, out / "raw", DROPS)
     return {"late_order": late_order, "erased_crm_id": erased_crm_id, "later_signup_crm_id": later_signup_crm_id,
-            "shared_device": shared_device, "shared_device_owner": owner, **order_cases}  # fmt: skip
+            "shared_device": shared_device, "shared_device_owner": owner, **order_cases, **event_cases}  # fmt: skip
 
 
 LINE_COLUMNS = ("order_line_id", "order_id", "product_category", "quantity", "unit_price", "discount_amount",
@@ -220,6 +221,76 @@ def plant_order_cases(drops: Path) -> dict:
     return {"late_line": late_line, "moved_line": moved_line, "moved_to_order": to_order, "cheap_category_label": label}
 
 
+EVENT_COLUMNS = ("event_id", "event_type", "event_at", "received_at", "anonymous_id", "user_id", "session_id",
+                 "platform", "device", "page_category", "campaign_id", "order_id")  # the contract's order
+
+
+def plant_event_cases(drops: Path) -> dict:
+    """New copies in drop 2 of two drop-1 events, each outranking the first (both pass, the same event time: the
+    lower row hash wins), so the event moves and what it was counted in is named only by the now rejected copy:
+    - a page view with another session id of the same device: its first session loses it;
+    - in drop 3, an email open with another customer's CRM id, of a customer with no event in drop 3: that
+      customer's campaign row loses the open (int_behaviour__email_campaigns is rebuilt per customer)."""
+    con = duckdb.connect()
+    events_1 = f"'{_drop(drops, 'events', 1)}'"
+    truth = drops.parent / "truth" / "identity.parquet"
+    row_hash = "md5(cast(to_json([" + ", ".join(f"e.{c}" for c in EVENT_COLUMNS) + "]) as varchar))"
+    moved_event, to_session = con.execute(f"""
+        with plain as (
+            select * from {events_1}
+            where regexp_full_match(event_id, 'E[0-9]+') and event_type = 'page_view' and platform = 'web'
+                and anonymous_id is not null and session_id is not null and event_id in (
+                    select event_id from '{drops}/events/*.parquet' group by 1 having count(*) = 1)
+        ),
+        candidates as (
+            select
+                e.event_id,
+                other.session_id as to_session,
+                {row_hash.replace("e.session_id", "other.session_id")} as new_hash,
+                {row_hash} as old_hash
+            from plain as e
+            inner join (select distinct anonymous_id, session_id from plain) as other
+                on e.anonymous_id = other.anonymous_id and e.session_id <> other.session_id
+        )
+        select event_id, to_session from candidates where new_hash < old_hash order by 1, 2 limit 1
+    """).fetchone()  # fmt: skip
+    moved_open, to_crm_id = con.execute(f"""
+        with plain as (
+            select * from {events_1}
+            where regexp_full_match(event_id, 'E[0-9]+') and event_type = 'email_open' and user_id is not null
+                and event_id in (select event_id from '{drops}/events/*.parquet' group by 1 having count(*) = 1)
+                and user_id not in (select user_id from '{_drop(drops, "events", 3)}' where user_id is not null)
+                -- nor any row of the same person in drop 3 (the generator's truth), which could relink the customer
+                and user_id not in (
+                    select truth.source_id from '{truth}' as truth where truth.person_id in (
+                        select person.person_id from '{truth}' as person where person.source_id in (
+                            select crm_id from '{_drop(drops, "crm_customers", 3)}'
+                            union all select user_id from '{_drop(drops, "events", 3)}'
+                            union all select anonymous_id from '{_drop(drops, "events", 3)}'
+                            union all select customer_ref from '{_drop(drops, "orders", 3)}')))
+        ),
+        candidates as (
+            select
+                e.event_id,
+                other.user_id as to_crm_id,
+                {row_hash.replace("e.user_id", "other.user_id")} as new_hash,
+                {row_hash} as old_hash
+            from plain as e
+            cross join (select distinct user_id from plain order by 1 limit 20) as other
+            where e.user_id <> other.user_id
+        )
+        select event_id, to_crm_id from candidates where new_hash < old_hash order by 1, 2 limit 1
+    """).fetchone()  # fmt: skip
+    for k, query, params in [(2, "select * replace (? as session_id)", [to_session, moved_event]),
+                             (3, "select * replace (? as user_id)", [to_crm_id, moved_open])]:
+        events = pq.read_table(_drop(drops, "events", k))
+        moved = con.execute(f"{query} from {events_1} where event_id = ?", params).to_arrow_table()
+        pq.write_table(pa.concat_tables([events, moved.cast(events.schema)]), _drop(drops, "events", k))
+    con.close()
+    return {"moved_event": moved_event, "moved_to_session": to_session, "moved_open": moved_open,
+            "moved_open_to_crm_id": to_crm_id}
+
+
 @pytest.mark.dbt
 def test_small_incremental_chain_equals_a_full_refresh(tmp_path):
     out = tmp_path / "data"
@@ -293,6 +364,16 @@ def test_small_incremental_chain_equals_a_full_refresh(tmp_path):
             select order_line_id, order_id from intermediate.int_behaviour__order_lines where order_line_id in (?, ?)
         """, [planted["late_line"], planted["moved_line"]]).fetchall())  # fmt: skip
         assert staged.get(planted["moved_line"]) == planted["moved_to_order"] and planted["late_line"] in staged, staged
+        # the event plant took: the moved page view is staged in its new session
+        moved_event = con.execute("select session_id from marts.fct_events where event_id = ?",
+                                  [planted["moved_event"]]).fetchall()  # fmt: skip
+        assert moved_event == [(planted["moved_to_session"],)], (planted, moved_event)
+        moved_open = con.execute("""
+            select identifier_value from intermediate.int_customer_identifiers
+            where identifier_type = 'crm_id' and replace(cast(customer_key as varchar), '-', '') = (
+                select customer_key from marts.fct_events where event_id = ?)
+        """, [planted["moved_open"]]).fetchall()  # fmt: skip
+        assert (planted["moved_open_to_crm_id"],) in moved_open, (planted, moved_open)
         flag_moved = con.execute(f"""
             select count(*) filter (where is_amount_outlier), count(*)
             from intermediate.int_behaviour__order_lines

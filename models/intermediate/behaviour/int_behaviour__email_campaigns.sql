@@ -22,6 +22,7 @@
 -- depends_on: {{ ref('int_customer_identifier_changes') }}
 -- depends_on: {{ ref('int_customer_identifiers') }}
 -- depends_on: {{ ref('stg_tracking__events') }}
+-- depends_on: {{ ref('base_tracking__events') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
