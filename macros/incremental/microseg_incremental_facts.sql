@@ -86,22 +86,37 @@
 {%- endmacro %}
 
 
+{#- The events of the base_tracking__events units rebuilt since the
+    watermark, staged or rejected, not erased (a relation): what a model
+    aggregating events (sessions, email campaigns) rebuilds from. The rejected
+    rows count: an event staged by an earlier run whose unit a new copy
+    rebuilt (the copy wins, the old row is a duplicate_key reject) leaves the
+    session and the customer it was counted in, which only the rejected row
+    still names (the CI replay plants such a move to another session and to
+    another customer). Erased rows keep no identifier or group: their
+    customers lose an identifier (the diff relinks them) or the row is the
+    erased person's own. -#}
+{% macro microseg_rebuilt_event_rows() -%}
+    (
+        select *
+        from {{ ref('base_tracking__events') }}
+        where _processed_at > {{ microseg_fact_watermark() }} and erasure_request_id is null
+    )
+{%- endmacro %}
+
+
 {#- A model keyed by customer (int_behaviour__email_campaigns): an
     incremental run rebuilds every row of each customer touched since the
     model's watermark, from all of that customer's events. The touched
     customers (a query of intermediate customer keys): those of the identifiers
     the identity diff changed since then (new, moved, relinked, another signup
     date, and every identifier of a customer that lost one), and those any
-    identifier of a staged event of a base unit rebuilt since then belongs to
-    (its crm id's customer and its anonymous id's: a superset of the customer
-    it resolves to, so a hook can compute it without the ephemeral resolution),
-    or of a row of such a unit that is now rejected: an event staged by an
-    earlier run whose unit a new copy rebuilt leaves its first customer (the
-    CI replay plants an email open moved to another customer).
-    Rendered once per model and once per hook, before the hook deletes
-    anything: both see the same set. -#}
+    identifier of an event of a base unit rebuilt since then belongs to (macro
+    microseg_rebuilt_event_rows; its crm id's customer and its anonymous id's:
+    a superset of the customer it resolves to, so a hook can compute it
+    without the ephemeral resolution). Rendered once per model and once per
+    hook, before the hook deletes anything: both see the same set. -#}
 {% macro microseg_touched_customer_keys() -%}
-    {%- set since = microseg_fact_watermark() -%}
     {{ microseg_relinked_customer_keys() }}
     union
     select known.customer_key
@@ -112,8 +127,7 @@
                 known.identifier_type = '{{ identifier_type }}'
                 and known.identifier_value in (
                     select rebuilt.{{ column }}
-                    from {{ ref('base_tracking__events') }} as rebuilt
-                    where rebuilt._processed_at > {{ since }} and rebuilt.erasure_request_id is null
+                    from {{ microseg_rebuilt_event_rows() }} as rebuilt
                 )
             ){{ " or" if not loop.last }}
         {%- endfor %}
@@ -131,41 +145,22 @@
 
 
 {#- A model keyed by customer and a group of events (int_behaviour__sessions:
-    customer_key, session_id) rebuilds the groups of the staged events of
-    every events unit rebuilt since its watermark, and every group of a
+    customer_key, session_id) rebuilds the groups of the events of every
+    events unit rebuilt since its watermark, and every group of a
     relinked customer (above), each from all of its events. The rebuilt
-    groups: (customer_key, group_column) of those staged events, resolved
-    (macro resolved_events, filtered on _processed_at before the identity
-    joins, so only the batch's events are resolved), and of the rows of those
-    units that are now rejected: an event staged by an earlier run whose unit
-    a new copy rebuilt (the copy wins, the old row is a duplicate_key reject)
-    leaves the group it was counted in, which only the rejected row still
-    names (the CI replay plants such a move to another session). Erased rows
-    keep no group: their customers lose an identifier (the diff relinks them)
-    or the row is the erased person's own. -#}
+    groups: (customer_key, group_column) of the events of the rebuilt units
+    (macro microseg_rebuilt_event_rows, filtered before the identity joins, so
+    only the batch's events are resolved). -#}
 {% macro microseg_rebuilt_groups(group_column) -%}
-    {%- set since = microseg_fact_watermark() -%}
     select distinct
         rebuilt.customer_key,
         rebuilt.{{ group_column }}
     from (
-        {{ resolved_events(
-            ref('stg_tracking__events'), ref('int_customer_identifiers'),
-            '_processed_at > ' ~ since
+        {{ with_resolved_customer(
+            microseg_rebuilt_event_rows(), ref('int_customer_identifiers'), microseg_event_identifiers()
         ) }}
     ) as rebuilt
     where rebuilt.customer_key is not null and rebuilt.{{ group_column }} is not null
-    union
-    select distinct
-        left_staging.customer_key,
-        left_staging.{{ group_column }}
-    from (
-        {{ with_resolved_customer(
-            ref('base_tracking__events'), ref('int_customer_identifiers'), microseg_event_identifiers(),
-            '_processed_at > ' ~ since ~ ' and reject_reason is not null and erasure_request_id is null'
-        ) }}
-    ) as left_staging
-    where left_staging.customer_key is not null and left_staging.{{ group_column }} is not null
 {%- endmacro %}
 
 
