@@ -117,6 +117,7 @@
     without the ephemeral resolution). Rendered once per model and once per
     hook, before the hook deletes anything: both see the same set. -#}
 {% macro microseg_touched_customer_keys() -%}
+    {%- set rebuilt_rows = microseg_rebuilt_event_rows() -%}
     {{ microseg_relinked_customer_keys() }}
     union
     select known.customer_key
@@ -127,7 +128,7 @@
                 known.identifier_type = '{{ identifier_type }}'
                 and known.identifier_value in (
                     select rebuilt.{{ column }}
-                    from {{ microseg_rebuilt_event_rows() }} as rebuilt
+                    from {{ rebuilt_rows }} as rebuilt
                 )
             ){{ " or" if not loop.last }}
         {%- endfor %}
